@@ -1,0 +1,177 @@
+/**
+ * FrEIA's AllInOneBlock: affine coupling, then a global affine scaling
+ * (ActNorm-like), then a permutation, in one module.
+ *
+ *     x = [x1 | x2],  x1: C − ⌊C/2⌋ channels (passive), x2: ⌊C/2⌋
+ *     a = 0.1 · subnet([x1, c])                 (cIn = |x1| + cond, cOut = 2|x2|)
+ *     s = clamp · tanh(a_s / clamp),  y2 = x2 · exp(s) + a_t
+ *     out = P(u · scale + offset),  u = [x1 | y2]
+ *     log|det J| = Σ s + H·W · Σ log scale
+ *
+ * `scale = 0.1 · softplus_β=0.5(g)` (SOFTPLUS), `10 · sigmoid(g − 2)`
+ * (SIGMOID) or `exp(g)` (EXP), with `g` initialised so that scale starts at
+ * `globalAffineInit`. P is a hard permutation (`y = u[:, perm]`) or, with
+ * `permuteSoft`, a random rotation `y = W u` per pixel. In GIN mode `s` has its
+ * mean over all non-batch dimensions removed and there is no global scale.
+ * Note the passive half is the *ceil* half, the opposite of the couplings'
+ * rounding for odd C.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModuleDef, Shape } from '../runtime/graph.js';
+import { FreiaError } from '../runtime/errors.js';
+import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../runtime/rng.js';
+import { randomRotation } from '../runtime/linalg.js';
+import { sumExceptBatch } from '../runtime/layout.js';
+import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { sameShapeWithConditions, withConditions } from './coupling.js';
+import type { SubnetFactory, Subnet } from './subnets.js';
+
+/** Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase). */
+export interface AllInOneOptions {
+  readonly subnet: SubnetFactory;
+  /** FrEIA's `affine_clamping` (default 2). */
+  readonly clamp?: number;
+  /** Volume-preserving GIN coupling, no global scale (default false). */
+  readonly gin?: boolean;
+  readonly globalAffineInit?: number;
+  readonly globalAffineType?: 'SOFTPLUS' | 'SIGMOID' | 'EXP';
+  /** A random rotation instead of a hard permutation (default false). */
+  readonly permuteSoft?: boolean;
+  /** Number of learned Householder reflections applied to the permutation (default 0). */
+  readonly learnedHouseholderPermutation?: number;
+  /** Apply P⁻¹ before the coupling (Putzky et al.) (default false). */
+  readonly reversePermutation?: boolean;
+  /** Seed of the permutation or rotation; the shared generator when absent. */
+  readonly seed?: number;
+}
+
+function softplusHalfBeta(g: tf.Tensor): tf.Tensor {
+  // torch.nn.Softplus(beta=0.5): (1/β)·log(1 + exp(β g)), linear once β g > 20.
+  const bg = tf.mul(g, 0.5);
+  return tf.where(tf.greater(bg, 20), g, tf.mul(tf.softplus(bg), 2));
+}
+
+export class AllInOneBlock extends InvertibleModule {
+  private readonly len1: number;
+  private readonly len2: number;
+  private readonly clamp: number;
+  private readonly gin: boolean;
+  private readonly scaleType: 'SOFTPLUS' | 'SIGMOID' | 'EXP';
+  private readonly soft: boolean;
+  private readonly householder: number;
+  private readonly reversePre: boolean;
+  private readonly subnet: Subnet;
+  private readonly spatial: number;
+
+  constructor(def: ModuleDef) {
+    super(def.inputShapes, def.conditionShapes);
+    const args = argsOf<AllInOneOptions>(def);
+    const shape = def.inputShapes[0];
+    const channels = shape[0];
+    this.len2 = Math.floor(channels / 2);
+    this.len1 = channels - this.len2;
+    this.spatial = shape.slice(1).reduce((a, b) => a * b, 1);
+    this.clamp = args.clamp ?? 2;
+    this.gin = args.gin ?? false;
+    this.scaleType = args.globalAffineType ?? 'SOFTPLUS';
+    this.householder = args.learnedHouseholderPermutation ?? 0;
+    this.soft = (args.permuteSoft ?? false) || this.householder > 0;
+    this.reversePre = args.reversePermutation ?? false;
+
+    const init = args.globalAffineInit ?? 1;
+    const g = { SIGMOID: 2 - Math.log(10 / init - 1), SOFTPLUS: 2 * Math.log(Math.exp(0.5 * 10 * init) - 1), EXP: Math.log(init) }[this.scaleType];
+    if (g === undefined || Number.isNaN(g)) throw new FreiaError(`AllInOneBlock: globalAffineType must be SOFTPLUS, SIGMOID or EXP with a valid init, got ${this.scaleType} ${init}`);
+    this.addParam('global_scale', tf.fill([channels], g));
+    this.addParam('global_offset', tf.zeros([channels]));
+
+    const rng = args.seed === undefined ? globalRng() : mulberry32(args.seed);
+    if (this.soft) {
+      const w = randomRotation(channels, rng);
+      if (this.householder > 0) {
+        const v = Array.from({ length: this.householder }, () => Array.from({ length: channels }, () => 0.2 * gaussian(rng)));
+        this.addParam('vk_householder', tf.tensor2d(v));
+        this.addParam('w_0', tf.tensor2d(w), false);
+      } else {
+        this.addParam('w_perm', tf.tensor2d(w), false);
+      }
+    } else {
+      const perm = randomPermutation(channels, rng);
+      this.addParam('w_perm', tf.tensor1d(perm, 'int32'), false);
+      this.addParam('w_perm_inv', tf.tensor1d(invertPermutation(perm), 'int32'), false);
+    }
+    const condChannels = def.conditionShapes.reduce((s, c) => s + c[0], 0);
+    this.subnet = this.addSubnet('subnet', args.subnet, this.len1 + condChannels, 2 * this.len2);
+  }
+
+  private globalScale(): tf.Tensor {
+    const g = this.params.get('global_scale')!;
+    switch (this.scaleType) {
+      case 'SIGMOID':
+        return tf.mul(tf.sigmoid(tf.sub(g, 2)), 10);
+      case 'SOFTPLUS':
+        return tf.mul(softplusHalfBeta(g), 0.1);
+      case 'EXP':
+        return tf.exp(g);
+    }
+  }
+
+  /** The soft permutation matrix W (y = W u per pixel). */
+  private rotation(): tf.Tensor2D {
+    if (this.householder === 0) return this.params.get('w_perm')! as tf.Tensor2D;
+    const vs = tf.unstack(this.params.get('vk_householder')!);
+    let w = this.params.get('w_0')! as tf.Tensor2D;
+    const eye = tf.eye(w.shape[0]);
+    for (const v of vs) {
+      const outer = tf.outerProduct(v as tf.Tensor1D, v as tf.Tensor1D);
+      w = tf.matMul(w, tf.sub(eye, tf.div(tf.mul(outer, 2), tf.sum(tf.square(v)))));
+    }
+    return w;
+  }
+
+  /** y = P x (`inverse`: P⁻¹ x) on the channel axis. */
+  private permute(x: tf.Tensor, inverse: boolean): tf.Tensor {
+    if (!this.soft) return tf.gather(x, this.params.get(inverse ? 'w_perm_inv' : 'w_perm')!, -1);
+    const w = this.rotation();
+    const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
+    // Channels-last: per-pixel y = W u is (u as rows) · Wᵀ; the inverse of a rotation is Wᵀ.
+    return tf.reshape(tf.matMul(flat, w, false, !inverse), x.shape);
+  }
+
+  private affine(x2: tf.Tensor, a: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    const [rawS, t] = tf.split(tf.mul(a, 0.1), [this.len2, this.len2], -1);
+    let s = tf.mul(tf.tanh(tf.div(rawS, this.clamp)), this.clamp);
+    if (this.gin) s = tf.sub(s, tf.mean(s, Array.from({ length: s.rank - 1 }, (_, i) => i + 1), true));
+    const j = sumExceptBatch(s);
+    return rev ? [tf.mul(tf.sub(x2, t), tf.exp(tf.neg(s))), tf.neg(j)] : [tf.add(tf.mul(x2, tf.exp(s)), t), j];
+  }
+
+  forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    let x = xs[0];
+    const scale = this.gin ? null : this.globalScale();
+    const offset = this.params.get('global_offset')!;
+    if (rev) {
+      x = this.permute(x, true);
+      if (scale) x = tf.div(tf.sub(x, offset), scale);
+    } else if (this.reversePre) {
+      x = this.permute(x, true);
+    }
+    const [x1, x2] = tf.split(x, [this.len1, this.len2], -1);
+    const [y2, j] = this.affine(x2, this.subnet.apply(withConditions(x1, cs)), rev);
+    let out = tf.concat([x1, y2], -1);
+    if (!rev) {
+      if (scale) out = tf.add(tf.mul(out, scale), offset);
+      out = this.permute(out, false);
+    } else if (this.reversePre) {
+      out = this.permute(out, false);
+    }
+    if (!scale) return { out: [out], logDet: j };
+    const scaleLogDet = tf.mul(tf.sum(tf.log(scale)), this.spatial);
+    return { out: [out], logDet: rev ? tf.sub(j, scaleLogDet) : tf.add(j, scaleLogDet) };
+  }
+}
+
+registerModule({
+  kind: 'AllInOneBlock',
+  outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => sameShapeWithConditions(node, inputShapes, conditionShapes),
+  create: (def) => new AllInOneBlock(def),
+});

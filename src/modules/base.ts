@@ -1,0 +1,122 @@
+/**
+ * The module contract and the registry that maps a definition's `kind` to
+ * its run-time shape rule and its implementation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModuleDef, Shape } from '../runtime/graph.js';
+import { FreiaError } from '../runtime/errors.js';
+import { instantiateSubnet, type Subnet, type SubnetFactory } from './subnets.js';
+
+/** How a module is called: `rev` runs the inverse, `jac` asks for the log-det. */
+export interface ForwardOptions {
+  readonly rev: boolean;
+  readonly jac: boolean;
+}
+
+/** Outputs (channels-last) and the per-sample log|det J|: a `[batch]` tensor, or a number broadcast over the batch. */
+export interface ModuleResult {
+  readonly out: tf.Tensor[];
+  readonly logDet: tf.Tensor | number;
+}
+
+/**
+ * Base class of every invertible module, built-in or user-defined.
+ *
+ * A module receives its input and condition shapes (without batch, channels
+ * first, like FrEIA's `dims_in` / `dims_c`) and computes `forward(xs, cs,
+ * { rev, jac })`. Tensors reach `forward` **channels-last** (`[B, H, W, C]`,
+ * `[B, C]` for vectors): see docs/design.md for why. Parameters live in
+ * `params` under FrEIA's state-dict names, so FrEIA weights map onto them.
+ */
+export abstract class InvertibleModule {
+  /** Parameters and buffers under their FrEIA state-dict names (internal layout). */
+  readonly params = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly dimsIn: readonly Shape[],
+    readonly dimsC: readonly Shape[] = [],
+  ) {}
+
+  /** Runs the module forward (`rev: false`) or in reverse (`rev: true`). */
+  abstract forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], options: ForwardOptions): ModuleResult;
+
+  /** Output shapes for the given input shapes; the default keeps them. */
+  outputShapes(inputShapes: readonly Shape[]): Shape[] {
+    return [...inputShapes];
+  }
+
+  /** Registers a parameter (or a buffer, with `trainable: false`) under its FrEIA name. */
+  protected addParam(name: string, initial: tf.Tensor, trainable = true): tf.Variable {
+    const variable = tf.variable(initial, trainable);
+    initial.dispose();
+    this.params.set(name, variable);
+    return variable;
+  }
+
+  /** Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's `subnet1.0.weight`). */
+  protected addSubnet(name: string, factory: unknown, cIn: number, cOut: number): Subnet {
+    const subnet = instantiateSubnet(factory as SubnetFactory, cIn, cOut);
+    for (const [key, variable] of subnet.variables) this.params.set(`${name}.${key}`, variable);
+    return subnet;
+  }
+
+  /** Every trainable variable of this module, subnets included. */
+  get trainableVariables(): tf.Variable[] {
+    return [...this.params.values()].filter((v) => v.trainable);
+  }
+
+  /** Frees the parameters' memory. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
+
+/**
+ * A definition's arguments as the module's options type. The builders and the
+ * importer are the only producers of `args` and they write exactly these
+ * options, so the cast is the one place the untyped data meets the module.
+ */
+export function argsOf<T>(def: ModuleDef): T {
+  return def.args as unknown as T;
+}
+
+/** Everything the runtime needs to know about one module kind. */
+export interface ModuleSpec {
+  /** Registry key; FrEIA's class name for FrEIA's modules. */
+  readonly kind: string;
+  /**
+   * The run-time twin of the type-level shape rule: output shapes, or a thrown
+   * error naming the shapes. `node` names the node for the message.
+   */
+  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[];
+  /** Instantiates the module for a definition (weights freshly initialised). */
+  create(def: ModuleDef): InvertibleModule;
+}
+
+const registry = new Map<string, ModuleSpec>();
+
+/** Adds a module kind to the registry; a module file calls this once. */
+export function registerModule(spec: ModuleSpec): ModuleSpec {
+  registry.set(spec.kind, spec);
+  return spec;
+}
+
+/** The spec of a registered kind, or an error listing the known kinds. */
+export function moduleSpec(kind: string): ModuleSpec {
+  const spec = registry.get(kind);
+  if (!spec) throw new FreiaError(`unknown module kind "${kind}" (known: ${[...registry.keys()].sort().join(', ')})`);
+  return spec;
+}
+
+/** Builds a validated definition: runs the shape rule, so a bad wiring fails here, naming the node. */
+export function defineModule(
+  node: string,
+  kind: string,
+  args: Readonly<Record<string, unknown>>,
+  inputShapes: readonly Shape[],
+  conditionShapes: readonly Shape[] = [],
+): ModuleDef {
+  const outputShapes = moduleSpec(kind).outputShapes(node, inputShapes, conditionShapes, args);
+  return { kind, args, inputShapes, conditionShapes, outputShapes };
+}

@@ -1,0 +1,218 @@
+/**
+ * FrEIA's two-sided coupling blocks: GLOWCouplingBlock, RNVPCouplingBlock,
+ * NICECouplingBlock. The input splits along channels into `x1 | x2`
+ * (`splitLen`, FrEIA's `split_len`), conditions are appended to whatever a
+ * subnet reads, and
+ *
+ *     y1 = x1 · exp(s2(x2)) + t2(x2)
+ *     y2 = x2 · exp(s1(y1)) + t1(y1)
+ *
+ * with the soft clamp `s = clamp · f(raw)`, `f = 0.636·atan` (FrEIA's literal
+ * 0.636, not 2/π), `tanh`, or `2·(sigmoid − 0.5)`. log|det J| = Σ s1 + Σ s2.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModuleDef, Shape } from '../runtime/graph.js';
+import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
+import { sumExceptBatch } from '../runtime/layout.js';
+import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import type { SubnetFactory } from './subnets.js';
+
+/** FrEIA's clamp activations (`clamp_activation`). */
+export type ClampActivation = 'ATAN' | 'TANH' | 'SIGMOID';
+
+/** Options every affine coupling takes. */
+export interface CouplingOptions {
+  /** Builds each subnet as `subnet(cIn, cOut)`. */
+  readonly subnet: SubnetFactory;
+  /** Soft clamp of the log-scale, FrEIA's `clamp` (default 2). */
+  readonly clamp?: number;
+  readonly clampActivation?: ClampActivation;
+  /**
+   * Channels of the first half: a fraction in (0, 1) rounded half-to-even as
+   * Python's `round(C · f)` (C=7 → 4|3, C=5 → 2|3), or a whole number of
+   * channels. Default 0.5. (FrEIA tells `1.0` from `1` by type; here a whole
+   * number is always a channel count.)
+   */
+  readonly splitLen?: number;
+}
+
+/** Python's `round()`: halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The `[len1, len2]` channel split of FrEIA's `_BaseCouplingBlock`. */
+export function couplingSplit(node: string, channels: number, splitLen = 0.5): [number, number] {
+  const len1 = Number.isInteger(splitLen) ? splitLen : roundHalfEven(channels * splitLen);
+  if (splitLen < 0 || len1 > channels || (!Number.isInteger(splitLen) && splitLen > 1)) {
+    throw new ShapeMismatchError(node, `splitLen in [0, 1] or a channel count up to ${channels}`, String(splitLen));
+  }
+  return [len1, channels - len1];
+}
+
+/** `s = clamp · f(raw)`. */
+export function softClamp(raw: tf.Tensor, clamp: number, activation: ClampActivation = 'ATAN'): tf.Tensor {
+  switch (activation) {
+    case 'ATAN':
+      return tf.mul(tf.atan(raw), 0.636 * clamp);
+    case 'TANH':
+      return tf.mul(tf.tanh(raw), clamp);
+    case 'SIGMOID':
+      return tf.mul(tf.sub(tf.sigmoid(raw), 0.5), 2 * clamp);
+  }
+}
+
+/** Appends the condition channels after the data channels (FrEIA's `cat([x, *c], 1)`). */
+export function withConditions(x: tf.Tensor, cs: readonly tf.Tensor[]): tf.Tensor {
+  return cs.length === 0 ? x : tf.concat([x, ...cs], -1);
+}
+
+/**
+ * The run-time shape rule shared by every module that keeps one input's shape
+ * and reads conditions of the same spatial size.
+ */
+export function sameShapeWithConditions(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]): Shape[] {
+  if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
+  const [x] = inputShapes;
+  for (const c of conditionShapes) {
+    if (c.length !== x.length || c.slice(1).some((d, i) => d !== x[i + 1])) {
+      throw new ShapeMismatchError(node, `a condition with the input's spatial size ${formatShape(x.slice(1))}`, formatShape(c), `input ${formatShape(x)}`);
+    }
+  }
+  return [x];
+}
+
+function conditionChannels(def: ModuleDef): number {
+  return def.conditionShapes.reduce((sum, c) => sum + c[0], 0);
+}
+
+/** Structure shared by the two-sided couplings: split, two half-steps, concat. */
+abstract class TwoSidedCoupling extends InvertibleModule {
+  protected readonly len1: number;
+  protected readonly len2: number;
+  protected readonly clamp: number;
+  protected readonly activation: ClampActivation;
+  protected readonly condChannels: number;
+
+  constructor(def: ModuleDef) {
+    super(def.inputShapes, def.conditionShapes);
+    const args = argsOf<CouplingOptions>(def);
+    [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
+    this.clamp = args.clamp ?? 2;
+    this.activation = args.clampActivation ?? 'ATAN';
+    this.condChannels = conditionChannels(def);
+  }
+
+  /** Transforms `x` given the other half `u` (with conditions); returns the result and Σ s. */
+  protected abstract coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number];
+  protected abstract coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number];
+
+  forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const [x1, x2] = tf.split(xs[0], [this.len1, this.len2], -1);
+    if (!rev) {
+      const [y1, j1] = this.coupling1(x1, withConditions(x2, cs), false);
+      const [y2, j2] = this.coupling2(x2, withConditions(y1, cs), false);
+      return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
+    }
+    const [y2, j2] = this.coupling2(x2, withConditions(x1, cs), true);
+    const [y1, j1] = this.coupling1(x1, withConditions(y2, cs), true);
+    return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
+  }
+
+  /** `y = x·exp(s) + t` or its inverse; the log-det sign follows the direction. */
+  protected affine(x: tf.Tensor, rawS: tf.Tensor, t: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    const s = softClamp(rawS, this.clamp, this.activation);
+    const j = sumExceptBatch(s);
+    return rev ? [tf.mul(tf.sub(x, t), tf.exp(tf.neg(s))), tf.neg(j)] : [tf.add(tf.mul(x, tf.exp(s)), t), j];
+  }
+}
+
+export function addLogDets(a: tf.Tensor | number, b: tf.Tensor | number): tf.Tensor | number {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  return tf.add(a, b);
+}
+
+/**
+ * GLOW's coupling: one subnet per half predicts `[s | t]` together.
+ * `subnet1: len1 + cond → 2·len2`, `subnet2: len2 + cond → 2·len1`.
+ */
+export class GlowCoupling extends TwoSidedCoupling {
+  private readonly subnet1;
+  private readonly subnet2;
+
+  constructor(def: ModuleDef) {
+    super(def);
+    const factory = argsOf<CouplingOptions>(def).subnet;
+    this.subnet1 = this.addSubnet('subnet1', factory, this.len1 + this.condChannels, 2 * this.len2);
+    this.subnet2 = this.addSubnet('subnet2', factory, this.len2 + this.condChannels, 2 * this.len1);
+  }
+
+  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    const [s, t] = tf.split(this.subnet2.apply(u2), [this.len1, this.len1], -1);
+    return this.affine(x1, s, t, rev);
+  }
+
+  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    const [s, t] = tf.split(this.subnet1.apply(u1), [this.len2, this.len2], -1);
+    return this.affine(x2, s, t, rev);
+  }
+}
+
+/** Real NVP's coupling: separate subnets `subnet_s1, subnet_t1, subnet_s2, subnet_t2` for scale and shift. */
+export class RnvpCoupling extends TwoSidedCoupling {
+  private readonly s1;
+  private readonly t1;
+  private readonly s2;
+  private readonly t2;
+
+  constructor(def: ModuleDef) {
+    super(def);
+    const factory = argsOf<CouplingOptions>(def).subnet;
+    this.s1 = this.addSubnet('subnet_s1', factory, this.len1 + this.condChannels, this.len2);
+    this.t1 = this.addSubnet('subnet_t1', factory, this.len1 + this.condChannels, this.len2);
+    this.s2 = this.addSubnet('subnet_s2', factory, this.len2 + this.condChannels, this.len1);
+    this.t2 = this.addSubnet('subnet_t2', factory, this.len2 + this.condChannels, this.len1);
+  }
+
+  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    return this.affine(x1, this.s2.apply(u2), this.t2.apply(u2), rev);
+  }
+
+  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    return this.affine(x2, this.s1.apply(u1), this.t1.apply(u1), rev);
+  }
+}
+
+/** NICE's additive coupling: `y1 = x1 + F(x2)`, `y2 = x2 + G(y1)`; volume preserving (log-det 0). */
+export class NiceCoupling extends TwoSidedCoupling {
+  private readonly f;
+  private readonly g;
+
+  constructor(def: ModuleDef) {
+    super(def);
+    const factory = argsOf<CouplingOptions>(def).subnet;
+    this.f = this.addSubnet('F', factory, this.len2 + this.condChannels, this.len1);
+    this.g = this.addSubnet('G', factory, this.len1 + this.condChannels, this.len2);
+  }
+
+  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, number] {
+    const shift = this.f.apply(u2);
+    return [rev ? tf.sub(x1, shift) : tf.add(x1, shift), 0];
+  }
+
+  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, number] {
+    const shift = this.g.apply(u1);
+    return [rev ? tf.sub(x2, shift) : tf.add(x2, shift), 0];
+  }
+}
+
+function couplingShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[] {
+  const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
+  couplingSplit(node, inputShapes[0][0], (args as Partial<CouplingOptions>).splitLen);
+  return shapes;
+}
+
+registerModule({ kind: 'GLOWCouplingBlock', outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
+registerModule({ kind: 'RNVPCouplingBlock', outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
+registerModule({ kind: 'NICECouplingBlock', outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });

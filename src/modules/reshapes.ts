@@ -1,0 +1,177 @@
+/**
+ * FrEIA's reshaping modules: IRevNetDownsampling/Upsampling,
+ * HaarDownsampling/Upsampling, Flatten, Reshape. All work on images
+ * `[C, H, W]` (public, channels first) and keep the element count.
+ *
+ * Channel orders (FrEIA's, so imported models agree):
+ * - IRevNet: `out[4c + 2dy + dx, i, j] = x[c, 2i + dy, 2j + dx]`;
+ *   `legacy: true` gives `out[(2dy + dx)·C + c]`.
+ * - Haar: per channel `[a, h, v, d] = ½r·[TL+TR+BL+BR, TL−TR+BL−BR,
+ *   TL+TR−BL−BR, TL−TR−BL+BR]` at channels `4c + k`, or `k·C + c` with
+ *   `orderByWavelet`. log|det J| = C·H·W·log r (0 for r = 1).
+ * - Flatten and Reshape use FrEIA's (PyTorch's) row-major order of `[C, H, W]`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Shape } from '../runtime/graph.js';
+import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
+import { numel, toInternal, toPublic } from '../runtime/layout.js';
+import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import type { ModuleDef } from '../runtime/graph.js';
+
+function oneImage(node: string, inputShapes: readonly Shape[]): [number, number, number] {
+  if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
+  const s = inputShapes[0];
+  if (s.length !== 3) throw new ShapeMismatchError(node, 'an image [C, H, W]', formatShape(s));
+  return [s[0], s[1], s[2]];
+}
+
+function downsampleShape(node: string, inputShapes: readonly Shape[]): Shape[] {
+  const [c, h, w] = oneImage(node, inputShapes);
+  if (h % 2 !== 0 || w % 2 !== 0) throw new ShapeMismatchError(node, 'an even height and width', formatShape(inputShapes[0]));
+  return [[4 * c, h / 2, w / 2]];
+}
+
+function upsampleShape(node: string, inputShapes: readonly Shape[]): Shape[] {
+  const [c, h, w] = oneImage(node, inputShapes);
+  if (c % 4 !== 0) throw new ShapeMismatchError(node, 'a channel count divisible by 4', formatShape(inputShapes[0]));
+  return [[c / 4, h * 2, w * 2]];
+}
+
+/**
+ * `[B, H, W, C]` → `[B, H/2, W/2, C·4]` with channel `4c + k` (`channelMajor`)
+ * or `k·C + c`, where `k = 2dy + dx` is the pixel's place in its 2×2 block.
+ */
+function toBlocks(x: tf.Tensor, channelMajor: boolean): tf.Tensor {
+  const [b, h, w, c] = x.shape;
+  const blocks = tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]);
+  const perm = channelMajor ? [0, 1, 3, 5, 2, 4] : [0, 1, 3, 2, 4, 5];
+  return tf.reshape(tf.transpose(blocks, perm), [b, h / 2, w / 2, 4 * c]);
+}
+
+function fromBlocks(x: tf.Tensor, channelMajor: boolean): tf.Tensor {
+  const [b, h, w, c4] = x.shape;
+  const c = c4 / 4;
+  const split = tf.reshape(x, channelMajor ? [b, h, w, c, 2, 2] : [b, h, w, 2, 2, c]);
+  const perm = channelMajor ? [0, 1, 4, 2, 5, 3] : [0, 1, 3, 2, 4, 5];
+  return tf.reshape(tf.transpose(split, perm), [b, 2 * h, 2 * w, c]);
+}
+
+export interface IRevNetOptions {
+  /** FrEIA's `legacy_backend` channel order `(2dy + dx)·C + c` (default false). */
+  readonly legacy?: boolean;
+}
+
+/** Space-to-depth by 2×2 blocks; a permutation, log-det 0. */
+export class IRevNetDownsampling extends InvertibleModule {
+  protected readonly channelMajor: boolean;
+  constructor(def: ModuleDef, protected readonly up = false) {
+    super(def.inputShapes, def.conditionShapes);
+    this.channelMajor = !argsOf<IRevNetOptions>(def).legacy;
+  }
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const down = rev === this.up;
+    return { out: [down ? toBlocks(xs[0], this.channelMajor) : fromBlocks(xs[0], this.channelMajor)], logDet: 0 };
+  }
+}
+
+export interface HaarOptions {
+  /** Order the output channels by wavelet (`k·C + c`) instead of by input channel (default false). */
+  readonly orderByWavelet?: boolean;
+  /** FrEIA's `rebalance` r: the forward scales by ½r (default 1). */
+  readonly rebalance?: number;
+}
+
+/** The 2×2 Haar wavelet transform per channel. */
+export class HaarDownsampling extends InvertibleModule {
+  private readonly rebalance: number;
+  private readonly channelMajor: boolean;
+  private readonly numel: number;
+  constructor(def: ModuleDef, private readonly up = false) {
+    super(def.inputShapes, def.conditionShapes);
+    const args = argsOf<HaarOptions>(def);
+    this.rebalance = args.rebalance ?? 1;
+    this.channelMajor = !args.orderByWavelet;
+    // FrEIA's log-det counts the elements of the downsampling side's input (the same count on both sides).
+    this.numel = numel(def.inputShapes[0]);
+  }
+
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const down = rev === this.up;
+    const logDet = this.numel * Math.log(this.rebalance) * (down ? 1 : -1);
+    const x = xs[0];
+    // Both directions apply the same ±1 matrix to the 4 values of a block (H·H = 4I), scaled.
+    const blocks = down ? toBlocks(x, false) : x;
+    const [b, h, w, c4] = blocks.shape;
+    const c = c4 / 4;
+    const grouped = down || !this.channelMajor
+      ? tf.reshape(blocks, [b, h, w, 4, c])
+      : tf.transpose(tf.reshape(blocks, [b, h, w, c, 4]), [0, 1, 2, 4, 3]);
+    const [p0, p1, p2, p3] = tf.unstack(grouped, 3);
+    const factor = down ? 0.5 * this.rebalance : 0.5 / this.rebalance;
+    const mixed = [
+      tf.add(tf.add(p0, p1), tf.add(p2, p3)),
+      tf.sub(tf.add(p0, p2), tf.add(p1, p3)),
+      tf.sub(tf.add(p0, p1), tf.add(p2, p3)),
+      tf.sub(tf.add(p0, p3), tf.add(p1, p2)),
+    ].map((t) => tf.mul(t, factor));
+    if (down) {
+      const out = tf.stack(mixed, this.channelMajor ? 4 : 3);
+      return { out: [tf.reshape(out, [b, h, w, 4 * c])], logDet };
+    }
+    return { out: [fromBlocks(tf.reshape(tf.stack(mixed, 3), [b, h, w, 4 * c]), false)], logDet };
+  }
+}
+
+/** `[C, H, W]` → `[C·H·W]` in PyTorch's row-major order. */
+export class Flatten extends InvertibleModule {
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const x = xs[0];
+    const batch = x.shape[0];
+    if (!rev) return { out: [tf.reshape(toPublic(x), [batch, -1])], logDet: 0 };
+    return { out: [toInternal(tf.reshape(x, [batch, ...this.dimsIn[0]]))], logDet: 0 };
+  }
+}
+
+export interface ReshapeOptions {
+  /** Target shape without batch, channels first (FrEIA's `output_dims`). */
+  readonly shape: Shape;
+}
+
+/** Any shape with the same number of elements, in PyTorch's row-major order. */
+export class Reshape extends InvertibleModule {
+  private readonly target: Shape;
+  constructor(def: ModuleDef) {
+    super(def.inputShapes, def.conditionShapes);
+    this.target = argsOf<ReshapeOptions>(def).shape;
+  }
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const batch = xs[0].shape[0];
+    const to = rev ? this.dimsIn[0] : this.target;
+    return { out: [toInternal(tf.reshape(toPublic(xs[0]), [batch, ...to]))], logDet: 0 };
+  }
+}
+
+registerModule({ kind: 'IRevNetDownsampling', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def) });
+registerModule({ kind: 'IRevNetUpsampling', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true) });
+registerModule({ kind: 'HaarDownsampling', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def) });
+registerModule({ kind: 'HaarUpsampling', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true) });
+registerModule({
+  kind: 'Flatten',
+  outputShapes: (node, inputShapes) => {
+    if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
+    return [[numel(inputShapes[0])]];
+  },
+  create: (def) => new Flatten(def.inputShapes, def.conditionShapes),
+});
+registerModule({
+  kind: 'Reshape',
+  outputShapes: (node, inputShapes, _c, args) => {
+    if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
+    const target = (args as Partial<ReshapeOptions>).shape ?? [];
+    if (numel(target) !== numel(inputShapes[0]) || target.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ShapeMismatchError(node, `a shape with ${numel(inputShapes[0])} elements like ${formatShape(inputShapes[0])}`, formatShape(target));
+    }
+    return [[...target]];
+  },
+  create: (def) => new Reshape(def),
+});

@@ -1,0 +1,180 @@
+/**
+ * Sub-networks of coupling blocks: `subnets.mlp`, `subnets.conv`, or any user
+ * function `(cIn, cOut) => model`. A subnet maps a channels-last tensor with
+ * `cIn` channels to one with `cOut` channels and the same spatial size.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { globalRng, type Rng } from '../runtime/rng.js';
+import { FreiaError } from '../runtime/errors.js';
+
+/** What a coupling block needs from a subnet. */
+export interface Subnet {
+  apply(x: tf.Tensor): tf.Tensor;
+  /** Variables under PyTorch `nn.Sequential` names (`0.weight`, `0.bias`, `2.weight`, ...). */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+}
+
+/** A tfjs-layers model (or anything with `apply` and `trainableWeights`) is accepted too. */
+export interface LayersModelLike {
+  apply(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
+  readonly trainableWeights: readonly { read(): tf.Tensor }[];
+}
+
+/** Serialisable description of the built-in subnets (FrEIA's reference format uses the same kinds). */
+export interface SubnetSpec {
+  readonly kind: 'mlp' | 'conv3x3' | 'conv1x1';
+  readonly hidden: number;
+  readonly layers: number;
+  readonly init?: SubnetInit;
+  readonly zeroLast?: boolean;
+}
+
+/** `'torch'`: PyTorch's default `U(±1/√fan_in)` for weights and biases; `'xavier'`: Glorot uniform, zero bias. */
+export type SubnetInit = 'torch' | 'xavier';
+
+/** A subnet constructor, called by a module as `factory(cIn, cOut)`. */
+export interface SubnetFactory {
+  (cIn: number, cOut: number): Subnet | LayersModelLike;
+  /** Present for the built-in subnets, so definitions stay serialisable. */
+  readonly spec?: SubnetSpec;
+}
+
+function uniform(shape: number[], bound: number, rng: Rng): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = (2 * rng() - 1) * bound;
+  return tf.tensor(values, shape);
+}
+
+function initLayer(
+  weightShape: number[],
+  fanIn: number,
+  fanOut: number,
+  init: SubnetInit,
+  zero: boolean,
+  rng: Rng,
+): [tf.Tensor, tf.Tensor] {
+  if (zero) return [tf.zeros(weightShape), tf.zeros([fanOut])];
+  if (init === 'xavier') {
+    const receptive = fanIn / weightShape[weightShape.length - 2];
+    return [uniform(weightShape, Math.sqrt(6 / (fanIn + fanOut * receptive)), rng), tf.zeros([fanOut])];
+  }
+  const bound = 1 / Math.sqrt(fanIn);
+  return [uniform(weightShape, bound, rng), uniform([fanOut], bound, rng)];
+}
+
+function layerNames(index: number): [string, string] {
+  return [`${2 * index}.weight`, `${2 * index}.bias`];
+}
+
+/** An alternating stack of linear maps (matMul or conv) and ReLUs. */
+class SequentialSubnet implements Subnet {
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly layers: { weight: tf.Variable; bias: tf.Variable }[] = [];
+
+  constructor(
+    private readonly spec: SubnetSpec,
+    cIn: number,
+    cOut: number,
+    rng: Rng,
+  ) {
+    if (spec.layers < 1) throw new FreiaError(`subnet ${spec.kind}: layers must be at least 1, got ${spec.layers}`);
+    const kernel = spec.kind === 'conv3x3' ? 3 : 1;
+    for (let i = 0; i < spec.layers; i++) {
+      const inC = i === 0 ? cIn : spec.hidden;
+      const outC = i === spec.layers - 1 ? cOut : spec.hidden;
+      const shape = spec.kind === 'mlp' ? [inC, outC] : [kernel, kernel, inC, outC];
+      const last = i === spec.layers - 1;
+      const [w, b] = initLayer(shape, inC * kernel * kernel, outC, spec.init ?? 'torch', last && !!spec.zeroLast, rng);
+      const [wName, bName] = layerNames(i);
+      const weight = tf.variable(w, true);
+      const bias = tf.variable(b, true);
+      w.dispose();
+      b.dispose();
+      this.variables.set(wName, weight).set(bName, bias);
+      this.layers.push({ weight, bias });
+    }
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const conv = this.spec.kind !== 'mlp';
+      if (conv && x.rank !== 4) {
+        throw new FreiaError(`subnet ${this.spec.kind} needs image input [B, C, H, W], got rank ${x.rank}`);
+      }
+      let h: tf.Tensor = x;
+      const leading = x.shape.slice(0, -1);
+      if (!conv && x.rank !== 2) h = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
+      this.layers.forEach(({ weight, bias }, i) => {
+        h = conv
+          ? tf.add(tf.conv2d(h as tf.Tensor4D, weight as tf.Tensor4D, 1, 'same'), bias)
+          : tf.add(tf.matMul(h as tf.Tensor2D, weight as tf.Tensor2D), bias);
+        if (i < this.layers.length - 1) h = tf.relu(h);
+      });
+      if (!conv && x.rank !== 2) h = tf.reshape(h, [...leading, h.shape[h.rank - 1]]);
+      return h;
+    });
+  }
+}
+
+function builtin(spec: SubnetSpec): SubnetFactory {
+  const factory = (cIn: number, cOut: number) => new SequentialSubnet(spec, cIn, cOut, globalRng());
+  return Object.assign(factory, { spec });
+}
+
+/** Options of the built-in subnets. */
+export interface MlpOptions {
+  /** Width of the hidden layers. */
+  readonly hidden: number;
+  /** Number of linear layers (2: `Linear → ReLU → Linear`, FrEIA's usual subnet). */
+  readonly layers?: number;
+  readonly init?: SubnetInit;
+  /** Start the last layer at zero so every coupling starts as the identity (Glow's trick). */
+  readonly zeroLast?: boolean;
+}
+
+export interface ConvOptions extends MlpOptions {
+  /** 3 (`padding=1`) or 1. */
+  readonly kernel?: 3 | 1;
+}
+
+/**
+ * `Linear(cIn, hidden) → ReLU → … → Linear(hidden, cOut)`, applied to the
+ * channel axis.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ */
+export function mlp(options: MlpOptions): SubnetFactory {
+  return builtin({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
+}
+
+/** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
+export function conv(options: ConvOptions): SubnetFactory {
+  const kind = (options.kernel ?? 3) === 3 ? 'conv3x3' : 'conv1x1';
+  return builtin({ kind, hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
+}
+
+/** Builds a subnet and brings user models into the {@link Subnet} shape. */
+export function instantiateSubnet(factory: SubnetFactory, cIn: number, cOut: number): Subnet {
+  if (typeof factory !== 'function') throw new FreiaError('subnet must be a function (cIn, cOut) => model, e.g. subnets.mlp({ hidden: 512 })');
+  const made = factory(cIn, cOut);
+  if ('variables' in made && made.variables instanceof Map) return made as Subnet;
+  const model = made as LayersModelLike;
+  if (typeof model.apply !== 'function' || !Array.isArray(model.trainableWeights)) {
+    throw new FreiaError('a subnet must have apply(x) and trainableWeights (a tfjs-layers model) or be built by subnets.*');
+  }
+  const variables = new Map<string, tf.Variable>();
+  model.trainableWeights.forEach((w, i) => variables.set(`w${i}`, w.read() as tf.Variable));
+  return {
+    variables,
+    apply: (x) => {
+      const y = model.apply(x);
+      if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new FreiaError('a subnet model must return one tensor');
+      return y;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * FrEIA's Split and Concat: the only modules with several outputs or inputs.
+ * `dim` counts non-batch dimensions of the public (channels-first) shape, as
+ * in FrEIA: 0 is the channel axis. Both are permutations, log-det 0.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModuleDef, Shape } from '../runtime/graph.js';
+import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
+import { internalAxis } from '../runtime/layout.js';
+import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+
+export interface SplitOptions {
+  /**
+   * Section sizes (FrEIA's `section_sizes`): a list (a sum below the axis
+   * length gets the rest appended as one more section, as in FrEIA) or one
+   * number `s` meaning `[s, L − s]`.
+   */
+  readonly sections?: readonly number[] | number;
+  /** Equal sections as numpy's `array_split` (larger ones first: 7 → 4, 3); default 2. */
+  readonly nSections?: number;
+  /** Dimension to split (without batch; 0 = channels). */
+  readonly dim?: number;
+}
+
+/** The section sizes FrEIA's Split computes for an axis of length `length`. */
+export function splitSections(node: string, length: number, options: SplitOptions): number[] {
+  const { sections, nSections = 2 } = options;
+  if (sections === undefined) {
+    if (!Number.isInteger(nSections) || nSections < 2) throw new ShapeMismatchError(node, 'nSections of at least 2', String(nSections));
+    const base = Math.floor(length / nSections);
+    return Array.from({ length: nSections }, (_, i) => base + (i < length % nSections ? 1 : 0));
+  }
+  const list = typeof sections === 'number' ? [sections, length - sections] : [...sections];
+  const total = list.reduce((a, b) => a + b, 0);
+  if (list.some((s) => !Number.isInteger(s) || s < 1) || total > length) {
+    throw new ShapeMismatchError(node, `positive sections summing to at most the axis length ${length}`, formatShape(list));
+  }
+  if (total < length) list.push(length - total);
+  return list;
+}
+
+function checkDim(node: string, shape: Shape, dim: number): void {
+  if (!Number.isInteger(dim) || dim < 0 || dim >= shape.length) {
+    throw new ShapeMismatchError(node, `dim in 0..${shape.length - 1} for shape ${formatShape(shape)}`, String(dim));
+  }
+}
+
+export class Split extends InvertibleModule {
+  private readonly sections: number[];
+  private readonly dim: number;
+  constructor(def: ModuleDef) {
+    super(def.inputShapes, def.conditionShapes);
+    const args = argsOf<SplitOptions>(def);
+    this.dim = args.dim ?? 0;
+    this.sections = splitSections(def.kind, def.inputShapes[0][this.dim], args);
+  }
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const axis = internalAxis(this.dim, this.dimsIn[0].length);
+    return { out: rev ? [tf.concat([...xs], axis)] : tf.split(xs[0], this.sections, axis), logDet: 0 };
+  }
+}
+
+export interface ConcatOptions {
+  /** Dimension to join (without batch; 0 = channels). */
+  readonly dim?: number;
+}
+
+export class Concat extends InvertibleModule {
+  private readonly dim: number;
+  constructor(def: ModuleDef) {
+    super(def.inputShapes, def.conditionShapes);
+    this.dim = argsOf<ConcatOptions>(def).dim ?? 0;
+  }
+  forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const axis = internalAxis(this.dim, this.dimsIn[0].length);
+    const sizes = this.dimsIn.map((s) => s[this.dim]);
+    return { out: rev ? tf.split(xs[0], sizes, axis) : [tf.concat([...xs], axis)], logDet: 0 };
+  }
+}
+
+registerModule({
+  kind: 'Split',
+  outputShapes: (node, inputShapes, _c, args) => {
+    if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
+    const shape = inputShapes[0];
+    const dim = (args as SplitOptions).dim ?? 0;
+    checkDim(node, shape, dim);
+    return splitSections(node, shape[dim], args as SplitOptions).map((size) => shape.map((d, j) => (j === dim ? size : d)));
+  },
+  create: (def) => new Split(def),
+});
+
+registerModule({
+  kind: 'Concat',
+  outputShapes: (node, inputShapes, _c, args) => {
+    if (inputShapes.length < 2) throw new ShapeMismatchError(node, 'at least 2 inputs', `${inputShapes.length}`);
+    const dim = (args as ConcatOptions).dim ?? 0;
+    const first = inputShapes[0];
+    checkDim(node, first, dim);
+    for (const s of inputShapes) {
+      if (s.length !== first.length || s.some((d, j) => j !== dim && d !== first[j])) {
+        throw new ShapeMismatchError(node, `shapes equal to ${formatShape(first)} except in dim ${dim}`, inputShapes.map(formatShape).join(' and '));
+      }
+    }
+    return [first.map((d, j) => (j === dim ? inputShapes.reduce((sum, s) => sum + s[dim], 0) : d))];
+  },
+  create: (def) => new Concat(def),
+});

@@ -1,0 +1,76 @@
+/**
+ * Picks one TensorFlow.js backend at start: `@tensorflow/tfjs-node-gpu` or
+ * `@tensorflow/tfjs-node` when the user installed them (optional peers: their
+ * install downloads libtensorflow), else WebAssembly (SIMD), else pure JS.
+ * `FREIA_BACKEND` (`node-gpu`, `node`, `wasm`, `cpu`, or any registered
+ * tfjs backend name) overrides the choice.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { fillBackendGaps } from './kernels.js';
+import { FreiaError } from './errors.js';
+
+const nativePackages: Record<string, string> = {
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+};
+
+async function tryImport(specifier: string): Promise<boolean> {
+  try {
+    // A variable specifier keeps TypeScript and bundlers from resolving an optional peer.
+    await import(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  if (name === 'wasm') {
+    if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
+  }
+  if (nativePackages[name]) {
+    if (!(await tryImport(nativePackages[name]))) return false;
+    name = 'tensorflow';
+  }
+  try {
+    if (!(await tf.setBackend(name))) return false;
+    await tf.ready();
+    fillBackendGaps(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let selected: Promise<string> | undefined;
+
+/**
+ * Initialises the backend once and resolves to its tfjs name. Call (and
+ * await) before the first tensor operation; later calls return the same choice.
+ *
+ * @example
+ * ```ts
+ * import { ready } from 'freia-ts';
+ * const backend = await ready(); // 'tensorflow', 'wasm' or 'cpu'
+ * ```
+ */
+export function ready(): Promise<string> {
+  selected ??= (async () => {
+    const forced = globalThis.process?.env?.FREIA_BACKEND;
+    if (forced) {
+      if (await activate(forced)) return tf.getBackend();
+      throw new FreiaError(`FREIA_BACKEND=${forced}: that backend could not be initialised`);
+    }
+    for (const name of ['node-gpu', 'node', 'wasm', 'cpu']) {
+      if (await activate(name)) return tf.getBackend();
+    }
+    throw new FreiaError('no TensorFlow.js backend could be initialised');
+  })();
+  return selected;
+}
+
+/** Switches to another backend (for tests comparing backends); fills its gaps too. */
+export async function useBackend(name: string): Promise<void> {
+  if (!(await activate(name))) throw new FreiaError(`backend ${name} could not be initialised`);
+  selected = Promise.resolve(tf.getBackend());
+}

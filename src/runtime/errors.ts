@@ -1,0 +1,32 @@
+/**
+ * Errors raised by freia-ts. Every message names the node (or module) and the
+ * shapes involved, so a user can find the wiring mistake without a debugger.
+ */
+
+/** Base class of every error freia-ts throws on purpose. */
+export class FreiaError extends Error {
+  override readonly name: string = 'FreiaError';
+}
+
+/** A tensor or a declared shape does not fit what a node expects. */
+export class ShapeMismatchError extends FreiaError {
+  override readonly name = 'ShapeMismatchError';
+  constructor(
+    readonly node: string,
+    readonly expected: string,
+    readonly actual: string,
+    detail?: string,
+  ) {
+    super(`${node}: expected ${expected}, got ${actual}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** The network was wired or called with the wrong number of inputs, outputs or conditions. */
+export class WiringError extends FreiaError {
+  override readonly name = 'WiringError';
+}
+
+/** Formats a shape the way users write it: `[3, 32, 32]`. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

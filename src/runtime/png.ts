@@ -1,0 +1,328 @@
+/**
+ * Minimal PNG output for demo pictures, using only `node:zlib`.
+ *
+ * The demos need to show samples from a trained flow next to the data; a
+ * plotting or canvas dependency (often with native builds) would be far
+ * heavier than the ~200 lines needed to write an RGBA PNG and draw dots.
+ *
+ * @module
+ */
+
+import { deflateSync } from 'node:zlib';
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** CRC-32 (IEEE, reflected, polynomial 0xEDB88320) lookup table, built once. */
+const CRC_TABLE: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
+  let c = crc;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return c;
+}
+
+/** Length, type, data, then a CRC over type and data, as the PNG spec lays out a chunk. */
+function chunk(type: string, data: Uint8Array): Buffer {
+  const typeBytes = Buffer.from(type, 'latin1');
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  typeBytes.copy(out, 4);
+  out.set(data, 8);
+  const crc = crc32(data, crc32(typeBytes)) ^ 0xffffffff;
+  out.writeUInt32BE(crc >>> 0, 8 + data.length);
+  return out;
+}
+
+/**
+ * Encodes straight (non-premultiplied) 8-bit RGBA pixels, row-major from the
+ * top-left, as a PNG (colour type 6, bit depth 8, no interlace).
+ *
+ * Every row uses filter 0 (None): adaptive filtering would make the file
+ * smaller, but these pictures are mostly flat white and deflate handles
+ * that well without it.
+ */
+export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`encodePng: width and height must be positive integers, got ${width}x${height}`);
+  }
+  // PNG stores dimensions as 31-bit unsigned integers.
+  if (width > 0x7fffffff || height > 0x7fffffff) {
+    throw new RangeError(`encodePng: ${width}x${height} exceeds the PNG size limit`);
+  }
+  const rowBytes = width * 4;
+  if (rgba.length !== rowBytes * height) {
+    throw new RangeError(
+      `encodePng: expected ${rowBytes * height} bytes for ${width}x${height} RGBA, got ${rgba.length}`,
+    );
+  }
+
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // colour type: truecolour with alpha
+  ihdr[10] = 0; // compression: deflate
+  ihdr[11] = 0; // filter method: adaptive (per-row byte)
+  ihdr[12] = 0; // interlace: none
+
+  const stride = rowBytes + 1;
+  const raw = Buffer.alloc(stride * height); // zero-filled, so every filter byte is 0
+  for (let y = 0; y < height; y++) {
+    raw.set(rgba.subarray(y * rowBytes, (y + 1) * rowBytes), y * stride + 1);
+  }
+
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+/** One panel of {@link scatterPlotPng}. */
+export interface ScatterPanel {
+  /** Drawn above the panel; characters outside the built-in font show as `?`. */
+  title: string;
+  /** x,y interleaved. Non-finite points are skipped. */
+  points: Float32Array | number[];
+  /** Dot colour, 0-255 per channel. */
+  color: [number, number, number];
+}
+
+/** Options for {@link scatterPlotPng}. */
+export interface ScatterOptions {
+  /** Width (and height) of each panel in pixels; default 400. */
+  size?: number;
+  /**
+   * Shared range `[min, max]` for both axes of every panel. By default it is
+   * taken from all panels' data plus a 5 % margin, so that panels (data vs.
+   * samples) are directly comparable and circles look round.
+   */
+  range?: [number, number];
+}
+
+type RGB = readonly [number, number, number];
+
+const FRAME_GREY: RGB = [150, 150, 150];
+const AXIS_GREY: RGB = [215, 215, 215];
+const TEXT_COLOR: RGB = [30, 30, 30];
+
+/**
+ * Renders scatter plots side by side on a white background and returns a
+ * PNG. Each panel gets a title, a thin grey frame and light axis lines
+ * through 0 when 0 is in range.
+ */
+export function scatterPlotPng(panels: ScatterPanel[], opts: ScatterOptions = {}): Buffer {
+  if (panels.length === 0) throw new RangeError('scatterPlotPng: need at least one panel');
+  const size = Math.floor(opts.size ?? 400);
+  if (!(size >= 32)) throw new RangeError(`scatterPlotPng: size must be >= 32, got ${opts.size}`);
+  const [lo, hi] = opts.range ?? dataRange(panels);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) {
+    throw new RangeError(`scatterPlotPng: range must be finite with max > min, got [${lo}, ${hi}]`);
+  }
+
+  const canvas = new Canvas(size * panels.length, size);
+  const fontScale = size >= 300 ? 2 : 1;
+  const pad = Math.max(4, Math.round(size * 0.02));
+  const titleBand = 7 * fontScale + 2 * pad;
+  const side = Math.min(size - 2 * pad, size - titleBand - pad);
+  // Bigger dots on bigger panels, so density reads the same at any size.
+  const dot = size >= 300 ? 3 : 2;
+
+  panels.forEach((panel, p) => {
+    const left = p * size + Math.floor((size - side) / 2);
+    const top = titleBand;
+    const toPx = (v: number): number => ((v - lo) / (hi - lo)) * (side - 1);
+
+    drawTitle(canvas, panel.title, p * size, size, pad, fontScale);
+
+    if (lo < 0 && hi > 0) {
+      const x0 = left + Math.round(toPx(0));
+      const y0 = top + Math.round(side - 1 - toPx(0));
+      for (let i = 0; i < side; i++) {
+        canvas.set(x0, top + i, AXIS_GREY);
+        canvas.set(left + i, y0, AXIS_GREY);
+      }
+    }
+    for (let i = 0; i < side; i++) {
+      canvas.set(left + i, top, FRAME_GREY);
+      canvas.set(left + i, top + side - 1, FRAME_GREY);
+      canvas.set(left, top + i, FRAME_GREY);
+      canvas.set(left + side - 1, top + i, FRAME_GREY);
+    }
+
+    const color: RGB = [clampByte(panel.color[0]), clampByte(panel.color[1]), clampByte(panel.color[2])];
+    const pts = panel.points;
+    const half = Math.floor((dot - 1) / 2);
+    for (let i = 0; i + 1 < pts.length; i += 2) {
+      const x = pts[i];
+      const y = pts[i + 1];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || x < lo || x > hi || y < lo || y > hi) continue;
+      const cx = left + Math.round(toPx(x));
+      const cy = top + Math.round(side - 1 - toPx(y));
+      for (let dy = 0; dy < dot; dy++) {
+        for (let dx = 0; dx < dot; dx++) {
+          const px = cx - half + dx;
+          const py = cy - half + dy;
+          // Strictly inside the frame, so the frame stays a clean line.
+          if (px > left && py > top && px < left + side - 1 && py < top + side - 1) {
+            canvas.set(px, py, color);
+          }
+        }
+      }
+    }
+  });
+
+  return encodePng(canvas.width, canvas.height, canvas.data);
+}
+
+function dataRange(panels: ScatterPanel[]): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const { points } of panels) {
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const x = points[i];
+      const y = points[i + 1];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+      lo = Math.min(lo, x, y);
+      hi = Math.max(hi, x, y);
+    }
+  }
+  if (!Number.isFinite(lo)) return [-1, 1];
+  if (hi - lo < 1e-12) return [lo - 1, hi + 1];
+  const margin = 0.05 * (hi - lo);
+  return [lo - margin, hi + margin];
+}
+
+function clampByte(v: number): number {
+  return Number.isFinite(v) ? Math.min(255, Math.max(0, Math.round(v))) : 0;
+}
+
+/** An opaque RGBA pixel buffer, white at start. */
+class Canvas {
+  readonly data: Uint8Array;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.data = new Uint8Array(width * height * 4).fill(255);
+  }
+
+  /** Out-of-bounds writes are dropped, so drawing code need not clip. */
+  set(x: number, y: number, [r, g, b]: RGB): void {
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    const o = (y * this.width + x) * 4;
+    this.data[o] = r;
+    this.data[o + 1] = g;
+    this.data[o + 2] = b;
+    this.data[o + 3] = 255;
+  }
+}
+
+function drawTitle(canvas: Canvas, text: string, panelLeft: number, panelWidth: number, pad: number, maxScale: number): void {
+  const avail = panelWidth - 2 * pad;
+  // Shrink to scale 1 before cutting characters: a small title beats a truncated one.
+  let scale = maxScale;
+  while (scale > 1 && textWidth(text.length, scale) > avail) scale--;
+  let shown = text;
+  if (textWidth(shown.length, scale) > avail) {
+    const fit = Math.max(0, Math.floor((avail + scale) / (6 * scale)));
+    shown = text.slice(0, fit);
+  }
+  const x0 = panelLeft + Math.floor((panelWidth - textWidth(shown.length, scale)) / 2);
+  drawText(canvas, shown, x0, pad, scale, TEXT_COLOR);
+}
+
+/** Glyphs are 5 wide with 1 column of spacing, and no spacing after the last. */
+function textWidth(chars: number, scale: number): number {
+  return chars > 0 ? (6 * chars - 1) * scale : 0;
+}
+
+function drawText(canvas: Canvas, text: string, x0: number, y0: number, scale: number, color: RGB): void {
+  let x = x0;
+  for (const ch of text) {
+    const rows = glyph(ch);
+    for (let r = 0; r < 7; r++) {
+      for (let c = 0; c < 5; c++) {
+        if (rows[r * 5 + c] !== '1') continue;
+        for (let sy = 0; sy < scale; sy++) {
+          for (let sx = 0; sx < scale; sx++) canvas.set(x + c * scale + sx, y0 + r * scale + sy, color);
+        }
+      }
+    }
+    x += 6 * scale;
+  }
+}
+
+/**
+ * 5x7 bitmap font: seven rows of five bits, rows separated by spaces.
+ * Lowercase is drawn with the uppercase glyphs; titles are short labels
+ * and a second alphabet would double the table for little gain.
+ */
+const FONT_SOURCE: Record<string, string> = {
+  A: '01110 10001 10001 11111 10001 10001 10001',
+  B: '11110 10001 10001 11110 10001 10001 11110',
+  C: '01110 10001 10000 10000 10000 10001 01110',
+  D: '11110 10001 10001 10001 10001 10001 11110',
+  E: '11111 10000 10000 11110 10000 10000 11111',
+  F: '11111 10000 10000 11110 10000 10000 10000',
+  G: '01110 10001 10000 10111 10001 10001 01111',
+  H: '10001 10001 10001 11111 10001 10001 10001',
+  I: '01110 00100 00100 00100 00100 00100 01110',
+  J: '00111 00010 00010 00010 00010 10010 01100',
+  K: '10001 10010 10100 11000 10100 10010 10001',
+  L: '10000 10000 10000 10000 10000 10000 11111',
+  M: '10001 11011 10101 10101 10001 10001 10001',
+  N: '10001 10001 11001 10101 10011 10001 10001',
+  O: '01110 10001 10001 10001 10001 10001 01110',
+  P: '11110 10001 10001 11110 10000 10000 10000',
+  Q: '01110 10001 10001 10001 10101 10010 01101',
+  R: '11110 10001 10001 11110 10100 10010 10001',
+  S: '01111 10000 10000 01110 00001 00001 11110',
+  T: '11111 00100 00100 00100 00100 00100 00100',
+  U: '10001 10001 10001 10001 10001 10001 01110',
+  V: '10001 10001 10001 10001 10001 01010 00100',
+  W: '10001 10001 10001 10101 10101 10101 01010',
+  X: '10001 10001 01010 00100 01010 10001 10001',
+  Y: '10001 10001 10001 01010 00100 00100 00100',
+  Z: '11111 00001 00010 00100 01000 10000 11111',
+  '0': '01110 10001 10011 10101 11001 10001 01110',
+  '1': '00100 01100 00100 00100 00100 00100 01110',
+  '2': '01110 10001 00001 00010 00100 01000 11111',
+  '3': '11111 00010 00100 00010 00001 10001 01110',
+  '4': '00010 00110 01010 10010 11111 00010 00010',
+  '5': '11111 10000 11110 00001 00001 10001 01110',
+  '6': '00110 01000 10000 11110 10001 10001 01110',
+  '7': '11111 00001 00010 00100 01000 01000 01000',
+  '8': '01110 10001 10001 01110 10001 10001 01110',
+  '9': '01110 10001 10001 01111 00001 00010 01100',
+  ' ': '00000 00000 00000 00000 00000 00000 00000',
+  '.': '00000 00000 00000 00000 00000 01100 01100',
+  ',': '00000 00000 00000 00000 01100 00100 01000',
+  ':': '00000 01100 01100 00000 01100 01100 00000',
+  '-': '00000 00000 00000 11111 00000 00000 00000',
+  '(': '00010 00100 01000 01000 01000 00100 00010',
+  ')': '01000 00100 00010 00010 00010 00100 01000',
+  '=': '00000 00000 11111 00000 11111 00000 00000',
+  '/': '00000 00001 00010 00100 01000 10000 00000',
+  '+': '00000 00100 00100 11111 00100 00100 00000',
+  '?': '01110 10001 00001 00010 00100 00000 00100',
+};
+
+/** Rows concatenated to 35 characters, so a pixel is one string index. */
+const FONT: Map<string, string> = new Map(
+  Object.entries(FONT_SOURCE).map(([ch, rows]) => [ch, rows.replaceAll(' ', '')]),
+);
+
+function glyph(ch: string): string {
+  return FONT.get(ch.toUpperCase()) ?? (FONT.get('?') as string);
+}
