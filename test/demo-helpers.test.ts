@@ -7,7 +7,8 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
-import { gaussian, makeMoons, mulberry32, sampleMoons } from '../src/runtime/moons.js';
+import { makeMoons, sampleMoons } from '../src/runtime/moons.js';
+import { gaussian, mulberry32 } from '../src/runtime/rng.js';
 import { encodePng, scatterPlotPng } from '../src/runtime/png.js';
 import { formatDuration, ProgressBar } from '../src/runtime/progress.js';
 

@@ -17,6 +17,8 @@ import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
 import { numel, toInternal, toPublic } from '../runtime/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import type { ModuleDef } from '../runtime/graph.js';
+import type { AllLiteral, Half, Mul, Product } from '../types/arithmetic.js';
+import type { FormatShape, IsOdd, ShapeError } from '../types/shape.js';
 
 function oneImage(node: string, inputShapes: readonly Shape[]): [number, number, number] {
   if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
@@ -175,3 +177,41 @@ registerModule({
   },
   create: (def) => new Reshape(def),
 });
+
+// ---- type-level shape rules (the compile-time twins of the rules above) ----
+
+/** `[C, H, W]` → `[4C, H/2, W/2]`, or a {@link ShapeError} for odd sizes or a non-image. */
+export type Downsample<S extends Shape | ShapeError<string>> = S extends Shape
+  ? number extends S['length']
+    ? [number, number, number]
+    : S extends readonly [infer C extends number, infer H extends number, infer W extends number]
+      ? true extends IsOdd<H> | IsOdd<W>
+        ? ShapeError<`downsampling needs an even height and width, got ${FormatShape<S>}`>
+        : [Mul<C, 4>, Half<H>, Half<W>]
+      : ShapeError<`downsampling needs an image [C, H, W], got ${FormatShape<S>}`>
+  : S;
+
+/** `[C, H, W]` → `[C/4, 2H, 2W]`, or a {@link ShapeError} when C is not divisible by 4. */
+export type Upsample<S extends Shape | ShapeError<string>> = S extends Shape
+  ? number extends S['length']
+    ? [number, number, number]
+    : S extends readonly [infer C extends number, infer H extends number, infer W extends number]
+      ? true extends IsOdd<C> | IsOdd<Half<C>>
+        ? ShapeError<`upsampling needs channels divisible by 4, got ${FormatShape<S>}`>
+        : [Half<Half<C>>, Mul<H, 2>, Mul<W, 2>]
+      : ShapeError<`upsampling needs an image [C, H, W], got ${FormatShape<S>}`>
+  : S;
+
+/** `S` → `[numel(S)]`. */
+export type Flattened<S extends Shape | ShapeError<string>> = S extends Shape ? [Product<S>] : S;
+
+/** The target `X` when it has as many elements as `S`, else a {@link ShapeError}. */
+export type ReshapeTarget<S extends Shape | ShapeError<string>, X extends Shape> = S extends Shape
+  ? AllLiteral<S> extends true
+    ? AllLiteral<X> extends true
+      ? Product<S> extends Product<X>
+        ? X
+        : ShapeError<`reshape to ${FormatShape<X>} (${Product<X>} elements) from ${FormatShape<S>} (${Product<S>} elements)`>
+      : X
+    : X
+  : S;

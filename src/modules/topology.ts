@@ -8,6 +8,8 @@ import type { ModuleDef, Shape } from '../runtime/graph.js';
 import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
 import { internalAxis } from '../runtime/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import type { AllLiteral, IsLiteral, Sum } from '../types/arithmetic.js';
+import type { FormatShape, SetDim, ShapeError, Shapes } from '../types/shape.js';
 
 export interface SplitOptions {
   /**
@@ -106,3 +108,67 @@ registerModule({
   },
   create: (def) => new Concat(def),
 });
+
+// ---- type-level shape rules (the compile-time twins of the rules above) ----
+
+type SplitCheckedSections<S extends Shape, P extends readonly number[], D extends number> = `${D}` extends keyof S
+  ? IsLiteral<S[D]> extends true
+    ? AllLiteral<P> extends true
+      ? Sum<P> extends S[D]
+        ? P
+        : ShapeError<`split sections sum to ${Sum<P>} but the axis has ${S[D]}`>
+      : P
+    : P
+  : number extends S['length']
+    ? P
+    : ShapeError<`split dim ${D} is out of range for shape ${FormatShape<S>}`>;
+
+/**
+ * The sections a split of `S` along `D` accepts: `P` itself when they sum to
+ * the axis (or sizes are dynamic), else a {@link ShapeError}. Unlike FrEIA's
+ * Split, the typed builders want the sections to add up exactly.
+ */
+export type SplitSections<S extends Shape | ShapeError<string>, P extends readonly number[], D extends number> = S extends Shape
+  ? SplitCheckedSections<S, P, D>
+  : S;
+
+/** The streams a split of `S` into sections `P` along `D` produces. */
+export type SplitShapes<S extends Shape, P extends readonly number[], D extends number> = number extends P['length']
+  ? Shape[]
+  : P extends readonly [infer H extends number, ...infer Rest extends readonly number[]]
+    ? [SetDim<S, D, H>, ...SplitShapes<S, Rest, D>]
+    : [];
+
+type DimsMatch<A extends Shape, B extends Shape, D extends number> = number extends A['length'] | B['length']
+  ? true
+  : A['length'] extends B['length']
+    ? false extends { [K in keyof A]: K extends `${D}` ? true : K extends keyof B ? (IsLiteral<A[K]> extends true ? (IsLiteral<B[K] & number> extends true ? (A[K] extends B[K] ? true : false) : true) : true) : true }[number]
+      ? false
+      : true
+    : false;
+
+type ConcatCheck<First extends Shape, Rest extends Shapes, D extends number> = Rest extends readonly [infer B extends Shape, ...infer More extends Shapes]
+  ? DimsMatch<First, B, D> extends true
+    ? ConcatCheck<First, More, D>
+    : ShapeError<`concat needs shapes equal except in dim ${D}, got ${FormatShape<First>} and ${FormatShape<B>}`>
+  : true;
+
+type DimSizes<Ss extends Shapes, D extends number> = { -readonly [K in keyof Ss]: Ss[K] extends Shape ? (Ss[K][D] & number) : never };
+
+/**
+ * The shape a concat of `Ss` along `D` produces, or a {@link ShapeError}
+ * (fewer than two streams, ranks or other dimensions that differ).
+ */
+export type ConcatShape<Ss extends Shapes, D extends number> = number extends Ss['length']
+  ? Shape
+  : Ss extends readonly [infer First extends Shape, infer _Second extends Shape, ...Shapes]
+    ? `${D}` extends keyof First
+      ? ConcatCheck<First, Ss, D> extends infer Check
+        ? Check extends true
+          ? SetDim<First, D, Sum<DimSizes<Ss, D>>>
+          : Check
+        : never
+      : number extends First['length']
+        ? Shape
+        : ShapeError<`concat dim ${D} is out of range for shape ${FormatShape<First>}`>
+    : ShapeError<`concat needs at least two live streams, but ${Ss['length']} are live`>;

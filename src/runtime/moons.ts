@@ -8,37 +8,7 @@
  *
  * @module
  */
-
-/**
- * Mulberry32: a 32-bit-state PRNG returning uniforms in [0, 1).
- *
- * Chosen because it is tiny, fast and statistically fine for toy data; it
- * is not suitable for cryptography or for long simulations that need more
- * than 2^32 distinct states.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * One standard normal draw by Box-Muller.
- *
- * The second value of the pair is discarded on purpose: caching it would
- * need hidden state next to `rng`, and then the same seed could give
- * different numbers depending on how calls interleave across modules.
- */
-export function gaussian(rng: () => number): number {
-  // 1 - u lies in (0, 1], so the log never sees 0.
-  const u1 = 1 - rng();
-  const u2 = rng();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
+import { gaussian, mulberry32 } from './rng.js';
 
 /** Options for {@link makeMoons}. */
 export interface MoonsOptions {

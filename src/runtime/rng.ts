@@ -25,8 +25,9 @@ export function rngFrom(seed?: number): Rng {
 
 /** One standard normal draw (Box-Muller). */
 export function gaussian(rng: Rng): number {
-  let u = 0;
-  while (u === 0) u = rng();
+  // 1 - u lies in (0, 1], so the log never sees 0; the second value of the
+  // pair is dropped so that no hidden state sits beside `rng`.
+  const u = 1 - rng();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
 

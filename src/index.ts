@@ -1,0 +1,36 @@
+/**
+ * freia-ts: invertible neural networks and normalizing flows on
+ * TensorFlow.js, with the network's wiring checked by the compiler.
+ *
+ * @packageDocumentation
+ */
+import { input } from './builder/chain.js';
+import { mlp, conv } from './modules/subnets.js';
+import { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } from './runtime/distributions.js';
+import { nll, fit, clipByGlobalNorm } from './runtime/training.js';
+
+/** Network builders: `inn.input(shape)` starts a chain. */
+export const inn = { input } as const;
+/** Subnet constructors for coupling blocks. */
+export const subnets = { mlp, conv } as const;
+/** Distributions: the standard normal base and push-forwards through a flow. */
+export const dist = { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } as const;
+/** Training: the NLL loss and a training loop. */
+export const train = { nll, fit, clipByGlobalNorm } as const;
+
+export type { Chain, BlockOptions, ConditionRef } from './builder/chain.js';
+export { Flow } from './runtime/flow.js';
+export type { Tensors, RunOptions, FlowResult } from './runtime/flow.js';
+export type { GraphDef, NodeDef, ModuleDef, TensorRef } from './runtime/graph.js';
+export { ready, useBackend } from './runtime/backend.js';
+export { FreiaError, ShapeMismatchError, WiringError } from './runtime/errors.js';
+export { setGlobalSeed } from './runtime/rng.js';
+export { InvertibleModule, registerModule, defineModule } from './modules/base.js';
+export type { ForwardOptions, ModuleResult, ModuleSpec } from './modules/base.js';
+export type { Subnet, SubnetFactory, SubnetSpec, MlpOptions, ConvOptions } from './modules/subnets.js';
+export type { AllInOneOptions } from './modules/all-in-one.js';
+export type { CouplingOptions, ClampActivation } from './modules/coupling.js';
+export type { SplitOptions, ConcatOptions, SplitSections, SplitShapes, ConcatShape } from './modules/topology.js';
+export type { HaarOptions, IRevNetOptions, ReshapeOptions, Downsample, Upsample, Flattened, ReshapeTarget } from './modules/reshapes.js';
+export type { Shape, Shapes, ShapeError, FormatShape } from './types/shape.js';
+export type { Add, Sub, Mul, Sum, Product, Half } from './types/arithmetic.js';

@@ -1,0 +1,3 @@
+import { ready } from '../src/index.js';
+
+await ready();
