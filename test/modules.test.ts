@@ -1,0 +1,91 @@
+/**
+ * The one table every module joins: random non-trivial parameters, then
+ * output shapes, inverse(forward(x)) = x, forward log-det = −inverse log-det,
+ * log-det = log|det J| by autodiff, and no leaked tensors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { inn, subnets, setGlobalSeed, type Flow } from '../src/index.js';
+import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
+
+const mlp = subnets.mlp({ hidden: 16 });
+const conv3 = subnets.conv({ hidden: 8, kernel: 3 });
+const conv1 = subnets.conv({ hidden: 8, kernel: 1 });
+
+interface Case {
+  readonly name: string;
+  readonly build: () => Flow;
+  readonly input: number[];
+  readonly conditions?: number[][];
+  readonly outputs: number[][];
+}
+
+const img = [4, 4, 4];
+const cases: Case[] = [
+  { name: 'AllInOne plain', input: [5], outputs: [[5]], build: () => inn.input([5]).allInOne({ subnet: mlp }).build() },
+  { name: 'AllInOne permuteSoft', input: [6], outputs: [[6]], build: () => inn.input([6]).allInOne({ subnet: mlp, permuteSoft: true, clamp: 1.5 }).build() },
+  { name: 'AllInOne conditional', input: [4], conditions: [[3]], outputs: [[4]], build: () => inn.input([4]).condition([3]).allInOne({ subnet: mlp, cond: 0 }).build() },
+  { name: 'AllInOne GIN', input: [5], outputs: [[5]], build: () => inn.input([5]).allInOne({ subnet: mlp, gin: true }).build() },
+  { name: 'AllInOne householder', input: [4], outputs: [[4]], build: () => inn.input([4]).allInOne({ subnet: mlp, learnedHouseholderPermutation: 2 }).build() },
+  { name: 'AllInOne reversePermutation SIGMOID', input: [5], outputs: [[5]], build: () => inn.input([5]).allInOne({ subnet: mlp, reversePermutation: true, globalAffineType: 'SIGMOID' }).build() },
+  { name: 'AllInOne EXP', input: [4], outputs: [[4]], build: () => inn.input([4]).allInOne({ subnet: mlp, globalAffineType: 'EXP', globalAffineInit: 0.7 }).build() },
+  { name: 'AllInOne conv soft', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).allInOne({ subnet: conv3, permuteSoft: true }).build() },
+  { name: 'AllInOne conv hard', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).allInOne({ subnet: conv1 }).build() },
+  { name: 'GLOW fc odd', input: [5], outputs: [[5]], build: () => inn.input([5]).glow({ subnet: mlp, clamp: 1.2 }).build() },
+  { name: 'GLOW conditional TANH', input: [4], conditions: [[2], [3]], outputs: [[4]], build: () => inn.input([4]).condition([2]).condition([3]).glow({ subnet: mlp, cond: [1, 0], clampActivation: 'TANH' }).build() },
+  { name: 'GLOW conv SIGMOID splitLen 1', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).glow({ subnet: conv3, clampActivation: 'SIGMOID', splitLen: 1 }).build() },
+  { name: 'RNVP', input: [6], outputs: [[6]], build: () => inn.input([6]).rnvp({ subnet: mlp, splitLen: 0.3 }).build() },
+  { name: 'NICE', input: [5], outputs: [[5]], build: () => inn.input([5]).nice({ subnet: mlp }).build() },
+  { name: 'ActNorm fc', input: [3], outputs: [[3]], build: () => inn.input([3]).actNorm().build() },
+  { name: 'ActNorm image', input: [2, 3, 3], outputs: [[2, 3, 3]], build: () => inn.input([2, 3, 3]).actNorm().build() },
+  { name: 'PermuteRandom', input: [6], outputs: [[6]], build: () => inn.input([6]).permuteRandom({ seed: 3 }).build() },
+  { name: 'Flatten', input: [2, 2, 3], outputs: [[12]], build: () => inn.input([2, 2, 3]).flatten().build() },
+  { name: 'Reshape', input: [12], outputs: [[3, 2, 2]], build: () => inn.input([12]).reshape([3, 2, 2]).build() },
+  { name: 'IRevNet down', input: [2, 4, 4], outputs: [[8, 2, 2]], build: () => inn.input([2, 4, 4]).irevnetDownsample().build() },
+  { name: 'IRevNet down legacy', input: [2, 4, 4], outputs: [[8, 2, 2]], build: () => inn.input([2, 4, 4]).irevnetDownsample({ legacy: true }).build() },
+  { name: 'IRevNet up', input: [8, 2, 2], outputs: [[2, 4, 4]], build: () => inn.input([8, 2, 2]).irevnetUpsample().build() },
+  { name: 'Haar down', input: [2, 4, 4], outputs: [[8, 2, 2]], build: () => inn.input([2, 4, 4]).haarDownsample().build() },
+  { name: 'Haar down wavelet rebalance', input: [2, 4, 4], outputs: [[8, 2, 2]], build: () => inn.input([2, 4, 4]).haarDownsample({ orderByWavelet: true, rebalance: 0.7 }).build() },
+  { name: 'Haar up rebalance', input: [8, 2, 2], outputs: [[2, 4, 4]], build: () => inn.input([8, 2, 2]).haarUpsample({ rebalance: 1.3 }).build() },
+  { name: 'Split + Concat', input: [7], outputs: [[3], [4]], build: () => inn.input([7]).split([3, 4]).build() },
+  { name: 'Split dim 1 + Concat', input: img, outputs: [[4, 4, 4]], build: () => inn.input([4, 4, 4]).split([1, 3], { dim: 1 }).concat({ dim: 1 }).build() },
+  { name: 'Split on glow concat', input: [6], outputs: [[6]], build: () => inn.input([6]).split([2, 4]).on(1, (s) => s.glow({ subnet: mlp })).concat().build() },
+];
+
+/** Moves every trainable parameter (subnet last layers included) to a random, non-trivial value. */
+function randomize(flow: Flow): void {
+  for (const v of flow.trainableVariables) {
+    tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3))));
+  }
+}
+
+describe('every module (table)', () => {
+  for (const testCase of cases) {
+    it(testCase.name, () => {
+      setGlobalSeed(7);
+      const flow = testCase.build();
+      const batch = 3;
+      const x = tf.randomNormal([batch, ...testCase.input]);
+      const c = (testCase.conditions ?? []).map((s) => tf.randomNormal([batch, ...s]));
+      tf.dispose(flow.forward(x, { c }) as unknown as tf.Tensor[]); // data-dependent init (ActNorm) before perturbing
+      randomize(flow);
+
+      const before = tf.memory().numTensors;
+      const fwd = flow.forward(x, { c });
+      const outs = Array.isArray(fwd.out) ? fwd.out : [fwd.out];
+      expect(outs.map((t) => t.shape.slice(1))).toEqual(testCase.outputs);
+      const inv = flow.inverse(fwd.out, { c });
+      expect(maxAbsDiff(inv.out as tf.Tensor, x)).toBeLessThan(1e-4);
+      expect(tf.tidy(() => maxAbsDiff(inv.logDet, tf.neg(fwd.logDet)))).toBeLessThan(1e-4);
+      tf.dispose([outs, inv.out, fwd.logDet, inv.logDet] as tf.TensorContainer);
+      expect(tf.memory().numTensors).toBe(before);
+
+      const logDet = flow.forward(x, { c }).logDet;
+      const truth = autodiffLogDet(flow, x, c);
+      const ours = Array.from(logDet.dataSync());
+      ours.forEach((v, b) => expect(Math.abs(v - truth[b])).toBeLessThan(1e-3 * Math.max(1, Math.abs(truth[b]))));
+      tf.dispose([x, logDet, ...c]);
+      flow.dispose();
+    });
+  }
+});
