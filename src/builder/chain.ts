@@ -15,7 +15,7 @@ import type { PermuteRandomOptions } from '../modules/permute.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { SubnetFactory } from '../modules/subnets.js';
-import type { Indices, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
+import type { AsShape, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
 export type ConditionRef<C extends Shapes> = C extends readonly []
@@ -42,7 +42,7 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
   readonly shapes: S;
 
   /** Declares a condition input; blocks read it with `{ cond: index }`. */
-  condition<const X extends Shape>(shape: X): Chain<S, [...C, X], I>;
+  condition<const X extends Shape>(shape: X): Chain<S, [...C, Literal<X>], I>;
 
   /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. */
   allInOne(this: When<Single<S>, Chain<S, C, I>>, options: AllInOneOptions & BlockOptions<C>): Chain<S, C, I>;
@@ -58,29 +58,29 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
   permuteRandom(this: When<Single<S>, Chain<S, C, I>>, options?: PermuteRandomOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
 
   /** Flatten to `[numel]`. */
-  flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[Flattened<Single<S>> & Shape], C, I>;
+  flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Flattened<Single<S>>>], C, I>;
   /** Reshape to `shape` (same number of elements). */
-  reshape<const X extends Shape>(this: When<Single<S>, Chain<S, C, I>>, shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[X], C, I>;
+  reshape<const X extends Shape>(this: When<Single<S>, Chain<S, C, I>>, shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[Literal<X>], C, I>;
   /** IRevNetDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
-  irevnetDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[Downsample<Single<S>> & Shape], C, I>;
+  irevnetDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Downsample<Single<S>>>], C, I>;
   /** IRevNetUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
-  irevnetUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[Upsample<Single<S>> & Shape], C, I>;
+  irevnetUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Upsample<Single<S>>>], C, I>;
   /** HaarDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
-  haarDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[Downsample<Single<S>> & Shape], C, I>;
+  haarDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Downsample<Single<S>>>], C, I>;
   /** HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
-  haarUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[Upsample<Single<S>> & Shape], C, I>;
+  haarUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Upsample<Single<S>>>], C, I>;
 
   /** Splits the stream into sections along `dim` (default 0, channels); they must sum to the axis. */
   split<const P extends readonly number[], const D extends number = 0>(
     this: When<Single<S>, Chain<S, C, I>>,
     sections: SplitSections<Single<S>, P, D>,
     options?: { readonly dim?: D; readonly name?: string },
-  ): Chain<SplitShapes<Single<S> & Shape, P, D>, C, I>;
+  ): Chain<SplitShapes<AsShape<Single<S>>, P, D>, C, I>;
   /** Joins every live stream along `dim` (default 0, channels). */
   concat<const D extends number = 0>(
     this: When<ConcatShape<S, D>, Chain<S, C, I>>,
     options?: { readonly dim?: D; readonly name?: string },
-  ): Chain<[ConcatShape<S, D> & Shape], C, I>;
+  ): Chain<[AsShape<ConcatShape<S, D>>], C, I>;
   /** Applies `body` to live stream `index`; the streams it returns take that stream's place. */
   on<const K extends Indices<S>, const X extends Shapes>(index: K, body: (stream: Chain<[S[K]], C, I>) => Chain<X, C, I>): Chain<ReplaceAt<S, K, X>, C, I>;
   /** Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes. */
@@ -232,11 +232,11 @@ class ChainImpl {
  *   .build();
  * ```
  */
-export function input<const X extends Shape>(shape: X): Chain<[X], [], [X]> {
+export function input<const X extends Shape>(shape: X): Chain<[Literal<X>], [], [Literal<X>]> {
   const node: InputNodeDef = { kind: 'input', name: 'input_0', shape: checkShape('input', shape) };
   const chain = new ChainImpl({ nodes: [node], streams: [{ node: 0, output: 0 }], conditions: [] });
   // The implementation is untyped over shapes; the interface carries them. This is the one cast.
-  return chain as unknown as Chain<[X], [], [X]>;
+  return chain as unknown as Chain<[Literal<X>], [], [Literal<X>]>;
 }
 
 export { FreiaError };

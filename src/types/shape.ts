@@ -76,3 +76,9 @@ export type Single<S extends Shapes> = number extends S['length']
   : S extends readonly [infer X extends Shape]
     ? X
     : ShapeError<`this operation needs exactly one live stream, but ${S['length']} are live: use .on(i, ...) or .concat() first`>;
+
+/** The shape itself when `T` is one (used where a rule's success branch feeds another type). */
+export type AsShape<T> = T extends Shape ? T : never;
+
+/** A shape as a mutable tuple, so hovers read `[3, 32, 32]` rather than `readonly [3, 32, 32]`. */
+export type Literal<X extends Shape> = number extends X['length'] ? number[] : { -readonly [K in keyof X]: X[K] };
