@@ -20,7 +20,7 @@ export const train = { nll, fit, clipByGlobalNorm } as const;
 
 export type { Chain, BlockOptions, ConditionRef } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
-export type { Tensors, RunOptions, FlowResult } from './runtime/flow.js';
+export type { AnyFlow, Tensors, RunOptions, FlowResult } from './runtime/flow.js';
 export type { GraphDef, NodeDef, ModuleDef, TensorRef } from './runtime/graph.js';
 export { ready, useBackend } from './runtime/backend.js';
 export { FreiaError, ShapeMismatchError, WiringError } from './runtime/errors.js';

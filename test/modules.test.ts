@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { inn, subnets, setGlobalSeed, type Flow } from '../src/index.js';
+import { inn, subnets, setGlobalSeed, type AnyFlow } from '../src/index.js';
 import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 
 const mlp = subnets.mlp({ hidden: 16 });
@@ -14,7 +14,7 @@ const conv1 = subnets.conv({ hidden: 8, kernel: 1 });
 
 interface Case {
   readonly name: string;
-  readonly build: () => Flow;
+  readonly build: () => AnyFlow;
   readonly input: number[];
   readonly conditions?: number[][];
   readonly outputs: number[][];
@@ -53,7 +53,7 @@ const cases: Case[] = [
 ];
 
 /** Moves every trainable parameter (subnet last layers included) to a random, non-trivial value. */
-function randomize(flow: Flow): void {
+function randomize(flow: AnyFlow): void {
   for (const v of flow.trainableVariables) {
     tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3))));
   }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Shape } from './graph.js';
-import type { Flow, RunOptions } from './flow.js';
+import type { AnyFlow, RunOptions } from './flow.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -53,7 +53,7 @@ export class StandardNormal {
  */
 export class PushForward {
   readonly base: StandardNormal;
-  constructor(readonly flow: Flow) {
+  constructor(readonly flow: AnyFlow) {
     this.base = new StandardNormal(flow.outputShapes);
   }
 
@@ -75,6 +75,6 @@ export function standardNormal(...shapes: Shape[]): StandardNormal {
 }
 
 /** The push-forward of the standard normal through `flow` (see {@link PushForward}). */
-export function pushForward(flow: Flow): PushForward {
+export function pushForward(flow: AnyFlow): PushForward {
   return new PushForward(flow);
 }

@@ -29,6 +29,22 @@ export interface FlowResult<T> {
   readonly logDet: tf.Tensor1D;
 }
 
+/**
+ * What every built flow offers, whatever its shapes: the type that training,
+ * distributions and other flow-generic code accept.
+ */
+export interface AnyFlow {
+  readonly graph: GraphDef;
+  readonly modules: readonly (InvertibleModule | null)[];
+  readonly inputShapes: Shape[];
+  readonly outputShapes: Shape[];
+  readonly conditionShapes: Shape[];
+  readonly trainableVariables: tf.Variable[];
+  forward(x: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  dispose(): void;
+}
+
 function refKey(ref: TensorRef): string {
   return `${ref.node}:${ref.output}`;
 }
@@ -47,7 +63,7 @@ function refKey(ref: TensorRef): string {
  * const { out: x } = flow.inverse(z);
  * ```
  */
-export class Flow<I extends readonly Shape[] = readonly Shape[], O extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
+export class Flow<I extends readonly Shape[] = readonly Shape[], O extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> implements AnyFlow {
   /** The module instance of each node (null for inputs, conditions, outputs). */
   readonly modules: readonly (InvertibleModule | null)[];
   private readonly inputNodes: number[];
@@ -55,17 +71,16 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
   private readonly outputNodes: number[];
 
   constructor(readonly graph: GraphDef) {
-    const created: InvertibleModule[] = [];
+    // Leave nothing half-built: if any module (or a subnet inside it) fails,
+    // every variable created since this point is freed, including those of a
+    // module whose constructor threw halfway.
+    const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
     try {
-      this.modules = graph.nodes.map((node) => {
-        if (node.kind !== 'module') return null;
-        const module = moduleSpec(node.module.kind).create(node.module);
-        created.push(module);
-        return module;
-      });
+      this.modules = graph.nodes.map((node) => (node.kind === 'module' ? moduleSpec(node.module.kind).create(node.module) : null));
     } catch (error) {
-      // Leave nothing half-built: free the parameters of the modules made so far.
-      for (const m of created) m.dispose();
+      for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
+        if (!variablesBefore.has(name)) variable.dispose();
+      }
       throw error;
     }
     const indicesOf = (kind: string) => graph.nodes.flatMap((n, i) => (n.kind === kind ? [i] : []));

@@ -3,7 +3,7 @@
  * gradient clipping and a progress bar.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Flow, RunOptions } from './flow.js';
+import type { AnyFlow, RunOptions } from './flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar } from './progress.js';
 
@@ -11,7 +11,7 @@ import { ProgressBar } from './progress.js';
  * Mean negative log-likelihood in nats per sample,
  * `−log N(f(x); 0, I) − log|det J_f(x)|`, including the `log 2π` constant.
  */
-export function nll(flow: Flow, x: tf.Tensor | readonly tf.Tensor[], options: RunOptions = {}): tf.Scalar {
+export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: RunOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const { out, logDet } = flow.forward(x as tf.Tensor, options);
     return tf.neg(tf.mean(tf.add(standardNormalLogProb(out), logDet))) as tf.Scalar;
@@ -60,7 +60,7 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
  * const losses = train.fit(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
  * ```
  */
-export function fit(flow: Flow, options: FitOptions): number[] {
+export function fit(flow: AnyFlow, options: FitOptions): number[] {
   const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 1e-3);
   const variables = flow.trainableVariables;
   const progressOption = options.progress ?? true;

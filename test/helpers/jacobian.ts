@@ -3,7 +3,7 @@
  * (one vector-Jacobian product per output coordinate), its log|det| in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Flow } from '../../src/index.js';
+import type { AnyFlow } from '../../src/index.js';
 import { slogdet } from '../../src/runtime/linalg.js';
 
 function flatOutputs(out: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
@@ -12,7 +12,7 @@ function flatOutputs(out: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
 }
 
 /** Per-sample log|det ∂f(x)/∂x| of the flow's forward pass, by autodiff. */
-export function autodiffLogDet(flow: Flow, x: tf.Tensor, c?: tf.Tensor | tf.Tensor[]): number[] {
+export function autodiffLogDet(flow: AnyFlow, x: tf.Tensor, c?: tf.Tensor | tf.Tensor[]): number[] {
   const [batch, ...rest] = x.shape;
   const dim = rest.reduce((a, b) => a * b, 1);
   const rows: Float32Array[] = [];

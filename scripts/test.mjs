@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The project's test command: type-check, build the typings, run vitest and
+// the tsd type tests, and end with one line `N passed, N failed`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+let passed = 0;
+let failed = 0;
+
+function run(label, command, args) {
+  console.log(`\n> ${label}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  return result.status === 0;
+}
+
+// 1. Types of sources and tests, then the build that tsd checks against.
+for (const [label, project] of [['tsc (sources and tests)', 'tsconfig.json'], ['tsc build (dist, typings)', 'tsconfig.build.json']]) {
+  if (run(label, bin('tsc'), ['-p', project])) passed++;
+  else failed++;
+}
+
+// 2. vitest, counted from its JSON report.
+const report = path.join(mkdtempSync(path.join(tmpdir(), 'freia-ts-')), 'vitest.json');
+run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+try {
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  passed += json.numPassedTests;
+  failed += json.numFailedTests + json.numPendingTests + json.numTodoTests;
+  if (json.numTotalTests === 0 || json.testResults.some((f) => f.status === 'failed' && f.assertionResults.length === 0)) failed++;
+} catch (error) {
+  console.error(`vitest wrote no report: ${error.message}`);
+  failed++;
+}
+
+// 3. tsd: every assertion in type-tests/ counts; a diagnostic fails its line.
+console.log('\n> tsd (type-tests/)');
+const { default: tsdModule } = await import('tsd');
+const tsd = tsdModule.default ?? tsdModule;
+const testFiles = readdirSync(path.join(root, 'type-tests')).filter((f) => f.endsWith('.test-d.ts')).map((f) => path.join('type-tests', f));
+const assertionPattern = /\b(expectType|expectNotType|expectError|expectAssignable|expectNotAssignable|expectDeprecated|expectNotDeprecated|printType)\s*[<(]/g;
+const assertions = testFiles.reduce((n, f) => n + (readFileSync(path.join(root, f), 'utf8').match(assertionPattern) ?? []).length, 0);
+try {
+  const diagnostics = await tsd({ cwd: root, typingsFile: 'dist/index.d.ts', testFiles });
+  for (const d of diagnostics) console.log(`${path.relative(root, d.fileName)}:${d.line}:${d.column} ${d.severity} ${d.message}`);
+  const failingLines = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.fileName}:${d.line}`));
+  if (assertions === 0) throw new Error('no type assertions were found: tsd ran nothing');
+  console.log(`tsd: ${testFiles.length} files, ${assertions} assertions, ${failingLines.size} failing`);
+  passed += assertions - Math.min(failingLines.size, assertions);
+  failed += failingLines.size;
+} catch (error) {
+  console.error(`tsd failed: ${error.message}`);
+  failed++;
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
