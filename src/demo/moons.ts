@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: trains the seed's moons INN (8 AllInOne blocks, mlp hidden
+ * 512, soft permutations) with the seed's recipe (Adam 1e-3, batch 100, 1000
+ * steps, moons with noise 0.05), prints the held-out negative log-likelihood
+ * in nats per sample on 10,000 fresh points, and writes a PNG of the data
+ * beside 2,000 samples from the inverse pass.
+ *
+ * Flags: `--steps N`, `--seed N`, `--out DIR`, `--json` (last line is JSON).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { inn, subnets, train, ready, setGlobalSeed } from '../index.js';
+import { makeMoons } from '../runtime/moons.js';
+import { gaussian, mulberry32 } from '../runtime/rng.js';
+import { scatterPlotPng } from '../runtime/png.js';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'out' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const steps = Number(values.steps);
+const seed = Number(values.seed);
+if (!Number.isInteger(steps) || steps < 0) throw new Error(`--steps must be a whole number, got ${values.steps}`);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
+
+const backend = await ready();
+const log = (line: string) => (values.json ? process.stderr : process.stdout).write(line + '\n');
+log(`freia-ts moons demo: backend ${backend}, ${steps} steps, seed ${seed}`);
+
+setGlobalSeed(seed);
+const rng = mulberry32(seed + 1);
+const noise = 0.05;
+const batchSize = 100;
+const moons = (n: number) => tf.tensor2d(makeMoons(n, { noise, seed: Math.floor(rng() * 2 ** 31) }), [n, 2]);
+
+const flow = inn.input([2])
+  .repeat(8, (c) => c.allInOne({ subnet: subnets.mlp({ hidden: 512 }), permuteSoft: true }))
+  .build();
+
+const started = performance.now();
+train.fit(flow, { steps, learningRate: 1e-3, data: () => ({ x: moons(batchSize) }), progress: { label: 'moons' } });
+const seconds = (performance.now() - started) / 1000;
+
+const heldOut = moons(10_000);
+const nllTensor = train.nll(flow, heldOut);
+const nll = nllTensor.dataSync()[0];
+log(`held-out NLL: ${nll.toFixed(4)} nats per sample (10,000 fresh points; FrEIA on PyTorch reaches 0.54-0.82)`);
+
+const nSamples = 2000;
+const z = tf.tensor2d(Float32Array.from({ length: 2 * nSamples }, () => gaussian(rng)), [nSamples, 2]);
+const { out: samples } = flow.inverse(z);
+const data = moons(nSamples);
+const png = scatterPlotPng(
+  [
+    { title: 'data: two moons (noise 0.05)', points: data.dataSync() as Float32Array, color: [31, 119, 180] },
+    { title: `samples: inverse of 2000 z (NLL ${nll.toFixed(3)})`, points: samples.dataSync() as Float32Array, color: [214, 39, 40] },
+  ],
+  { range: [-2, 3] },
+);
+mkdirSync(values.out, { recursive: true });
+const picture = path.resolve(values.out, 'moons.png');
+writeFileSync(picture, png);
+log(`picture: ${picture}`);
+tf.dispose([heldOut, nllTensor, z, samples, data]);
+flow.dispose();
+
+if (values.json) {
+  console.log(JSON.stringify({ nll, picture, steps, seed, backend, trainSeconds: Number(seconds.toFixed(2)) }));
+}
