@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Shape } from './graph.js';
-import type { AnyFlow, RunOptions } from './flow.js';
+import type { AnyFlow, Flow, RunOptions, Tensors } from './flow.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -51,17 +51,20 @@ export class StandardNormal {
  * const logp = model.logProb(x);     // [1000]
  * ```
  */
-export class PushForward {
+export class PushForward<I extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
   readonly base: StandardNormal;
   constructor(readonly flow: AnyFlow) {
     this.base = new StandardNormal(flow.outputShapes);
   }
 
-  sample(n: number, options: RunOptions & { seed?: number } = {}): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => this.flow.inverse(this.base.sample(n, options.seed) as tf.Tensor, { c: options.c, jac: false }).out);
+  /** `n` samples in data space (the flow's input shapes). */
+  sample(n: number, options: RunOptions<C> & { seed?: number } = {}): Tensors<I> {
+    // The flow's inverse returns one tensor per input shape, which is what Tensors<I> spells.
+    return tf.tidy(() => this.flow.inverse(this.base.sample(n, options.seed) as tf.Tensor, { c: options.c, jac: false }).out) as Tensors<I>;
   }
 
-  logProb(x: tf.Tensor | readonly tf.Tensor[], options: RunOptions = {}): tf.Tensor1D {
+  /** Per-sample log-density of `x`, shape `[batch]`. */
+  logProb(x: Tensors<I> | readonly tf.Tensor[], options: RunOptions<C> = {}): tf.Tensor1D {
     return tf.tidy(() => {
       const { out, logDet } = this.flow.forward(x as tf.Tensor, options);
       return tf.add(standardNormalLogProb(out), logDet) as tf.Tensor1D;
@@ -75,6 +78,6 @@ export function standardNormal(...shapes: Shape[]): StandardNormal {
 }
 
 /** The push-forward of the standard normal through `flow` (see {@link PushForward}). */
-export function pushForward(flow: AnyFlow): PushForward {
-  return new PushForward(flow);
+export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>): PushForward<I, C> {
+  return new PushForward<I, C>(flow);
 }
