@@ -18,19 +18,28 @@ export const dist = { standardNormal, pushForward, standardNormalLogProb, Standa
 /** Training: the NLL loss and a training loop. */
 export const train = { nll, fit, clipByGlobalNorm } as const;
 
-export type { Chain, BlockOptions, ConditionRef } from './builder/chain.js';
+export type { Chain, BlockOptions, ConditionRef, When } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
 export type { AnyFlow, Tensors, RunOptions, FlowResult } from './runtime/flow.js';
-export type { GraphDef, NodeDef, ModuleDef, TensorRef } from './runtime/graph.js';
+export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './runtime/graph.js';
+export { StandardNormal, PushForward } from './runtime/distributions.js';
+export type { FitOptions, Batch } from './runtime/training.js';
 export { ready, useBackend } from './runtime/backend.js';
 export { FreiaError, ShapeMismatchError, WiringError } from './runtime/errors.js';
 export { setGlobalSeed } from './runtime/rng.js';
 export { InvertibleModule, registerModule, defineModule } from './modules/base.js';
 export type { ForwardOptions, ModuleResult, ModuleSpec } from './modules/base.js';
-export type { Subnet, SubnetFactory, SubnetSpec, MlpOptions, ConvOptions } from './modules/subnets.js';
+export type { Subnet, SubnetFactory, SubnetSpec, SubnetInit, LayersModelLike, MlpOptions, ConvOptions } from './modules/subnets.js';
+export type { PermuteRandomOptions } from './modules/permute.js';
+export { AllInOneBlock } from './modules/all-in-one.js';
+export { GlowCoupling, RnvpCoupling, NiceCoupling } from './modules/coupling.js';
+export { ActNorm } from './modules/actnorm.js';
+export { PermuteRandom } from './modules/permute.js';
+export { IRevNetDownsampling, HaarDownsampling, Flatten, Reshape } from './modules/reshapes.js';
+export { Split, Concat } from './modules/topology.js';
 export type { AllInOneOptions } from './modules/all-in-one.js';
 export type { CouplingOptions, ClampActivation } from './modules/coupling.js';
 export type { SplitOptions, ConcatOptions, SplitSections, SplitShapes, ConcatShape } from './modules/topology.js';
 export type { HaarOptions, IRevNetOptions, ReshapeOptions, Downsample, Upsample, Flattened, ReshapeTarget } from './modules/reshapes.js';
-export type { Shape, Shapes, ShapeError, FormatShape } from './types/shape.js';
-export type { Add, Sub, Mul, Sum, Product, Half } from './types/arithmetic.js';
+export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim, Single, AsShape, Literal, IsOdd } from './types/shape.js';
+export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';

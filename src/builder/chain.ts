@@ -31,7 +31,7 @@ export interface BlockOptions<C extends Shapes> {
 }
 
 /** `this` of a single-stream method whose result is the rule `R`: the chain when `R` holds, else `R`'s error. */
-type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
+export type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
 
 /**
  * A network under construction. `S`: the live streams' shapes; `C`: the
