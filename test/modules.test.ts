@@ -11,6 +11,11 @@ import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 const mlp = subnets.mlp({ hidden: 16 });
 const conv3 = subnets.conv({ hidden: 8, kernel: 3 });
 const conv1 = subnets.conv({ hidden: 8, kernel: 1 });
+/** A user's subnet: any `(cIn, cOut) => tfjs-layers model`. */
+const layersSubnet = (cIn: number, cOut: number) =>
+  tf.sequential({ layers: [tf.layers.dense({ inputShape: [cIn], units: 12, activation: 'tanh' }), tf.layers.dense({ units: cOut })] });
+const layersConvSubnet = (cIn: number, cOut: number) =>
+  tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [null, null, cIn] as unknown as number[], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }), tf.layers.conv2d({ filters: cOut, kernelSize: 1 })] });
 
 interface Case {
   readonly name: string;
@@ -34,6 +39,8 @@ const cases: Case[] = [
   { name: 'GLOW fc odd', input: [5], outputs: [[5]], build: () => inn.input([5]).glow({ subnet: mlp, clamp: 1.2 }).build() },
   { name: 'GLOW conditional TANH', input: [4], conditions: [[2], [3]], outputs: [[4]], build: () => inn.input([4]).condition([2]).condition([3]).glow({ subnet: mlp, cond: [1, 0], clampActivation: 'TANH' }).build() },
   { name: 'GLOW conv SIGMOID splitLen 1', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).glow({ subnet: conv3, clampActivation: 'SIGMOID', splitLen: 1 }).build() },
+  { name: 'GLOW with a tfjs-layers subnet', input: [5], outputs: [[5]], build: () => inn.input([5]).glow({ subnet: layersSubnet }).build() },
+  { name: 'AllInOne with a tfjs-layers conv subnet', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).allInOne({ subnet: layersConvSubnet }).build() },
   { name: 'RNVP', input: [6], outputs: [[6]], build: () => inn.input([6]).rnvp({ subnet: mlp, splitLen: 0.3 }).build() },
   { name: 'NICE', input: [5], outputs: [[5]], build: () => inn.input([5]).nice({ subnet: mlp }).build() },
   { name: 'ActNorm fc', input: [3], outputs: [[3]], build: () => inn.input([3]).actNorm().build() },

@@ -66,7 +66,7 @@ const data = moons(nSamples);
 const png = scatterPlotPng(
   [
     { title: 'data: two moons (noise 0.05)', points: data.dataSync() as Float32Array, color: [31, 119, 180] },
-    { title: `samples: inverse of 2000 z (NLL ${nll.toFixed(3)})`, points: samples.dataSync() as Float32Array, color: [214, 39, 40] },
+    { title: `samples (NLL ${nll.toFixed(3)})`, points: samples.dataSync() as Float32Array, color: [214, 39, 40] },
   ],
   { range: [-2, 3] },
 );

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The `freia-ts` command. Each subcommand is its own module, loaded only
+ * when asked for, so `freia-ts --help` starts instantly.
+ */
+import { readFileSync } from 'node:fs';
+
+const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
+  demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo/moons.js') },
+  bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --profile)', load: () => import('./bench/index.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return ['usage: freia-ts <command> [flags]', '', 'commands:', ...lines, '', '  --version  print the version'].join('\n');
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === '--version' || command === '-v') {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  console.log(pkg.version);
+} else if (!command || command === '--help' || command === '-h' || command === 'help') {
+  console.log(usage());
+} else if (commands[command]) {
+  // The subcommand modules read their flags from process.argv.
+  process.argv = [process.argv[0], process.argv[1], ...rest];
+  await commands[command].load();
+} else {
+  console.error(`freia-ts: unknown command "${command}"\n\n${usage()}`);
+  process.exit(2);
+}
