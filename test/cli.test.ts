@@ -1,6 +1,7 @@
 /** The `freia-ts` command (built into dist/ by `npm test` before vitest runs). */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -24,7 +25,7 @@ describe('freia-ts CLI', () => {
   });
 
   it('runs a short demo and reports JSON with the NLL and the picture', () => {
-    const out = path.join(root, 'test', '.docs-scratch', 'cli-demo');
+    const out = mkdtempSync(path.join(tmpdir(), 'freia-cli-'));
     const result = run('demo', '--steps', '5', '--json', '--out', out);
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
