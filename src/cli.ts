@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
+  verify: { summary: 'check FrEIA exports: re-run their recorded evaluations, print the largest errors (FILE...)', load: () => import('./commands/verify.js') },
   demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo/moons.js') },
   bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --profile)', load: () => import('./bench/index.js') },
 };

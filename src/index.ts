@@ -43,3 +43,9 @@ export type { SplitOptions, ConcatOptions, SplitSections, SplitShapes, ConcatSha
 export type { HaarOptions, IRevNetOptions, ReshapeOptions, Downsample, Upsample, Flattened, ReshapeTarget } from './modules/reshapes.js';
 export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim, Single, AsShape, Literal, IsOdd } from './types/shape.js';
 export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';
+export { importFreia, verifyFreia, toTensor, FreiaImportError, TOLERANCE } from './runtime/freia.js';
+export type { FreiaDocument, FreiaNode, FreiaTensor, FreiaCase, VerifyReport, Deviation } from './runtime/freia.js';
+// <couplings: public exports>
+// <splines: public exports>
+// <fixed: public exports>
+// <iresnet-invauto: public exports>

@@ -57,6 +57,11 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
   /** PermuteRandom: a fixed random permutation of the channels. */
   permuteRandom(this: When<Single<S>, Chain<S, C, I>>, options?: PermuteRandomOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
 
+  // <couplings: interface methods>
+  // <splines: interface methods>
+  // <fixed: interface methods>
+  // <iresnet-invauto: interface methods>
+
   /** Flatten to `[numel]`. */
   flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Flattened<Single<S>>>], C, I>;
   /** Reshape to `shape` (same number of elements). */
@@ -162,6 +167,10 @@ class ChainImpl {
   nice(options: object): ChainImpl { return this.add('NICECouplingBlock', { ...options }); }
   actNorm(options?: object): ChainImpl { return this.add('ActNorm', { ...options }); }
   permuteRandom(options?: object): ChainImpl { return this.add('PermuteRandom', { ...options }); }
+  // <couplings: implementation methods>
+  // <splines: implementation methods>
+  // <fixed: implementation methods>
+  // <iresnet-invauto: implementation methods>
   flatten(options?: object): ChainImpl { return this.add('Flatten', { ...options }); }
   reshape(shape: readonly number[], options?: object): ChainImpl { return this.add('Reshape', { ...options, shape: checkShape('reshape', shape) }); }
   irevnetDownsample(options?: object): ChainImpl { return this.add('IRevNetDownsampling', { ...options }); }

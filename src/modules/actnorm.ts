@@ -63,4 +63,5 @@ registerModule({
   kind: 'ActNorm',
   outputShapes: (node, inputShapes) => sameShapeWithConditions(node, inputShapes, []),
   create: (def) => new ActNorm(def),
+  freia: { drop: ['init_data'] },
 });

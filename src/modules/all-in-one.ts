@@ -12,7 +12,8 @@
  * (SIGMOID) or `exp(g)` (EXP), with `g` initialised so that scale starts at
  * `globalAffineInit`. P is a hard permutation (`y = u[:, perm]`) or, with
  * `permuteSoft`, a random rotation `y = W u` per pixel. In GIN mode `s` has its
- * mean over all non-batch dimensions removed and there is no global scale.
+ * mean over all non-batch dimensions removed and there is no global scale
+ * (the global offset stays).
  * Note the passive half is the *ceil* half, the opposite of the couplings'
  * rounding for odd C.
  */
@@ -151,7 +152,9 @@ export class AllInOneBlock extends InvertibleModule {
     const offset = this.params.get('global_offset')!;
     if (rev) {
       x = this.permute(x, true);
-      if (scale) x = tf.div(tf.sub(x, offset), scale);
+      // GIN mode has no global scale but keeps the global offset (as FrEIA).
+      x = tf.sub(x, offset);
+      if (scale) x = tf.div(x, scale);
     } else if (this.reversePre) {
       x = this.permute(x, true);
     }
@@ -159,7 +162,7 @@ export class AllInOneBlock extends InvertibleModule {
     const [y2, j] = this.affine(x2, this.subnet.apply(withConditions(x1, cs)), rev);
     let out = tf.concat([x1, y2], -1);
     if (!rev) {
-      if (scale) out = tf.add(tf.mul(out, scale), offset);
+      out = tf.add(scale ? tf.mul(out, scale) : out, offset);
       out = this.permute(out, false);
     } else if (this.reversePre) {
       out = this.permute(out, false);
@@ -174,4 +177,5 @@ registerModule({
   kind: 'AllInOneBlock',
   outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => sameShapeWithConditions(node, inputShapes, conditionShapes),
   create: (def) => new AllInOneBlock(def),
+  freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },
 });

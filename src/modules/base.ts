@@ -53,6 +53,25 @@ export abstract class InvertibleModule {
     return variable;
   }
 
+  /**
+   * Loads one FrEIA state-dict entry (PyTorch layout) into the parameter
+   * `name`. The default converts the layouts that differ: subnet Linear
+   * weights `[out, in]` → `[in, out]`, Conv2d weights `[out, in, kH, kW]` →
+   * `[kH, kW, in, out]`, broadcast shapes such as `[1, C, 1, 1]` → `[C]`,
+   * int64 indices → int32. Modules whose buffers mean something else override it.
+   * Throws a message naming the parameter and both shapes when nothing fits.
+   */
+  loadParam(name: string, value: tf.Tensor): void {
+    const target = this.params.get(name);
+    if (!target) throw new FreiaError(`no parameter "${name}" (has: ${[...this.params.keys()].join(', ')})`);
+    const converted = tf.tidy(() => {
+      const layout = convertLayout(name, value, target.shape);
+      return layout.dtype === target.dtype ? layout : tf.cast(layout, target.dtype);
+    });
+    target.assign(converted);
+    converted.dispose();
+  }
+
   /** Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's `subnet1.0.weight`). */
   protected addSubnet(name: string, factory: unknown, cIn: number, cOut: number): Subnet {
     const subnet = instantiateSubnet(factory as SubnetFactory, cIn, cOut);
@@ -81,6 +100,39 @@ export function argsOf<T>(def: ModuleDef): T {
   return def.args as unknown as T;
 }
 
+const subnetWeight = /(^|\.)\d+\.weight$/;
+
+/** PyTorch layout → ours, by the rules of {@link InvertibleModule.loadParam}. */
+export function convertLayout(name: string, value: tf.Tensor, target: readonly number[]): tf.Tensor {
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (subnetWeight.test(name) && (value.rank === 2 || value.rank === 4)) {
+    const moved = value.rank === 2 ? tf.transpose(value) : tf.transpose(value, [2, 3, 1, 0]);
+    if (same(moved.shape, target)) return moved;
+  } else if (same(value.shape, target)) {
+    return value.clone();
+  }
+  const squeeze = (s: readonly number[]) => s.filter((d) => d !== 1);
+  if (value.size === target.reduce((a, b) => a * b, 1) && same(squeeze(value.shape), squeeze(target))) {
+    return tf.reshape(value, [...target]);
+  }
+  throw new FreiaError(`parameter "${name}": expected shape [${target.join(', ')}] (ours) or its PyTorch layout, got [${value.shape.join(', ')}]`);
+}
+
+/**
+ * How FrEIA's constructor arguments map onto ours. By default every
+ * snake_case argument becomes camelCase and keeps its value.
+ */
+export interface FreiaImport {
+  /** FrEIA argument → our option name, where camelCase is not enough. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** FrEIA arguments we do not use (e.g. `init_data`). */
+  readonly drop?: readonly string[];
+  /** Final adjustment of the mapped arguments (tensor-valued arguments, defaults). */
+  readonly adjust?: (args: Record<string, unknown>) => Record<string, unknown>;
+  /** State-dict keys FrEIA stores but we recompute from other parameters; ignored on import. */
+  readonly derived?: readonly string[];
+}
+
 /** Everything the runtime needs to know about one module kind. */
 export interface ModuleSpec {
   /** Registry key; FrEIA's class name for FrEIA's modules. */
@@ -92,6 +144,8 @@ export interface ModuleSpec {
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[];
   /** Instantiates the module for a definition (weights freshly initialised). */
   create(def: ModuleDef): InvertibleModule;
+  /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
+  readonly freia?: FreiaImport;
 }
 
 const registry = new Map<string, ModuleSpec>();

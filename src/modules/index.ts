@@ -7,3 +7,6 @@ export * from './actnorm.js';
 export * from './permute.js';
 export * from './reshapes.js';
 export * from './topology.js';
+// <splines: export>
+// <fixed: export>
+// <iresnet-invauto: export>

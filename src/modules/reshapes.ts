@@ -153,10 +153,12 @@ export class Reshape extends InvertibleModule {
   }
 }
 
-registerModule({ kind: 'IRevNetDownsampling', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def) });
-registerModule({ kind: 'IRevNetUpsampling', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true) });
-registerModule({ kind: 'HaarDownsampling', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def) });
-registerModule({ kind: 'HaarUpsampling', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true) });
+const irevnetFreia = { rename: { legacy_backend: 'legacy' }, derived: ['downsample_kernel'] };
+const haarFreia = { derived: ['haar_weights'] };
+registerModule({ kind: 'IRevNetDownsampling', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def), freia: irevnetFreia });
+registerModule({ kind: 'IRevNetUpsampling', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true), freia: irevnetFreia });
+registerModule({ kind: 'HaarDownsampling', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def), freia: haarFreia });
+registerModule({ kind: 'HaarUpsampling', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true), freia: haarFreia });
 registerModule({
   kind: 'Flatten',
   outputShapes: (node, inputShapes) => {
@@ -176,6 +178,7 @@ registerModule({
     return [[...target]];
   },
   create: (def) => new Reshape(def),
+  freia: { rename: { output_dims: 'shape' }, drop: ['target_dim'] },
 });
 
 // ---- type-level shape rules (the compile-time twins of the rules above) ----

@@ -117,7 +117,8 @@ class SequentialSubnet implements Subnet {
   }
 }
 
-function builtin(spec: SubnetSpec): SubnetFactory {
+/** The factory of a built-in subnet from its serialisable description (as FrEIA exports name them). */
+export function subnetFromSpec(spec: SubnetSpec): SubnetFactory {
   const factory = (cIn: number, cOut: number) => new SequentialSubnet(spec, cIn, cOut, globalRng());
   return Object.assign(factory, { spec });
 }
@@ -149,13 +150,13 @@ export interface ConvOptions extends MlpOptions {
  * ```
  */
 export function mlp(options: MlpOptions): SubnetFactory {
-  return builtin({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
+  return subnetFromSpec({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
 /** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
 export function conv(options: ConvOptions): SubnetFactory {
   const kind = (options.kernel ?? 3) === 3 ? 'conv3x3' : 'conv1x1';
-  return builtin({ kind, hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
+  return subnetFromSpec({ kind, hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
 /** Builds a subnet and brings user models into the {@link Subnet} shape. */

@@ -90,6 +90,7 @@ registerModule({
     return splitSections(node, shape[dim], args as SplitOptions).map((size) => shape.map((d, j) => (j === dim ? size : d)));
   },
   create: (def) => new Split(def),
+  freia: { rename: { section_sizes: 'sections' } },
 });
 
 registerModule({

@@ -1,0 +1,292 @@
+/**
+ * FrEIA models in freia-ts: `importFreia` turns a `freia-reference/1`
+ * document (a FrEIA model's graph, state dict and recorded evaluations; see
+ * ../shared/reference/FORMAT.md) into a runnable {@link Flow} with its
+ * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GraphDef, NodeDef, Shape, TensorRef } from './graph.js';
+import { deepFreeze } from './graph.js';
+import { Flow } from './flow.js';
+import { FreiaError, formatShape } from './errors.js';
+import { moduleSpec, defineModule, subnetFromSpec, type SubnetSpec } from '../modules/index.js';
+
+/** A tensor in the document: row-major data, channels first. */
+export interface FreiaTensor {
+  readonly shape: readonly number[];
+  readonly data: readonly number[];
+  readonly dtype?: 'float32' | 'int64' | 'int32' | 'bool';
+}
+
+export type FreiaNode =
+  | { readonly kind: 'input' | 'condition'; readonly name: string; readonly shape: readonly number[] }
+  | {
+      readonly kind: 'module';
+      readonly name: string;
+      readonly module: string;
+      readonly inputs: readonly (readonly [string, number])[];
+      readonly conditions: readonly string[];
+      readonly args: Readonly<Record<string, unknown>>;
+      readonly subnet: SubnetSpec | null;
+      readonly output_shapes: readonly (readonly number[])[];
+      readonly param_prefix: string;
+    }
+  | { readonly kind: 'output'; readonly name: string; readonly inputs: readonly (readonly [string, number])[]; readonly shape: readonly number[] };
+
+export interface FreiaCase {
+  readonly inputs: readonly FreiaTensor[];
+  readonly conditions: readonly FreiaTensor[];
+  readonly outputs: readonly FreiaTensor[];
+  readonly log_jac_det: FreiaTensor;
+  readonly rev_inputs: readonly FreiaTensor[];
+  readonly rev_log_jac_det: FreiaTensor;
+}
+
+/** A `freia-reference/1` document. */
+export interface FreiaDocument {
+  readonly format: string;
+  readonly name: string;
+  readonly graph: { readonly nodes: readonly FreiaNode[] };
+  readonly params: Readonly<Record<string, FreiaTensor>>;
+  readonly cases?: readonly FreiaCase[];
+  readonly notes?: readonly string[];
+}
+
+/** An import that found problems; `problems` lists every one of them. */
+export class FreiaImportError extends FreiaError {
+  override readonly name = 'FreiaImportError';
+  constructor(readonly document: string, readonly problems: readonly string[]) {
+    super(`cannot import FrEIA model "${document}": ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A document tensor as a tfjs tensor (float32 or int32). */
+export function toTensor(t: FreiaTensor): tf.Tensor {
+  const dtype = t.dtype === 'int64' || t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
+  return tf.tensor(t.data as number[], [...t.shape], dtype);
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function mapArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null): Record<string, unknown> {
+  const rules = moduleSpec(kind).freia ?? {};
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(freiaArgs)) {
+    if (value === null || value === undefined || rules.drop?.includes(key)) continue;
+    args[rules.rename?.[key] ?? camel(key)] = value;
+  }
+  if (subnet) args.subnet = subnetFromSpec(subnet);
+  return rules.adjust ? rules.adjust(args) : args;
+}
+
+/** The graph of a document as our definition data; every problem is collected, not just the first. */
+function lowerGraph(doc: FreiaDocument, problems: string[]): { graph: GraphDef; prefixes: Map<number, string> } | null {
+  const index = new Map<string, number>();
+  const nodes: NodeDef[] = [];
+  const prefixes = new Map<number, string>();
+  const shapeOfRef = (ref: TensorRef): Shape | undefined => {
+    const node = nodes[ref.node];
+    if (!node) return undefined;
+    return node.kind === 'module' ? node.module.outputShapes[ref.output] : node.kind === 'output' ? node.shape : node.shape;
+  };
+  const resolve = (where: string, [name, output]: readonly [string, number]): TensorRef | null => {
+    const node = index.get(name);
+    if (node === undefined) {
+      problems.push(`${where}: reads "${name}", which is not defined before it (unknown node, or a cycle)`);
+      return null;
+    }
+    return { node, output };
+  };
+  for (const n of doc.graph.nodes) {
+    if (index.has(n.name)) problems.push(`node "${n.name}" is defined twice`);
+    if (n.kind === 'input' || n.kind === 'condition') {
+      index.set(n.name, nodes.length);
+      nodes.push({ kind: n.kind, name: n.name, shape: [...n.shape] });
+    } else if (n.kind === 'output') {
+      const ref = resolve(`output "${n.name}"`, n.inputs[0]);
+      if (!ref) continue;
+      index.set(n.name, nodes.length);
+      nodes.push({ kind: 'output', name: n.name, input: ref, shape: [...n.shape] });
+    } else if (n.kind === 'module') {
+      const refs = n.inputs.map((input) => resolve(`node "${n.name}"`, input));
+      const conditions = n.conditions.map((c) => {
+        const i = index.get(c);
+        if (i === undefined || nodes[i].kind !== 'condition') problems.push(`node "${n.name}": condition "${c}" is not a condition node defined before it`);
+        return i;
+      });
+      if (refs.some((r) => !r) || conditions.some((c) => c === undefined)) continue;
+      const inputRefs = refs as TensorRef[];
+      try {
+        const module = defineModule(
+          n.name,
+          n.module,
+          mapArgs(n.module, n.args, n.subnet),
+          inputRefs.map((r) => shapeOfRef(r)!),
+          (conditions as number[]).map((c) => (nodes[c] as { shape: Shape }).shape),
+        );
+        const expected = n.output_shapes.map((s) => formatShape(s)).join(', ');
+        const ours = module.outputShapes.map((s) => formatShape(s)).join(', ');
+        if (expected !== ours) problems.push(`node "${n.name}" (${n.module}): FrEIA's output shapes are ${expected}, ours ${ours}`);
+        index.set(n.name, nodes.length);
+        prefixes.set(nodes.length, n.param_prefix);
+        nodes.push({ kind: 'module', name: n.name, module, inputs: inputRefs, conditions: conditions as number[] });
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message.replace(/^(?!node )/, `node "${n.name}" (${n.module}): `) : String(error));
+      }
+    } else {
+      problems.push(`node "${(n as { name?: string }).name}": unknown node kind "${(n as { kind?: string }).kind}"`);
+    }
+  }
+  return problems.length ? null : { graph: deepFreeze({ nodes }), prefixes };
+}
+
+function loadParams(doc: FreiaDocument, flow: Flow, prefixes: Map<number, string>, problems: string[]): void {
+  const claimed = new Set<string>();
+  flow.modules.forEach((module, i) => {
+    if (!module) return;
+    const node = flow.graph.nodes[i];
+    const prefix = prefixes.get(i)!;
+    const derived = new Set(moduleSpec((node as { module: { kind: string } }).module.kind).freia?.derived ?? []);
+    for (const key of Object.keys(doc.params)) {
+      if (!key.startsWith(prefix)) continue;
+      const local = key.slice(prefix.length);
+      if (!module.params.has(local)) {
+        if (derived.has(local)) claimed.add(key);
+        continue;
+      }
+      claimed.add(key);
+      const value = toTensor(doc.params[key]);
+      try {
+        module.loadParam(local, value);
+      } catch (error) {
+        problems.push(`node "${node.name}": ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        value.dispose();
+      }
+    }
+    for (const local of module.params.keys()) {
+      if (!(prefix + local in doc.params)) problems.push(`node "${node.name}": missing parameter "${prefix + local}"`);
+    }
+  });
+  for (const key of Object.keys(doc.params)) {
+    if (!claimed.has(key)) problems.push(`parameter "${key}" belongs to no module (no node's param_prefix owns it, or the module has no such parameter)`);
+  }
+}
+
+/**
+ * Turns a FrEIA export into a runnable flow with FrEIA's weights and buffers.
+ * An unknown module, a missing parameter or one of the wrong shape fails with
+ * a {@link FreiaImportError} that lists every problem found.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { importFreia, ready } from 'freia-ts';
+ * await ready();
+ * const flow = importFreia(JSON.parse(readFileSync('glow_fc.json', 'utf8')));
+ * ```
+ */
+export function importFreia(doc: FreiaDocument): Flow {
+  const name = doc?.name ?? '(unnamed)';
+  if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
+  const problems: string[] = [];
+  const lowered = lowerGraph(doc, problems);
+  if (!lowered) throw new FreiaImportError(name, problems);
+  const flow = new Flow(lowered.graph);
+  loadParams(doc, flow, lowered.prefixes, problems);
+  if (problems.length) {
+    flow.dispose();
+    throw new FreiaImportError(name, problems);
+  }
+  return flow;
+}
+
+/** Largest absolute error and the reference's scale for one comparison. */
+export interface Deviation {
+  readonly error: number;
+  readonly scale: number;
+}
+
+/** One file's verification result. */
+export interface VerifyReport {
+  readonly name: string;
+  readonly cases: number;
+  readonly outputs: Deviation;
+  readonly logDet: Deviation;
+  readonly inputs: Deviation;
+  readonly reverseLogDet: Deviation;
+  /** How log-dets were judged: exactly, loosely (stochastic estimates), or against a known FrEIA defect. */
+  readonly logDetMode: 'exact' | 'stochastic' | 'known-defect';
+  readonly ok: boolean;
+  readonly notes: readonly string[];
+}
+
+/** Tolerances: outputs and inputs 1e-4 relative to their scale, log-dets 1e-3; stochastic log-dets loosely. */
+export const TOLERANCE = { values: 1e-4, logDet: 1e-3, stochasticLogDet: 0.5 } as const;
+
+function deviation(ours: readonly tf.Tensor[], reference: readonly FreiaTensor[]): Deviation {
+  let error = 0;
+  let scale = 0;
+  ours.forEach((t, k) => {
+    const ref = reference[k];
+    const values = t.dataSync();
+    ref.data.forEach((r, i) => {
+      error = Math.max(error, Math.abs(values[i] - Math.fround(r)));
+      scale = Math.max(scale, Math.abs(r));
+    });
+  });
+  return { error, scale };
+}
+
+const relative = (d: Deviation) => d.error / Math.max(1, d.scale);
+const merge = (a: Deviation, b: Deviation): Deviation => ({ error: Math.max(a.error, b.error), scale: Math.max(a.scale, b.scale) });
+
+/**
+ * Runs every recorded evaluation forward and in reverse and compares with
+ * FrEIA's numbers. Outputs and inputs must agree to 1e-4 relative to their
+ * scale (max(1, max |reference|)), log-dets to 1e-3. Stochastic log-dets
+ * (the notes say so: IResNetLayer's Hutchinson estimate) are compared loosely;
+ * where FrEIA's reverse log-det is wrong (notes: "rev_log_jac_det is not
+ * -log_jac_det") and ours is its negation, the difference is reported as a
+ * known FrEIA defect, not a failure.
+ */
+export function verifyFreia(doc: FreiaDocument): VerifyReport {
+  const flow = importFreia(doc);
+  const notes = doc.notes ?? [];
+  const stochastic = notes.some((n) => /stochastic/i.test(n));
+  const reverseDefect = notes.some((n) => /rev_log_jac_det is not -log_jac_det/.test(n));
+  const zero: Deviation = { error: 0, scale: 0 };
+  let outputs = zero;
+  let logDet = zero;
+  let inputs = zero;
+  let reverseLogDet = zero;
+  let reverseNegated = zero;
+  try {
+    for (const c of doc.cases ?? []) {
+      tf.tidy(() => {
+        const xs = c.inputs.map(toTensor);
+        const cs = c.conditions.map(toTensor);
+        const fwd = flow.forward(xs, { c: cs });
+        outputs = merge(outputs, deviation(Array.isArray(fwd.out) ? fwd.out : [fwd.out], c.outputs));
+        logDet = merge(logDet, deviation([fwd.logDet], [c.log_jac_det]));
+        const inv = flow.inverse(c.outputs.map(toTensor), { c: cs });
+        inputs = merge(inputs, deviation(Array.isArray(inv.out) ? inv.out : [inv.out], c.rev_inputs));
+        reverseLogDet = merge(reverseLogDet, deviation([inv.logDet], [c.rev_log_jac_det]));
+        reverseNegated = merge(reverseNegated, deviation([tf.neg(inv.logDet)], [c.rev_log_jac_det]));
+      });
+    }
+  } finally {
+    flow.dispose();
+  }
+  const valuesOk = relative(outputs) <= TOLERANCE.values && relative(inputs) <= TOLERANCE.values;
+  let logDetMode: VerifyReport['logDetMode'] = 'exact';
+  let logDetOk = relative(logDet) <= TOLERANCE.logDet && relative(reverseLogDet) <= TOLERANCE.logDet;
+  if (stochastic) {
+    logDetMode = 'stochastic';
+    logDetOk = relative(logDet) <= TOLERANCE.stochasticLogDet && relative(reverseLogDet) <= TOLERANCE.stochasticLogDet;
+  } else if (!logDetOk && reverseDefect && relative(logDet) <= TOLERANCE.logDet && relative(reverseNegated) <= TOLERANCE.logDet) {
+    logDetMode = 'known-defect';
+    logDetOk = true;
+  }
+  return { name: doc.name, cases: doc.cases?.length ?? 0, outputs, logDet, inputs, reverseLogDet, logDetMode, ok: valuesOk && logDetOk, notes };
+}

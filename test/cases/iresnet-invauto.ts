@@ -1,0 +1,3 @@
+import type { ModuleCase } from '../helpers/module-case.js';
+
+export const cases: ModuleCase[] = [];
