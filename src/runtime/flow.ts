@@ -45,6 +45,23 @@ export interface AnyFlow {
   dispose(): void;
 }
 
+/**
+ * Runs `make`; if it throws, every tfjs variable created meanwhile is freed,
+ * including those of a module whose constructor failed halfway, so nothing
+ * half-built is left behind.
+ */
+export function withVariableCleanup<T>(make: () => T): T {
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    return make();
+  } catch (error) {
+    for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
+      if (!variablesBefore.has(name)) variable.dispose();
+    }
+    throw error;
+  }
+}
+
 function refKey(ref: TensorRef): string {
   return `${ref.node}:${ref.output}`;
 }
@@ -70,19 +87,13 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
   private readonly conditionNodes: number[];
   private readonly outputNodes: number[];
 
-  constructor(readonly graph: GraphDef) {
-    // Leave nothing half-built: if any module (or a subnet inside it) fails,
-    // every variable created since this point is freed, including those of a
-    // module whose constructor threw halfway.
-    const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
-    try {
-      this.modules = graph.nodes.map((node) => (node.kind === 'module' ? moduleSpec(node.module.kind).create(node.module) : null));
-    } catch (error) {
-      for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
-        if (!variablesBefore.has(name)) variable.dispose();
-      }
-      throw error;
-    }
+  /**
+   * Instantiates every module of `graph` with fresh weights, or adopts
+   * `modules` (one per node, null where not a module) when the caller made them
+   * (the FrEIA importer does, to load weights before the flow exists).
+   */
+  constructor(readonly graph: GraphDef, modules?: readonly (InvertibleModule | null)[]) {
+    this.modules = modules ?? withVariableCleanup(() => graph.nodes.map((node) => (node.kind === 'module' ? moduleSpec(node.module.kind).create(node.module) : null)));
     const indicesOf = (kind: string) => graph.nodes.flatMap((n, i) => (n.kind === kind ? [i] : []));
     this.inputNodes = indicesOf('input');
     this.conditionNodes = indicesOf('condition');

@@ -5,11 +5,11 @@
  * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, NodeDef, Shape, TensorRef } from './graph.js';
+import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from './graph.js';
 import { deepFreeze } from './graph.js';
-import { Flow } from './flow.js';
+import { Flow, withVariableCleanup } from './flow.js';
 import { FreiaError, formatShape } from './errors.js';
-import { moduleSpec, defineModule, subnetFromSpec, type SubnetSpec } from '../modules/index.js';
+import { moduleSpec, defineModule, subnetFromSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
 /** A tensor in the document: row-major data, channels first. */
 export interface FreiaTensor {
@@ -80,10 +80,18 @@ function mapArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, sub
 }
 
 /** The graph of a document as our definition data; every problem is collected, not just the first. */
-function lowerGraph(doc: FreiaDocument, problems: string[]): { graph: GraphDef; prefixes: Map<number, string> } | null {
+interface Lowered {
+  readonly graph: GraphDef;
+  readonly prefixes: Map<number, string>;
+  /** Module nodes that could not be defined; they stand in with FrEIA's recorded output shapes. */
+  readonly failed: Set<number>;
+}
+
+function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
   const index = new Map<string, number>();
   const nodes: NodeDef[] = [];
   const prefixes = new Map<number, string>();
+  const failed = new Set<number>();
   const shapeOfRef = (ref: TensorRef): Shape | undefined => {
     const node = nodes[ref.node];
     if (!node) return undefined;
@@ -116,8 +124,12 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): { graph: GraphDef; 
       });
       if (refs.some((r) => !r) || conditions.some((c) => c === undefined)) continue;
       const inputRefs = refs as TensorRef[];
+      const index_ = nodes.length;
+      index.set(n.name, index_);
+      prefixes.set(index_, n.param_prefix);
+      let module: ModuleDef;
       try {
-        const module = defineModule(
+        module = defineModule(
           n.name,
           n.module,
           mapArgs(n.module, n.args, n.subnet),
@@ -127,28 +139,43 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): { graph: GraphDef; 
         const expected = n.output_shapes.map((s) => formatShape(s)).join(', ');
         const ours = module.outputShapes.map((s) => formatShape(s)).join(', ');
         if (expected !== ours) problems.push(`node "${n.name}" (${n.module}): FrEIA's output shapes are ${expected}, ours ${ours}`);
-        index.set(n.name, nodes.length);
-        prefixes.set(nodes.length, n.param_prefix);
-        nodes.push({ kind: 'module', name: n.name, module, inputs: inputRefs, conditions: conditions as number[] });
       } catch (error) {
         problems.push(error instanceof Error ? error.message.replace(/^(?!node )/, `node "${n.name}" (${n.module}): `) : String(error));
+        // Stand in with FrEIA's recorded shapes, so the nodes after it are still checked.
+        failed.add(index_);
+        module = { kind: n.module, args: {}, inputShapes: [], conditionShapes: [], outputShapes: n.output_shapes.map((s) => [...s]) };
       }
+      nodes.push({ kind: 'module', name: n.name, module, inputs: inputRefs, conditions: conditions as number[] });
     } else {
       problems.push(`node "${(n as { name?: string }).name}": unknown node kind "${(n as { kind?: string }).kind}"`);
     }
   }
-  return problems.length ? null : { graph: deepFreeze({ nodes }), prefixes };
+  return { graph: deepFreeze({ nodes }), prefixes, failed };
 }
 
-function loadParams(doc: FreiaDocument, flow: Flow, prefixes: Map<number, string>, problems: string[]): void {
+/** Creates each module that could be defined and loads its parameters; problems are collected. */
+function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[]): (InvertibleModule | null)[] {
+  const { graph, prefixes, failed } = lowered;
   const claimed = new Set<string>();
-  flow.modules.forEach((module, i) => {
-    if (!module) return;
-    const node = flow.graph.nodes[i];
+  const owned = (prefix: string) => Object.keys(doc.params).filter((key) => key.startsWith(prefix));
+  const modules = graph.nodes.map((node, i) => {
+    if (node.kind !== 'module') return null;
     const prefix = prefixes.get(i)!;
-    const derived = new Set(moduleSpec((node as { module: { kind: string } }).module.kind).freia?.derived ?? []);
-    for (const key of Object.keys(doc.params)) {
-      if (!key.startsWith(prefix)) continue;
+    if (failed.has(i)) {
+      // Its problem is reported already; its parameters are not also "unowned".
+      for (const key of owned(prefix)) claimed.add(key);
+      return null;
+    }
+    let module: InvertibleModule;
+    try {
+      module = withVariableCleanup(() => moduleSpec(node.module.kind).create(node.module));
+    } catch (error) {
+      problems.push(`node "${node.name}" (${node.module.kind}): ${error instanceof Error ? error.message : String(error)}`);
+      for (const key of owned(prefix)) claimed.add(key);
+      return null;
+    }
+    const derived = new Set(moduleSpec(node.module.kind).freia?.derived ?? []);
+    for (const key of owned(prefix)) {
       const local = key.slice(prefix.length);
       if (!module.params.has(local)) {
         if (derived.has(local)) claimed.add(key);
@@ -167,10 +194,12 @@ function loadParams(doc: FreiaDocument, flow: Flow, prefixes: Map<number, string
     for (const local of module.params.keys()) {
       if (!(prefix + local in doc.params)) problems.push(`node "${node.name}": missing parameter "${prefix + local}"`);
     }
+    return module;
   });
   for (const key of Object.keys(doc.params)) {
     if (!claimed.has(key)) problems.push(`parameter "${key}" belongs to no module (no node's param_prefix owns it, or the module has no such parameter)`);
   }
+  return modules;
 }
 
 /**
@@ -191,13 +220,12 @@ export function importFreia(doc: FreiaDocument): Flow {
   if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
   const problems: string[] = [];
   const lowered = lowerGraph(doc, problems);
-  if (!lowered) throw new FreiaImportError(name, problems);
-  const flow = new Flow(lowered.graph);
-  loadParams(doc, flow, lowered.prefixes, problems);
+  const modules = createAndLoad(doc, lowered, problems);
   if (problems.length) {
-    flow.dispose();
+    for (const m of modules) m?.dispose();
     throw new FreiaImportError(name, problems);
   }
+  const flow = new Flow(lowered.graph, modules);
   return flow;
 }
 
