@@ -5,12 +5,14 @@
  * @packageDocumentation
  */
 import { input } from './builder/chain.js';
+import { graph } from './builder/graph.js';
 import { mlp, conv } from './modules/subnets.js';
 import { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } from './runtime/distributions.js';
 import { nll, fit, clipByGlobalNorm } from './runtime/training.js';
 
-/** Network builders: `inn.input(shape)` starts a chain. */
-export const inn = { input } as const;
+/** Network builders: `inn.input(shape)` starts a chain, `inn.graph()` a DAG. */
+export const inn = { input, graph } as const;
+export type { GraphBuilder, Handle, ConditionHandle, GraphBlockOptions, BuildOptions, ShapesOf, HandlesOf } from './builder/graph.js';
 /** Subnet constructors for coupling blocks. */
 export const subnets = { mlp, conv } as const;
 /** Distributions: the standard normal base and push-forwards through a flow. */
