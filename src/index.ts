@@ -27,6 +27,9 @@ export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNo
 export { StandardNormal, PushForward } from './runtime/distributions.js';
 export type { FitOptions, Batch } from './runtime/training.js';
 export { ready, useBackend } from './runtime/backend.js';
+export { toDot, toMermaid, toSvg } from './runtime/pictures.js';
+export { logJacobianNumerical } from './runtime/numerical.js';
+export type { NumericalOptions } from './runtime/numerical.js';
 export { FreiaError, ShapeMismatchError, WiringError } from './runtime/errors.js';
 export { setGlobalSeed } from './runtime/rng.js';
 export { InvertibleModule, registerModule, defineModule } from './modules/base.js';
@@ -45,9 +48,28 @@ export type { SplitOptions, ConcatOptions, SplitSections, SplitShapes, ConcatSha
 export type { HaarOptions, IRevNetOptions, ReshapeOptions, Downsample, Upsample, Flattened, ReshapeTarget } from './modules/reshapes.js';
 export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim, Single, AsShape, Literal, IsOdd } from './types/shape.js';
 export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';
-export { importFreia, verifyFreia, toTensor, FreiaImportError, TOLERANCE } from './runtime/freia.js';
+export { importFreia, verifyFreia, loadFreiaWeights, freiaGraph, freiaArgs, toTensor, FreiaImportError, TOLERANCE } from './runtime/freia.js';
+export { Fm, AbstractNode, InputNode, ConditionNode, Node, OutputNode, GraphINN, SequenceINN } from './builder/freia-style.js';
+export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions } from './builder/freia-style.js';
+export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './modules/custom.js';
 export type { FreiaDocument, FreiaNode, FreiaTensor, FreiaCase, VerifyReport, Deviation } from './runtime/freia.js';
+export { GinCoupling, AffineCouplingOneSided, ConditionalAffineTransform } from './modules/coupling.js';
+export type { ConditionalAffineOptions } from './modules/coupling.js';
 // <couplings: public exports>
+export { RationalQuadraticSpline, ElementwiseRationalQuadraticSpline } from './modules/splines.js';
+export type { SplineOptions, RqSplineOptions, ElementwiseRqSplineOptions, ElementwiseConditioning } from './modules/splines.js';
 // <splines: public exports>
+export { FixedLinearTransform, Fixed1x1Conv, InvertibleSigmoid, LearnedElementwiseScaling } from './modules/fixed.js';
+export type { MatrixRows, FixedLinearOptions, Fixed1x1ConvOptions, LearnedElementwiseScalingOptions, RequireVector, RequireImage } from './modules/fixed.js';
+export { OrthogonalTransform, HouseholderPerm } from './modules/orthogonal.js';
+export type { OrthogonalOptions, HouseholderPermOptions } from './modules/orthogonal.js';
+export { InvertibleConv1x1LU } from './modules/lu-conv.js';
+export type { Conv1x1LUOptions } from './modules/lu-conv.js';
 // <fixed: public exports>
+export { IResNetLayer, lipschitzCorrection } from './modules/iresnet.js';
+export type { IResNetOptions, IResNetShape } from './modules/iresnet.js';
+export { InvAutoAct, InvAutoActFixed, InvAutoActTwoSided, InvAutoFC, InvAutoConv2D } from './modules/inv-auto.js';
+export type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoFCOptions, InvAutoConv2DOptions, InvAutoFCShape, InvAutoConv2DShape } from './modules/inv-auto.js';
+export { GaussianMixtureModel } from './modules/gaussian-mixture.js';
+export type { GaussianMixtureOptions, MixtureComponent } from './modules/gaussian-mixture.js';
 // <iresnet-invauto: public exports>

@@ -8,14 +8,15 @@ import type { GraphDef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, NodeDef, 
 import { deepFreeze } from '../runtime/graph.js';
 import { Flow } from '../runtime/flow.js';
 import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
-import { defineModule } from '../modules/base.js';
+import { defineModule, type InvertibleModule } from '../modules/base.js';
+import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
 import type { AllInOneOptions } from '../modules/all-in-one.js';
 import type { CouplingOptions } from '../modules/coupling.js';
 import type { PermuteRandomOptions } from '../modules/permute.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { SubnetFactory } from '../modules/subnets.js';
-import type { AsShape, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
+import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
 export type ConditionRef<C extends Shapes> = C extends readonly []
@@ -57,9 +58,99 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
   /** PermuteRandom: a fixed random permutation of the channels. */
   permuteRandom(this: When<Single<S>, Chain<S, C, I>>, options?: PermuteRandomOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
 
+  /** GINCouplingBlock: GLOW with each log-scale centred over channels (volume preserving, log-det 0). */
+  gin(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
+  /** AffineCouplingOneSided: `x1` passes, `x2 · exp(s) + t` with `[s | t] = subnet([x1, c])`. */
+  affineCouplingOneSided(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
+  /** ConditionalAffineTransform: `x · exp(s) + t` with `[s | t] = subnet(c)`; `cond` is required (one index or a non-empty list). */
+  conditionalAffine(
+    this: When<Single<S>, Chain<S, C, I>>,
+    options: Omit<CouplingOptions, 'splitLen'> & Pick<BlockOptions<C>, 'name'> & {
+      readonly cond: C extends readonly [] ? ConditionRef<C> : Indices<C> | readonly [Indices<C>, ...Indices<C>[]];
+    },
+  ): Chain<S, C, I>;
   // <couplings: interface methods>
+  /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
+  rqSpline(this: When<Single<S>, Chain<S, C, I>>, options: import('../modules/splines.js').RqSplineOptions & BlockOptions<C>): Chain<S, C, I>;
+  /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
+  elementwiseRqSpline(
+    this: When<Single<S>, Chain<S, C, I>>,
+    options?: import('../modules/splines.js').SplineOptions & import('../modules/splines.js').ElementwiseConditioning<ConditionRef<C>> & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
   // <splines: interface methods>
+  /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). */
+  fixedLinear(
+    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'fixedLinear'>, Chain<S, C, I>>,
+    options: import('../modules/fixed.js').FixedLinearOptions & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
+  /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). */
+  fixed1x1Conv(
+    this: When<import('../modules/fixed.js').RequireImage<Single<S>, 'fixed1x1Conv'>, Chain<S, C, I>>,
+    options: import('../modules/fixed.js').Fixed1x1ConvOptions & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
+  /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). */
+  invertibleSigmoid(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. */
+  learnedElementwiseScaling(
+    this: When<Single<S>, Chain<S, C, I>>,
+    options?: import('../modules/fixed.js').LearnedElementwiseScalingOptions & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
+  /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. */
+  orthogonal(
+    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'orthogonal'>, Chain<S, C, I>>,
+    options?: import('../modules/orthogonal.js').OrthogonalOptions & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
+  /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). */
+  householderPerm(
+    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'householderPerm'>, Chain<S, C, I>>,
+    options?: import('../modules/orthogonal.js').HouseholderPermOptions & BlockOptions<C>,
+  ): Chain<S, C, I>;
+  /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]`. */
+  conv1x1LU(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/lu-conv.js').Conv1x1LUOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   // <fixed: interface methods>
+  /**
+   * FrEIA's IResNetLayer: `y = x + g(x)` with a contractive residual MLP (vectors) or 3×3 CNN (images); the
+   * inverse is a fixed-point iteration. Set `exactLogDet` for an exact log-det (small dimensions) and
+   * `spectralNorm: 'forward'` to keep it invertible without calling `lipschitzCorrection(flow)` after each step.
+   */
+  iresnet(
+    this: When<import('../modules/iresnet.js').IResNetShape<Single<S>>, Chain<S, C, I>>,
+    options?: import('../modules/iresnet.js').IResNetOptions & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<S, C, I>;
+  /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). */
+  invAutoAct(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  /**
+   * FrEIA's InvAutoActFixed: the same as {@link Chain.invAutoAct} (learnable unless `learnable: false`, as in FrEIA).
+   * @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope.
+   */
+  invAutoActFixed(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. */
+  invAutoActTwoSided(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActTwoSidedOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  /**
+   * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
+   * and the log-det is 0, both right only for orthogonal `W` (see {@link InvAutoFC}).
+   */
+  invAutoFC<const O extends number = never>(
+    this: When<import('../modules/inv-auto.js').InvAutoFCShape<Single<S>, O>, Chain<S, C, I>>,
+    options?: import('../modules/inv-auto.js').InvAutoFCOptions<O> & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<[AsShape<import('../modules/inv-auto.js').InvAutoFCShape<Single<S>, O>>], C, I>;
+  /**
+   * FrEIA's InvAutoConv2D: a convolution plus bias on `[C, H, W]`. NOT exactly invertible: the inverse is the
+   * transposed convolution and the log-det is 0, both right only for an orthogonal convolution (see {@link InvAutoConv2D}).
+   */
+  invAutoConv2D<const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
+    this: When<import('../modules/inv-auto.js').InvAutoConv2DShape<Single<S>, O, K, P>, Chain<S, C, I>>,
+    options?: import('../modules/inv-auto.js').InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<[AsShape<import('../modules/inv-auto.js').InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>;
+  /**
+   * FrEIA's GaussianMixtureModel: `z = U_k (x − μ_k)` for a mixture component k, with the weights `[K]`, means
+   * `[K, D]`, Cholesky entries `[K, D(D+1)/2]` (and an index `[1]`) read from `cond` in that order. The
+   * condition shapes are checked when the chain is built, not by the compiler.
+   */
+  gaussianMixture(
+    this: When<Single<S>, Chain<S, C, I>>,
+    options: import('../modules/gaussian-mixture.js').GaussianMixtureOptions & { readonly cond: ConditionRef<C>; readonly name?: string },
+  ): Chain<S, C, I>;
   // <iresnet-invauto: interface methods>
 
   /** Flatten to `[numel]`. */
@@ -90,6 +181,18 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
   on<const K extends Indices<S>, const X extends Shapes>(index: K, body: (stream: Chain<[S[K]], C, I>) => Chain<X, C, I>): Chain<ReplaceAt<S, K, X>, C, I>;
   /** Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes. */
   repeat(n: number, body: (chain: Chain<S, C, I>, k: number) => Chain<S, C, I>): Chain<S, C, I>;
+
+  /**
+   * Applies a custom module (a class extending `InvertibleModule`) to every
+   * live stream, checked by the shape rule the class declares (default: it
+   * keeps the shapes); its outputs become the live streams.
+   */
+  apply<M extends new (...args: never[]) => InvertibleModule>(
+    this: When<ApplyRule<RuleOf<M>, S>, Chain<S, C, I>>,
+    module: M,
+    args?: ArgsOf<M>,
+    options?: BlockOptions<C>,
+  ): Chain<AsShapes<ApplyRule<RuleOf<M>, S>>, C, I>;
 
   /** Makes every live stream an output and instantiates the network. */
   build(): Flow<I, S, C>;
@@ -131,7 +234,8 @@ class ChainImpl {
   private add(kind: string, options: Record<string, unknown> = {}, inputs: readonly TensorRef[] = this.single(kind)): ChainImpl {
     const { cond, name, ...args } = options;
     const index = this.state.nodes.length;
-    const nodeName = typeof name === 'string' ? name : `${kind}_${index}`;
+    // Custom kinds carry a registry suffix (`MyModule#3`); node names show the class name.
+    const nodeName = typeof name === 'string' ? name : `${kind.replace(/#\d+$/, '')}_${index}`;
     if (this.state.nodes.some((n) => n.name === nodeName)) throw new WiringError(`node name "${nodeName}" is used twice`);
     const condIndices = cond === undefined ? [] : Array.isArray(cond) ? (cond as number[]) : [cond as number];
     const conditions = condIndices.map((k) => {
@@ -167,9 +271,29 @@ class ChainImpl {
   nice(options: object): ChainImpl { return this.add('NICECouplingBlock', { ...options }); }
   actNorm(options?: object): ChainImpl { return this.add('ActNorm', { ...options }); }
   permuteRandom(options?: object): ChainImpl { return this.add('PermuteRandom', { ...options }); }
+  gin(options: object): ChainImpl { return this.add('GINCouplingBlock', { ...options }); }
+  affineCouplingOneSided(options: object): ChainImpl { return this.add('AffineCouplingOneSided', { ...options }); }
+  conditionalAffine(options: object): ChainImpl { return this.add('ConditionalAffineTransform', { ...options }); }
   // <couplings: implementation methods>
+  rqSpline(options: object): ChainImpl { return this.add('RationalQuadraticSpline', { ...options }); }
+  elementwiseRqSpline(options?: object): ChainImpl { return this.add('ElementwiseRationalQuadraticSpline', { ...options }); }
   // <splines: implementation methods>
+  // structuredClone: the definition is deep-frozen, and must not freeze (or share) the caller's arrays.
+  fixedLinear(options: object): ChainImpl { return this.add('FixedLinearTransform', structuredClone({ ...options })); }
+  fixed1x1Conv(options: object): ChainImpl { return this.add('Fixed1x1Conv', structuredClone({ ...options })); }
+  invertibleSigmoid(options?: object): ChainImpl { return this.add('InvertibleSigmoid', { ...options }); }
+  learnedElementwiseScaling(options?: object): ChainImpl { return this.add('LearnedElementwiseScaling', { ...options }); }
+  orthogonal(options?: object): ChainImpl { return this.add('OrthogonalTransform', { ...options }); }
+  householderPerm(options?: object): ChainImpl { return this.add('HouseholderPerm', { ...options }); }
+  conv1x1LU(options?: object): ChainImpl { return this.add('InvertibleConv1x1LU', { ...options }); }
   // <fixed: implementation methods>
+  iresnet(options?: object): ChainImpl { return this.add('IResNetLayer', { ...options }); }
+  invAutoAct(options?: object): ChainImpl { return this.add('InvAutoAct', { ...options }); }
+  invAutoActFixed(options?: object): ChainImpl { return this.add('InvAutoActFixed', { ...options }); }
+  invAutoActTwoSided(options?: object): ChainImpl { return this.add('InvAutoActTwoSided', { ...options }); }
+  invAutoFC(options?: object): ChainImpl { return this.add('InvAutoFC', { ...options }); }
+  invAutoConv2D(options?: object): ChainImpl { return this.add('InvAutoConv2D', structuredClone({ ...options })); }
+  gaussianMixture(options: object): ChainImpl { return this.add('GaussianMixtureModel', structuredClone({ ...options })); }
   // <iresnet-invauto: implementation methods>
   flatten(options?: object): ChainImpl { return this.add('Flatten', { ...options }); }
   reshape(shape: readonly number[], options?: object): ChainImpl { return this.add('Reshape', { ...options, shape: checkShape('reshape', shape) }); }
@@ -218,6 +342,10 @@ class ChainImpl {
       }
     }
     return chain;
+  }
+
+  apply(module: CustomModuleClass<unknown>, args?: unknown, options: { cond?: unknown; name?: string } = {}): ChainImpl {
+    return this.add(customKind(module), { ...options, args }, this.state.streams);
   }
 
   toGraph(): GraphDef {

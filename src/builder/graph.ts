@@ -14,13 +14,21 @@ import type { ConditionNodeDef, GraphDef, InputNodeDef, ModuleNodeDef, NodeDef, 
 import { deepFreeze, shapeOf } from '../runtime/graph.js';
 import { Flow } from '../runtime/flow.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
-import { defineModule } from '../modules/base.js';
+import { defineModule, type InvertibleModule } from '../modules/base.js';
+import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
 import type { AllInOneOptions } from '../modules/all-in-one.js';
-import type { CouplingOptions } from '../modules/coupling.js';
+import type { ConditionalAffineOptions, CouplingOptions } from '../modules/coupling.js';
+import type { ElementwiseConditioning, RqSplineOptions, SplineOptions } from '../modules/splines.js';
+import type { Fixed1x1ConvOptions, FixedLinearOptions, LearnedElementwiseScalingOptions, RequireImage, RequireVector } from '../modules/fixed.js';
+import type { HouseholderPermOptions, OrthogonalOptions } from '../modules/orthogonal.js';
+import type { Conv1x1LUOptions } from '../modules/lu-conv.js';
+import type { IResNetOptions, IResNetShape } from '../modules/iresnet.js';
+import type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
+import type { GaussianMixtureOptions } from '../modules/gaussian-mixture.js';
 import type { PermuteRandomOptions } from '../modules/permute.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../modules/topology.js';
-import type { AsShape, Literal, Shape, Shapes } from '../types/shape.js';
+import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
 import type { When } from './chain.js';
 
 declare const handleBrand: unique symbol;
@@ -77,6 +85,29 @@ export interface GraphBuilder {
   nice<S extends Shape>(x: Handle<S>, options: Omit<CouplingOptions, 'clamp' | 'clampActivation'> & GraphBlockOptions): Handle<S>;
   actNorm<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<S>;
   permuteRandom<S extends Shape>(x: Handle<S>, options?: PermuteRandomOptions & NameOption): Handle<S>;
+  gin<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
+  affineCouplingOneSided<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
+  conditionalAffine<S extends Shape>(x: Handle<S>, options: ConditionalAffineOptions & NameOption & { readonly cond: ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]] }): Handle<S>;
+  rqSpline<S extends Shape>(x: Handle<S>, options: RqSplineOptions & GraphBlockOptions): Handle<S>;
+  elementwiseRqSpline<S extends Shape>(x: Handle<S>, options?: SplineOptions & ElementwiseConditioning<ConditionHandle | readonly ConditionHandle[]> & NameOption): Handle<S>;
+  fixedLinear<S extends Shape>(x: When<RequireVector<S, 'fixedLinear'>, Handle<S>>, options: FixedLinearOptions & NameOption): Handle<S>;
+  fixed1x1Conv<S extends Shape>(x: When<RequireImage<S, 'fixed1x1Conv'>, Handle<S>>, options: Fixed1x1ConvOptions & NameOption): Handle<S>;
+  invertibleSigmoid<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<S>;
+  learnedElementwiseScaling<S extends Shape>(x: Handle<S>, options?: LearnedElementwiseScalingOptions & NameOption): Handle<S>;
+  orthogonal<S extends Shape>(x: When<RequireVector<S, 'orthogonal'>, Handle<S>>, options?: OrthogonalOptions & NameOption): Handle<S>;
+  householderPerm<S extends Shape>(x: When<RequireVector<S, 'householderPerm'>, Handle<S>>, options?: Omit<HouseholderPermOptions, 'cond'> & GraphBlockOptions): Handle<S>;
+  conv1x1LU<S extends Shape>(x: Handle<S>, options?: Conv1x1LUOptions & NameOption): Handle<S>;
+  iresnet<S extends Shape>(x: When<IResNetShape<S>, Handle<S>>, options?: IResNetOptions & NameOption): Handle<S>;
+  invAutoAct<S extends Shape>(x: Handle<S>, options?: InvAutoActOptions & NameOption): Handle<S>;
+  /** @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope (as FrEIA). */
+  invAutoActFixed<S extends Shape>(x: Handle<S>, options?: InvAutoActOptions & NameOption): Handle<S>;
+  invAutoActTwoSided<S extends Shape>(x: Handle<S>, options?: InvAutoActTwoSidedOptions & NameOption): Handle<S>;
+  invAutoFC<S extends Shape, const O extends number = never>(x: When<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
+  invAutoConv2D<S extends Shape, const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
+    x: When<InvAutoConv2DShape<S, O, K, P>, Handle<S>>,
+    options?: InvAutoConv2DOptions<O, K, P> & NameOption,
+  ): Handle<AsShape<InvAutoConv2DShape<S, O, K, P>>>;
+  gaussianMixture<S extends Shape>(x: Handle<S>, options: GaussianMixtureOptions & NameOption & { readonly cond: readonly ConditionHandle[] }): Handle<S>;
   // <graph: module methods>
 
   flatten<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<AsShape<Flattened<S>>>;
@@ -97,6 +128,18 @@ export interface GraphBuilder {
     xs: When<ConcatShape<ShapesOf<Hs>, D>, Hs>,
     options?: { readonly dim?: D; readonly name?: string },
   ): Handle<AsShape<ConcatShape<ShapesOf<Hs>, D>>>;
+
+  /**
+   * Applies a custom module (a class extending `InvertibleModule`) to the
+   * handles, checked by the shape rule the class declares (default: it keeps
+   * the shapes); returns one handle per output.
+   */
+  apply<M extends new (...args: never[]) => InvertibleModule, const Hs extends readonly Handle[]>(
+    module: M,
+    inputs: When<ApplyRule<RuleOf<M>, ShapesOf<Hs>>, Hs>,
+    args?: ArgsOf<M>,
+    options?: GraphBlockOptions,
+  ): HandlesOf<AsShapes<ApplyRule<RuleOf<M>, ShapesOf<Hs>>>>;
 
   /** Checks the wiring and instantiates the network. */
   build<const O extends readonly Handle[], const I extends readonly Handle[] = readonly Handle[], const C extends readonly ConditionHandle[] = readonly ConditionHandle[]>(
@@ -136,7 +179,8 @@ class GraphBuilderImpl {
   private readonly consumers = new Map<string, string>();
 
   private nameFor(kind: string, name: unknown): string {
-    const nodeName = typeof name === 'string' ? name : `${kind}_${this.nodes.length}`;
+    // Custom kinds carry a registry suffix (`MyModule#3`); node names show the class name.
+    const nodeName = typeof name === 'string' ? name : `${kind.replace(/#\d+$/, '')}_${this.nodes.length}`;
     if (this.nodes.some((n) => n.name === nodeName)) throw new WiringError(`node name "${nodeName}" is used twice`);
     return nodeName;
   }
@@ -196,6 +240,25 @@ class GraphBuilderImpl {
   nice(x: unknown, options: object): RefHandle { return this.one('NICECouplingBlock', x, options); }
   actNorm(x: unknown, options?: object): RefHandle { return this.one('ActNorm', x, options); }
   permuteRandom(x: unknown, options?: object): RefHandle { return this.one('PermuteRandom', x, options); }
+  gin(x: unknown, options: object): RefHandle { return this.one('GINCouplingBlock', x, options); }
+  affineCouplingOneSided(x: unknown, options: object): RefHandle { return this.one('AffineCouplingOneSided', x, options); }
+  conditionalAffine(x: unknown, options: object): RefHandle { return this.one('ConditionalAffineTransform', x, options); }
+  rqSpline(x: unknown, options: object): RefHandle { return this.one('RationalQuadraticSpline', x, options); }
+  elementwiseRqSpline(x: unknown, options?: object): RefHandle { return this.one('ElementwiseRationalQuadraticSpline', x, options); }
+  fixedLinear(x: unknown, options: object): RefHandle { return this.one('FixedLinearTransform', x, options); }
+  fixed1x1Conv(x: unknown, options: object): RefHandle { return this.one('Fixed1x1Conv', x, options); }
+  invertibleSigmoid(x: unknown, options?: object): RefHandle { return this.one('InvertibleSigmoid', x, options); }
+  learnedElementwiseScaling(x: unknown, options?: object): RefHandle { return this.one('LearnedElementwiseScaling', x, options); }
+  orthogonal(x: unknown, options?: object): RefHandle { return this.one('OrthogonalTransform', x, options); }
+  householderPerm(x: unknown, options?: object): RefHandle { return this.one('HouseholderPerm', x, options); }
+  conv1x1LU(x: unknown, options?: object): RefHandle { return this.one('InvertibleConv1x1LU', x, options); }
+  iresnet(x: unknown, options?: object): RefHandle { return this.one('IResNetLayer', x, options); }
+  invAutoAct(x: unknown, options?: object): RefHandle { return this.one('InvAutoAct', x, options); }
+  invAutoActFixed(x: unknown, options?: object): RefHandle { return this.one('InvAutoActFixed', x, options); }
+  invAutoActTwoSided(x: unknown, options?: object): RefHandle { return this.one('InvAutoActTwoSided', x, options); }
+  invAutoFC(x: unknown, options?: object): RefHandle { return this.one('InvAutoFC', x, options); }
+  invAutoConv2D(x: unknown, options?: object): RefHandle { return this.one('InvAutoConv2D', x, options); }
+  gaussianMixture(x: unknown, options: object): RefHandle { return this.one('GaussianMixtureModel', x, options); }
   // <graph: module implementations>
   flatten(x: unknown, options?: object): RefHandle { return this.one('Flatten', x, options); }
   reshape(x: unknown, shape: readonly number[], options?: object): RefHandle { return this.one('Reshape', x, { ...options, shape: checkShape('reshape', shape) }); }
@@ -217,6 +280,11 @@ class GraphBuilderImpl {
   concat(xs: readonly unknown[], options: { dim?: number; name?: string } = {}): RefHandle {
     if (!Array.isArray(xs) || xs.length < 2) throw new WiringError('concat needs at least two handles');
     return this.add('Concat', xs, { name: options.name, dim: options.dim ?? 0 })[0];
+  }
+
+  apply(module: CustomModuleClass<unknown>, inputs: readonly unknown[], args?: unknown, options: { cond?: unknown; name?: string } = {}): RefHandle[] {
+    if (!Array.isArray(inputs)) throw new WiringError('apply(Module, [handles], args): inputs must be a list of handles');
+    return this.add(customKind(module), inputs, { ...options, args });
   }
 
   toGraph(options: { outputs: readonly unknown[]; inputs?: readonly unknown[]; conditions?: readonly unknown[] }): GraphDef {

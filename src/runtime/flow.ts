@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from './graph.js';
 import { FreiaError, ShapeMismatchError, WiringError, formatShape } from './errors.js';
 import { toInternal, toPublic } from './layout.js';
+import { toDot, toMermaid, toSvg } from './pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
@@ -124,6 +125,21 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
   /** z → x. */
   inverse(z: Tensors<O> | readonly tf.Tensor[], options: RunOptions<C> = {}): FlowResult<Tensors<I>> {
     return this.run(z, options, true) as FlowResult<Tensors<I>>;
+  }
+
+  /** The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions). */
+  toDot(title?: string): string {
+    return toDot(this.graph, title);
+  }
+
+  /** The network as a Mermaid flowchart. */
+  toMermaid(): string {
+    return toMermaid(this.graph);
+  }
+
+  /** The network as SVG, laid out by Graphviz compiled to WebAssembly. */
+  toSvg(title?: string): Promise<string> {
+    return toSvg(this.graph, title);
   }
 
   /** Frees every parameter. */

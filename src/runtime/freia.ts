@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from './graph.js';
 import { deepFreeze } from './graph.js';
-import { Flow, withVariableCleanup } from './flow.js';
+import { Flow, withVariableCleanup, type AnyFlow } from './flow.js';
 import { FreiaError, formatShape } from './errors.js';
 import { moduleSpec, defineModule, subnetFromSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
@@ -68,12 +68,17 @@ export function toTensor(t: FreiaTensor): tf.Tensor {
 
 const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-function mapArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null): Record<string, unknown> {
+/**
+ * FrEIA constructor arguments (snake_case, as in Python) as our module
+ * options: the module's own renames, then camelCase; `subnet_constructor`
+ * becomes `subnet`; `null` means "not given".
+ */
+export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
   const rules = moduleSpec(kind).freia ?? {};
   const args: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(freiaArgs)) {
     if (value === null || value === undefined || rules.drop?.includes(key)) continue;
-    args[rules.rename?.[key] ?? camel(key)] = value;
+    args[rules.rename?.[key] ?? (key === 'subnet_constructor' ? 'subnet' : camel(key))] = value;
   }
   if (subnet) args.subnet = subnetFromSpec(subnet);
   return rules.adjust ? rules.adjust(args) : args;
@@ -132,7 +137,7 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
         module = defineModule(
           n.name,
           n.module,
-          mapArgs(n.module, n.args, n.subnet),
+          freiaArgs(n.module, n.args, n.subnet),
           inputRefs.map((r) => shapeOfRef(r)!),
           (conditions as number[]).map((c) => (nodes[c] as { shape: Shape }).shape),
         );
@@ -151,6 +156,37 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
     }
   }
   return { graph: deepFreeze({ nodes }), prefixes, failed };
+}
+
+/** Loads one module's entries (those under `prefix`) and notes what is missing; problems are collected. */
+function loadModule(doc: FreiaDocument, module: InvertibleModule, node: string, kind: string, prefix: string, problems: string[], claimed: Set<string>): void {
+  const derived = new Set(moduleSpec(kind).freia?.derived ?? []);
+  for (const key of Object.keys(doc.params)) {
+    if (!key.startsWith(prefix)) continue;
+    const local = key.slice(prefix.length);
+    if (!module.params.has(local)) {
+      if (derived.has(local)) claimed.add(key);
+      continue;
+    }
+    claimed.add(key);
+    const value = toTensor(doc.params[key]);
+    try {
+      module.loadParam(local, value);
+    } catch (error) {
+      problems.push(`node "${node}": ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      value.dispose();
+    }
+  }
+  for (const local of module.params.keys()) {
+    if (!(prefix + local in doc.params)) problems.push(`node "${node}": missing parameter "${prefix + local}"`);
+  }
+}
+
+function unclaimed(doc: FreiaDocument, claimed: Set<string>, problems: string[]): void {
+  for (const key of Object.keys(doc.params)) {
+    if (!claimed.has(key)) problems.push(`parameter "${key}" belongs to no module (no node's param_prefix owns it, or the module has no such parameter)`);
+  }
 }
 
 /** Creates each module that could be defined and loads its parameters; problems are collected. */
@@ -174,31 +210,10 @@ function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[])
       for (const key of owned(prefix)) claimed.add(key);
       return null;
     }
-    const derived = new Set(moduleSpec(node.module.kind).freia?.derived ?? []);
-    for (const key of owned(prefix)) {
-      const local = key.slice(prefix.length);
-      if (!module.params.has(local)) {
-        if (derived.has(local)) claimed.add(key);
-        continue;
-      }
-      claimed.add(key);
-      const value = toTensor(doc.params[key]);
-      try {
-        module.loadParam(local, value);
-      } catch (error) {
-        problems.push(`node "${node.name}": ${error instanceof Error ? error.message : String(error)}`);
-      } finally {
-        value.dispose();
-      }
-    }
-    for (const local of module.params.keys()) {
-      if (!(prefix + local in doc.params)) problems.push(`node "${node.name}": missing parameter "${prefix + local}"`);
-    }
+    loadModule(doc, module, node.name, node.module.kind, prefix, problems, claimed);
     return module;
   });
-  for (const key of Object.keys(doc.params)) {
-    if (!claimed.has(key)) problems.push(`parameter "${key}" belongs to no module (no node's param_prefix owns it, or the module has no such parameter)`);
-  }
+  unclaimed(doc, claimed, problems);
   return modules;
 }
 
@@ -227,6 +242,72 @@ export function importFreia(doc: FreiaDocument): Flow {
   }
   const flow = new Flow(lowered.graph, modules);
   return flow;
+}
+
+/** The graph of a FrEIA export as definition data (no weights; for pictures and inspection). */
+export function freiaGraph(doc: FreiaDocument): GraphDef {
+  const name = doc?.name ?? '(unnamed)';
+  if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
+  const problems: string[] = [];
+  const { graph } = lowerGraph(doc, problems);
+  if (problems.length) throw new FreiaImportError(name, problems);
+  return graph;
+}
+
+/**
+ * Loads the weights of a FrEIA export into a flow built here (with the typed
+ * builders or the FrEIA-style API), matching module nodes by name. Every
+ * node or parameter that cannot be placed is reported at once in a
+ * {@link FreiaImportError}, and the flow's parameters are then left as they were.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { inn, loadFreiaWeights } from 'freia-ts';
+ * const g = inn.graph();
+ * const x = g.input([4], { name: 'in0' });
+ * const flow = g.build({ outputs: [g.actNorm(x, { name: 'b0' })] });
+ * loadFreiaWeights(flow, JSON.parse(readFileSync('actnorm.json', 'utf8')));
+ * ```
+ */
+export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
+  const problems: string[] = [];
+  const claimed = new Set<string>();
+  const byName = new Map(flow.graph.nodes.map((n, i) => [n.name, i]));
+  const backup = flow.modules.flatMap((m) => (m ? [...m.params.values()].map((v) => [v, v.clone()] as const) : []));
+  const placed = new Set<number>();
+  try {
+    for (const n of doc.graph.nodes) {
+      if (n.kind !== 'module') continue;
+      const i = byName.get(n.name);
+      const node = i === undefined ? undefined : flow.graph.nodes[i];
+      if (i === undefined || !node || node.kind !== 'module') {
+        problems.push(`node "${n.name}" (${n.module}) of "${doc.name}" has no module node of that name in the flow`);
+        for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);
+        continue;
+      }
+      const ours = node.module.kind.replace(/#\d+$/, '');
+      if (ours !== n.module) {
+        problems.push(`node "${n.name}": the flow has a ${ours}, the document a ${n.module}`);
+        for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);
+        continue;
+      }
+      placed.add(i);
+      loadModule(doc, flow.modules[i]!, n.name, node.module.kind, n.param_prefix, problems, claimed);
+    }
+    flow.graph.nodes.forEach((node, i) => {
+      if (node.kind === 'module' && !placed.has(i) && flow.modules[i]!.params.size > 0) {
+        problems.push(`node "${node.name}" of the flow has parameters but no node of that name in "${doc.name}"`);
+      }
+    });
+    unclaimed(doc, claimed, problems);
+    if (problems.length) {
+      for (const [variable, saved] of backup) variable.assign(saved);
+      throw new FreiaImportError(doc.name, problems);
+    }
+  } finally {
+    for (const [, saved] of backup) saved.dispose();
+  }
 }
 
 /** Largest absolute error and the reference's scale for one comparison. */

@@ -1,9 +1,15 @@
 /**
  * Dense float64 linear algebra on small square matrices, in plain JS.
- * TensorFlow.js has no determinant, inverse or QR; these run once per module
- * (initialisation, import) or in tests, never in a training step.
- * Matrices are row-major `number[][]`.
+ * TensorFlow.js has no determinant, inverse, QR or triangular solve; these run
+ * once per module (initialisation, import) or in tests, never in a training
+ * step. Matrices are row-major `number[][]`.
+ *
+ * The last section holds the few differentiable float32 TensorFlow.js
+ * versions that modules need inside a forward pass (a triangular solve, a
+ * row-wise Gram-Schmidt): loops of small ops, meant for channel counts, not
+ * for large matrices.
  */
+import * as tf from '@tensorflow/tfjs';
 import { gaussian, type Rng } from './rng.js';
 
 export type Matrix = number[][];
@@ -98,4 +104,112 @@ export function randomRotation(n: number, rng: Rng): Matrix {
   }
   if (slogdet(q).sign < 0) for (let i = 0; i < n; i++) q[i][0] = -q[i][0];
   return q;
+}
+
+/** Which triangle a triangular solve reads, and whether its diagonal is taken as ones. */
+export interface TriangularOptions {
+  /** Lower (true) or upper (false) triangular; the other triangle is never read. */
+  readonly lower: boolean;
+  /** Treat the diagonal as ones without reading it (a unit triangular factor of an LU). */
+  readonly unitDiagonal?: boolean;
+}
+
+/** `X` with `A X = B` for triangular `A` (`n × n`) and `B` (`n × m`), by substitution. */
+export function solveTriangular(a: Matrix, b: Matrix, { lower, unitDiagonal = false }: TriangularOptions): Matrix {
+  const n = a.length;
+  const x: Matrix = b.map((row) => [...row]);
+  const order = Array.from({ length: n }, (_, k) => (lower ? k : n - 1 - k));
+  for (const i of order) {
+    for (const k of order) {
+      if (k === i) break;
+      const f = a[i][k];
+      if (f !== 0) for (let j = 0; j < x[i].length; j++) x[i][j] -= f * x[k][j];
+    }
+    if (!unitDiagonal) for (let j = 0; j < x[i].length; j++) x[i][j] /= a[i][i];
+  }
+  return x;
+}
+
+/**
+ * The factors of {@link lu} as separate matrices with `A = P · L · U`: `P` a
+ * permutation matrix, `L` unit lower triangular, `U` upper triangular.
+ */
+export function luFactors(a: Matrix): { p: Matrix; l: Matrix; u: Matrix } {
+  const { lu: m, perm } = lu(a);
+  const n = a.length;
+  const p: Matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  // lu() reorders the rows: row i of L·U is row perm[i] of A.
+  perm.forEach((row, i) => (p[row][i] = 1));
+  const l = m.map((row, i) => row.map((v, j) => (j < i ? v : j === i ? 1 : 0)));
+  const u = m.map((row, i) => row.map((v, j) => (j >= i ? v : 0)));
+  return { p, l, u };
+}
+
+/**
+ * `H(v_1) · H(v_2) ⋯ H(v_k)` for the rows `v_i` of `vs`, with the reflection
+ * `H(v) = I − 2 v vᵀ / |v|²`: orthogonal, determinant (−1)^k.
+ */
+export function householderProduct(vs: Matrix): Matrix {
+  let w = identity(vs[0].length);
+  for (const v of vs) {
+    const norm2 = v.reduce((s, x) => s + x * x, 0);
+    // W · H(v) = W − (2/|v|²) (W v) vᵀ: a rank-one update, no n³ product.
+    const wv = w.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
+    w = w.map((row, i) => row.map((x, j) => x - (2 / norm2) * wv[i] * v[j]));
+  }
+  return w;
+}
+
+// ---- differentiable TensorFlow.js versions (float32, inside a forward pass) ----
+
+/**
+ * `X` with `A X = B` for a triangular `a` (`[n, n]`) and `b` (`[n, m]`), by
+ * forward or back substitution: `n` steps of small ops, each differentiable,
+ * so gradients reach both `a` and `b`. Entries outside the chosen triangle
+ * (and the diagonal, with `unitDiagonal`) are never read.
+ */
+export function tfSolveTriangular(a: tf.Tensor2D, b: tf.Tensor2D, { lower, unitDiagonal = false }: TriangularOptions): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = a.shape[0];
+    const m = b.shape[1];
+    const aRows = tf.split(a, n, 0) as tf.Tensor2D[];
+    const bRows = tf.split(b, n, 0) as tf.Tensor2D[];
+    // `solved` holds the rows found so far, in matrix order (a contiguous block next to row i).
+    let solved: tf.Tensor2D | null = null;
+    for (let step = 0; step < n; step++) {
+      const i = lower ? step : n - 1 - step;
+      let row = bRows[i];
+      if (solved) {
+        const coefficients = lower ? tf.slice(aRows[i], [0, 0], [1, i]) : tf.slice(aRows[i], [0, i + 1], [1, n - i - 1]);
+        row = tf.sub(row, tf.matMul(coefficients, solved));
+      }
+      if (!unitDiagonal) row = tf.div(row, tf.slice(aRows[i], [0, i], [1, 1]));
+      solved = solved ? (lower ? tf.concat([solved, row], 0) : tf.concat([row, solved], 0)) : row;
+    }
+    return solved ?? tf.zeros([0, m]);
+  });
+}
+
+/**
+ * Orthonormalises the rows of `w` (`[n, n]`) by Gram-Schmidt in row order,
+ * the projection FrEIA's OrthogonalTransform applies to its weights: row `i`
+ * loses its components along rows `0..i−1`, then is normalised. Each
+ * projection is done twice ("twice is enough"), which keeps float32 rows
+ * orthogonal to round-off. Differentiable; an orthogonal `w` comes back
+ * unchanged up to round-off.
+ */
+export function tfOrthonormalRows(w: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const rows = tf.split(w, w.shape[0], 0) as tf.Tensor2D[];
+    let q: tf.Tensor2D | null = null;
+    for (const row of rows) {
+      let v = row;
+      if (q) {
+        for (let pass = 0; pass < 2; pass++) v = tf.sub(v, tf.matMul(tf.matMul(v, q, false, true), q));
+      }
+      v = tf.div(v, tf.norm(v));
+      q = q ? tf.concat([q, v], 0) : v;
+    }
+    return q!;
+  });
 }

@@ -82,3 +82,6 @@ export type AsShape<T> = T extends Shape ? T : never;
 
 /** A shape as a mutable tuple, so hovers read `[3, 32, 32]` rather than `readonly [3, 32, 32]`. */
 export type Literal<X extends Shape> = number extends X['length'] ? number[] : { -readonly [K in keyof X]: X[K] };
+
+/** The shapes themselves when `T` is a tuple of shapes (a rule's success branch). */
+export type AsShapes<T> = T extends Shapes ? T : never;

@@ -1,0 +1,400 @@
+/**
+ * FrEIA's API, for people porting FrEIA code: `InputNode`, `ConditionNode`,
+ * `Node`, `OutputNode`, `GraphINN`, `SequenceINN`, `out0`/`out1` and
+ * `[node, i]` connections, FrEIA's module names (`Fm.GLOWCouplingBlock`) and
+ * FrEIA's snake_case constructor arguments (`subnet_constructor`,
+ * `affine_clamping`, ...). The same definition data and runtime as the typed
+ * builders underneath; shapes are checked when a node is created and errors
+ * name the node.
+ *
+ * ```ts
+ * const inp = new InputNode(2, { name: 'in' });
+ * const block = new Node(inp, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
+ * const net = new GraphINN([inp, block, new OutputNode(block)]);
+ * const [z, logJacDet] = net.forward(x);
+ * const [xBack] = net.forward(z, { rev: true });
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../runtime/graph.js';
+import { deepFreeze } from '../runtime/graph.js';
+import { Flow, withVariableCleanup, type RunOptions } from '../runtime/flow.js';
+import { FreiaError, WiringError, formatShape } from '../runtime/errors.js';
+import { freiaArgs } from '../runtime/freia.js';
+import { defineModule, moduleSpec, type InvertibleModule } from '../modules/base.js';
+import { customKind, type CustomModuleClass } from '../modules/custom.js';
+
+/** FrEIA's module names; `Fm.X` is what `new Node(x, Fm.X, args)` takes (or a custom module class). */
+export const Fm = Object.freeze({
+  AllInOneBlock: 'AllInOneBlock',
+  NICECouplingBlock: 'NICECouplingBlock',
+  RNVPCouplingBlock: 'RNVPCouplingBlock',
+  GLOWCouplingBlock: 'GLOWCouplingBlock',
+  GINCouplingBlock: 'GINCouplingBlock',
+  AffineCouplingOneSided: 'AffineCouplingOneSided',
+  ConditionalAffineTransform: 'ConditionalAffineTransform',
+  RationalQuadraticSpline: 'RationalQuadraticSpline',
+  ElementwiseRationalQuadraticSpline: 'ElementwiseRationalQuadraticSpline',
+  IRevNetDownsampling: 'IRevNetDownsampling',
+  IRevNetUpsampling: 'IRevNetUpsampling',
+  HaarDownsampling: 'HaarDownsampling',
+  HaarUpsampling: 'HaarUpsampling',
+  Flatten: 'Flatten',
+  Reshape: 'Reshape',
+  Split: 'Split',
+  Concat: 'Concat',
+  ActNorm: 'ActNorm',
+  IResNetLayer: 'IResNetLayer',
+  InvAutoAct: 'InvAutoAct',
+  InvAutoActFixed: 'InvAutoActFixed',
+  InvAutoActTwoSided: 'InvAutoActTwoSided',
+  InvAutoConv2D: 'InvAutoConv2D',
+  InvAutoFC: 'InvAutoFC',
+  LearnedElementwiseScaling: 'LearnedElementwiseScaling',
+  OrthogonalTransform: 'OrthogonalTransform',
+  HouseholderPerm: 'HouseholderPerm',
+  PermuteRandom: 'PermuteRandom',
+  FixedLinearTransform: 'FixedLinearTransform',
+  Fixed1x1Conv: 'Fixed1x1Conv',
+  InvertibleSigmoid: 'InvertibleSigmoid',
+  GaussianMixtureModel: 'GaussianMixtureModel',
+  InvertibleConv1x1LU: 'InvertibleConv1x1LU',
+} as const);
+
+/** A FrEIA module name, or a custom module class. */
+export type ModuleType = (typeof Fm)[keyof typeof Fm] | CustomModuleClass<never>;
+
+/** `[node, outputIndex]`, as FrEIA's `node.out1`. */
+export type Connection = readonly [AbstractNode, number];
+
+/** What a node accepts as inputs: a node (its output 0), a connection, or a list of either. */
+export type FlexibleInputs = AbstractNode | Connection | readonly (AbstractNode | Connection)[];
+
+interface NodeOptions {
+  readonly name?: string;
+}
+
+let anonymous = 0;
+
+/** Base of all nodes: a name, output shapes, and `outN` connections. */
+export abstract class AbstractNode {
+  readonly name: string;
+  /** Output shapes (FrEIA's `output_dims`). */
+  abstract readonly outputDims: readonly Shape[];
+  /** Who consumes each output (FrEIA raises when an output is consumed twice; so do we). */
+  readonly consumers: (string | null)[] = [];
+
+  constructor(name: string | undefined, kind: string) {
+    this.name = name ?? `${kind}_${++anonymous}`;
+  }
+
+  /** Connection to output `index`; FrEIA's `node.out{index}`. */
+  out(index: number): Connection {
+    if (!Number.isInteger(index) || index < 0 || index >= this.outputDims.length) {
+      throw new WiringError(`node "${this.name}" has ${this.outputDims.length} output(s): out${index} does not exist`);
+    }
+    return [this, index];
+  }
+  get out0(): Connection { return this.out(0); }
+  get out1(): Connection { return this.out(1); }
+  get out2(): Connection { return this.out(2); }
+  get out3(): Connection { return this.out(3); }
+
+  /** @internal Marks output `index` as consumed by `consumer`. */
+  consume(index: number, consumer: string): void {
+    const previous = this.consumers[index];
+    if (previous) throw new WiringError(`output ${index} of node "${this.name}" is already consumed by "${previous}" (use a Split to use it twice)`);
+    this.consumers[index] = consumer;
+  }
+}
+
+function dims(args: readonly (number | NodeOptions)[], what: string): { shape: number[]; options: NodeOptions } {
+  const last = args[args.length - 1];
+  const options = typeof last === 'object' && last !== null ? (last as NodeOptions) : {};
+  const shape = args.filter((a): a is number => typeof a === 'number');
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new WiringError(`${what}${options.name ? ` "${options.name}"` : ''}: dims must be positive integers, got ${JSON.stringify(shape)}`);
+  }
+  return { shape, options };
+}
+
+/** A network input: `new InputNode(3, 32, 32, { name: 'x' })`. */
+export class InputNode extends AbstractNode {
+  readonly outputDims: readonly Shape[];
+  constructor(...args: (number | NodeOptions)[]) {
+    const { shape, options } = dims(args, 'InputNode');
+    super(options.name, 'input');
+    this.outputDims = [shape];
+  }
+}
+
+/** A condition input: `new ConditionNode(10, { name: 'label' })`. */
+export class ConditionNode extends AbstractNode {
+  readonly outputDims: readonly Shape[];
+  constructor(...args: (number | NodeOptions)[]) {
+    const { shape, options } = dims(args, 'ConditionNode');
+    super(options.name, 'condition');
+    this.outputDims = [shape];
+  }
+}
+
+function isConnection(x: unknown): x is Connection {
+  return Array.isArray(x) && x.length === 2 && x[0] instanceof AbstractNode && typeof x[1] === 'number';
+}
+
+function parseInputs(inputs: FlexibleInputs, where: string): Connection[] {
+  const one = (x: unknown): Connection => {
+    if (x instanceof AbstractNode) return x.out(0);
+    if (isConnection(x)) return x[0].out(x[1]);
+    throw new WiringError(`${where}: cannot use ${String(x)} as an input (a node, node.outN or [node, i])`);
+  };
+  if (inputs instanceof AbstractNode || isConnection(inputs)) return [one(inputs)];
+  if (Array.isArray(inputs)) return inputs.map(one);
+  throw new WiringError(`${where}: inputs must be a node, a connection or a list of them`);
+}
+
+/** A module node: `new Node(inputs, Fm.GLOWCouplingBlock, { subnet_constructor, clamp: 1.2 }, { conditions, name })`. */
+export class Node extends AbstractNode {
+  readonly outputDims: readonly Shape[];
+  readonly inputs: readonly Connection[];
+  readonly conditions: readonly ConditionNode[];
+  /** @internal The definition this node lowers to. */
+  readonly definition: ModuleDef;
+
+  constructor(inputs: FlexibleInputs, moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> = {}, options: NodeOptions & { readonly conditions?: ConditionNode | readonly ConditionNode[] } = {}) {
+    const custom = typeof moduleType === 'function';
+    const kind = custom ? customKind(moduleType as CustomModuleClass<unknown>) : String(moduleType);
+    super(options.name, kind.replace(/#\d+$/, ''));
+    const connections = parseInputs(inputs, `node "${this.name}"`);
+    const conditions = options.conditions === undefined ? [] : Array.isArray(options.conditions) ? [...options.conditions] : [options.conditions as ConditionNode];
+    for (const c of conditions) {
+      if (!(c instanceof ConditionNode)) throw new WiringError(`node "${this.name}": conditions must be ConditionNodes`);
+    }
+    if (!custom) moduleSpec(kind); // an unknown name fails here, listing the known ones
+    const args = custom ? { args: moduleArgs } : freiaArgs(kind, moduleArgs);
+    this.definition = defineModule(this.name, kind, args, connections.map(([n, i]) => n.outputDims[i]), conditions.map((c) => c.outputDims[0]));
+    this.outputDims = this.definition.outputShapes;
+    // Consume only once everything is valid, so a failed Node leaves its inputs free.
+    const taken = new Set<string>();
+    for (const [n, i] of connections) {
+      const key = `${n.name}:${i}`;
+      if (taken.has(key)) throw new WiringError(`node "${this.name}": output ${i} of "${n.name}" is passed twice`);
+      taken.add(key);
+      if (n.consumers[i]) throw new WiringError(`output ${i} of node "${n.name}" is already consumed by "${n.consumers[i]}" (use a Split to use it twice)`);
+    }
+    for (const [n, i] of connections) n.consume(i, this.name);
+    this.inputs = connections;
+    this.conditions = conditions;
+  }
+}
+
+/** A network output: `new OutputNode(node.out1, { name: 'z' })`. */
+export class OutputNode extends AbstractNode {
+  readonly outputDims: readonly Shape[] = [];
+  readonly input: Connection;
+  constructor(input: AbstractNode | Connection, options: NodeOptions = {}) {
+    super(options.name, 'output');
+    [this.input] = parseInputs(input, `output "${this.name}"`);
+    this.input[0].consume(this.input[1], this.name);
+  }
+}
+
+/** FrEIA's forward/inverse call: `[out, logJacDet]`; `rev` runs the inverse. */
+export interface FreiaRunOptions extends RunOptions {
+  readonly rev?: boolean;
+}
+
+type AnyNode = InputNode | ConditionNode | Node | OutputNode;
+
+/** Lowers FrEIA-style nodes (any order) to definition data, checking what FrEIA's GraphINN checks. */
+function lower(nodeList: readonly AbstractNode[]): GraphDef {
+  const names = new Set<string>();
+  for (const n of nodeList) {
+    if (!(n instanceof AbstractNode)) throw new WiringError(`GraphINN: ${String(n)} is not a node`);
+    if (names.has(n.name)) throw new WiringError(`GraphINN: node name "${n.name}" is used twice`);
+    names.add(n.name);
+  }
+  const listed = new Set(nodeList);
+  const problems: string[] = [];
+  for (const n of nodeList as AnyNode[]) {
+    const reads = n instanceof Node ? [...n.inputs.map(([m]) => m), ...n.conditions] : n instanceof OutputNode ? [n.input[0]] : [];
+    for (const m of reads) if (!listed.has(m)) problems.push(`node "${n.name}" reads "${m.name}", which is not in the node list`);
+    if (!(n instanceof OutputNode) && !(n instanceof ConditionNode)) {
+      n.outputDims.forEach((shape, i) => {
+        if (!n.consumers[i]) problems.push(`output ${i} ${formatShape(shape)} of node "${n.name}" is consumed by no node (connect it or add an OutputNode)`);
+      });
+    }
+  }
+  if (!nodeList.some((n) => n instanceof OutputNode)) problems.push('the graph has no OutputNode');
+  if (problems.length) throw new WiringError(`GraphINN: the graph is not fully wired:\n  - ${problems.join('\n  - ')}`);
+
+  // Kahn's algorithm: every node after what it reads; a cycle leaves nodes behind.
+  const pending = new Map<AbstractNode, number>();
+  const readers = new Map<AbstractNode, AbstractNode[]>();
+  for (const n of nodeList as AnyNode[]) {
+    const reads = n instanceof Node ? [...n.inputs.map(([m]) => m), ...n.conditions] : n instanceof OutputNode ? [n.input[0]] : [];
+    pending.set(n, new Set(reads).size);
+    for (const m of new Set(reads)) readers.set(m, [...(readers.get(m) ?? []), n]);
+  }
+  // Inputs and conditions first, in list order (the order forward takes them).
+  const ready = [...nodeList.filter((n) => n instanceof InputNode), ...nodeList.filter((n) => n instanceof ConditionNode), ...nodeList.filter((n) => pending.get(n) === 0 && !(n instanceof InputNode) && !(n instanceof ConditionNode))];
+  const order: AbstractNode[] = [];
+  while (ready.length) {
+    const n = ready.shift()!;
+    order.push(n);
+    for (const r of readers.get(n) ?? []) {
+      pending.set(r, pending.get(r)! - 1);
+      if (pending.get(r) === 0) ready.push(r);
+    }
+  }
+  if (order.length !== nodeList.length) {
+    const stuck = nodeList.filter((n) => !order.includes(n)).map((n) => `"${n.name}"`);
+    throw new WiringError(`GraphINN: the graph has a cycle through ${stuck.join(', ')}`);
+  }
+  // Outputs last, in list order.
+  const sorted = [...order.filter((n) => !(n instanceof OutputNode)), ...nodeList.filter((n) => n instanceof OutputNode)];
+  const index = new Map(sorted.map((n, i) => [n, i]));
+  const ref = ([n, i]: Connection): TensorRef => ({ node: index.get(n)!, output: i });
+  const nodes: NodeDef[] = sorted.map((n) => {
+    if (n instanceof InputNode) return { kind: 'input', name: n.name, shape: n.outputDims[0] };
+    if (n instanceof ConditionNode) return { kind: 'condition', name: n.name, shape: n.outputDims[0] };
+    if (n instanceof OutputNode) return { kind: 'output', name: n.name, input: ref(n.input), shape: n.input[0].outputDims[n.input[1]] };
+    const m = n as Node;
+    return { kind: 'module', name: m.name, module: m.definition, inputs: m.inputs.map(ref), conditions: m.conditions.map((c) => index.get(c)!) };
+  });
+  return deepFreeze({ nodes });
+}
+
+function tensors(t: tf.Tensor | readonly tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  return t instanceof tf.Tensor ? t : [...t];
+}
+
+/**
+ * FrEIA's GraphINN: a network from a list of nodes (any order). Inputs,
+ * conditions and outputs are taken in the order they appear in the list.
+ */
+export class GraphINN {
+  readonly flow: Flow;
+  constructor(readonly nodeList: readonly AbstractNode[]) {
+    this.flow = new Flow(lower(nodeList));
+  }
+
+  /** `[out, logJacDet]` (a lone tensor when there is one output); `{ rev: true }` runs the inverse. */
+  forward(xOrZ: tf.Tensor | readonly tf.Tensor[], options: FreiaRunOptions = {}): [tf.Tensor | tf.Tensor[], tf.Tensor1D] {
+    const run = options.rev ? this.flow.inverse.bind(this.flow) : this.flow.forward.bind(this.flow);
+    const { out, logDet } = run(tensors(xOrZ), { c: options.c, jac: options.jac });
+    return [out, logDet];
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return this.flow.trainableVariables;
+  }
+
+  /** The module of the node named `name` (FrEIA's `get_module_by_name`). */
+  getModuleByName(name: string): InvertibleModule | null {
+    const i = this.flow.graph.nodes.findIndex((n) => n.name === name);
+    return i < 0 ? null : this.flow.modules[i];
+  }
+
+  getNodeByName(name: string): AbstractNode | null {
+    return this.nodeList.find((n) => n.name === name) ?? null;
+  }
+
+  dispose(): void {
+    this.flow.dispose();
+  }
+}
+
+/**
+ * FrEIA's SequenceINN: `new SequenceINN(2)` then `append(Fm.AllInOneBlock,
+ * { subnet_constructor, cond: 0, cond_shape: [10] })`. `forward(x, { c: [c0, c1], rev })`
+ * takes the conditions as a list indexed by `cond`.
+ */
+export class SequenceINN {
+  private readonly inputShape: Shape;
+  private readonly blocks: { node: string; def: ModuleDef; module: InvertibleModule; cond?: number }[] = [];
+  private readonly condShapes = new Map<number, Shape>();
+  private built?: { flow: Flow; conds: number[] };
+
+  constructor(...dimsIn: number[]) {
+    this.inputShape = dims(dimsIn, 'SequenceINN').shape;
+  }
+
+  /** The current output shape. */
+  get outputDims(): Shape {
+    return this.blocks.length ? this.blocks[this.blocks.length - 1].def.outputShapes[0] : this.inputShape;
+  }
+
+  /** Appends a module; `cond`/`cond_shape` name the condition (an index into `forward`'s `c`) and its shape. */
+  append(moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> & { readonly cond?: number; readonly cond_shape?: readonly number[]; readonly name?: string } = {}): this {
+    const { cond, cond_shape: condShape, name, ...rest } = moduleArgs;
+    const custom = typeof moduleType === 'function';
+    const kind = custom ? customKind(moduleType as CustomModuleClass<unknown>) : String(moduleType);
+    const nodeName = name ?? `${kind.replace(/#\d+$/, '')}_${this.blocks.length}`;
+    let conditionShapes: Shape[] = [];
+    if (cond !== undefined) {
+      if (!Number.isInteger(cond) || cond < 0) throw new WiringError(`${nodeName}: cond must be an index into forward's c, got ${cond}`);
+      const known = this.condShapes.get(cond);
+      const shape = condShape ? [...condShape] : known;
+      if (!shape) throw new WiringError(`${nodeName}: cond ${cond} needs cond_shape the first time it is used`);
+      if (known && formatShape(known) !== formatShape(shape)) throw new WiringError(`${nodeName}: cond ${cond} was declared with shape ${formatShape(known)}, now ${formatShape(shape)}`);
+      conditionShapes = [shape];
+    }
+    if (!custom) moduleSpec(kind);
+    const def = defineModule(nodeName, kind, custom ? { args: rest } : freiaArgs(kind, rest), [this.outputDims], conditionShapes);
+    if (def.outputShapes.length !== 1) throw new WiringError(`${nodeName}: SequenceINN needs modules with one output, ${kind} has ${def.outputShapes.length}`);
+    const module = withVariableCleanup(() => moduleSpec(kind).create(def));
+    if (cond !== undefined) this.condShapes.set(cond, conditionShapes[0]);
+    this.blocks.push({ node: nodeName, def, module, cond });
+    this.built = undefined;
+    return this;
+  }
+
+  private network(): { flow: Flow; conds: number[] } {
+    if (this.built) return this.built;
+    const conds = [...this.condShapes.keys()].sort((a, b) => a - b);
+    const nodes: NodeDef[] = [{ kind: 'input', name: 'input', shape: this.inputShape }];
+    const condIndex = new Map<number, number>();
+    for (const c of conds) {
+      condIndex.set(c, nodes.length);
+      nodes.push({ kind: 'condition', name: `cond_${c}`, shape: this.condShapes.get(c)! });
+    }
+    const modules: (InvertibleModule | null)[] = nodes.map(() => null);
+    let previous: TensorRef = { node: 0, output: 0 };
+    for (const block of this.blocks) {
+      nodes.push({ kind: 'module', name: block.node, module: block.def, inputs: [previous], conditions: block.cond === undefined ? [] : [condIndex.get(block.cond)!] });
+      modules.push(block.module);
+      previous = { node: nodes.length - 1, output: 0 };
+    }
+    nodes.push({ kind: 'output', name: 'output', input: previous, shape: this.outputDims });
+    modules.push(null);
+    this.built = { flow: new Flow(deepFreeze({ nodes }), modules), conds };
+    return this.built;
+  }
+
+  /** The network as a {@link Flow} (shares the modules). */
+  get flow(): Flow {
+    return this.network().flow;
+  }
+
+  /** `[out, logJacDet]`; `c` is the list of conditions indexed by each block's `cond`. */
+  forward(xOrZ: tf.Tensor, options: { readonly c?: readonly tf.Tensor[]; readonly rev?: boolean; readonly jac?: boolean } = {}): [tf.Tensor, tf.Tensor1D] {
+    const { flow, conds } = this.network();
+    const given = options.c ?? [];
+    const missing = conds.filter((i) => !given[i]);
+    if (missing.length) throw new WiringError(`SequenceINN: forward needs c[${missing.join('], c[')}] (the blocks' cond indices), got ${given.length} condition(s)`);
+    const c = conds.map((i) => given[i]);
+    const run = options.rev ? flow.inverse.bind(flow) : flow.forward.bind(flow);
+    const { out, logDet } = run(xOrZ, { c, jac: options.jac });
+    if (Array.isArray(out)) throw new FreiaError('SequenceINN: expected one output');
+    return [out as tf.Tensor, logDet];
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return this.blocks.flatMap((b) => b.module.trainableVariables);
+  }
+
+  dispose(): void {
+    for (const b of this.blocks) b.module.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+/** Pictures of a network: DOT, Mermaid, and SVG through the `freia-ts graph` command. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inn, subnets, freiaGraph, toDot, toMermaid, type FreiaDocument } from '../src/index.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const fixture = path.resolve(root, '..', 'shared', 'reference', 'fixtures', 'graph_readme.json');
+const doc = JSON.parse(readFileSync(fixture, 'utf8')) as FreiaDocument;
+const names = doc.graph.nodes.map((n) => n.name);
+
+describe('pictures', () => {
+  it('DOT shows every node with its kind, shapes on the edges, dashed conditions', () => {
+    const dot = toDot(freiaGraph(doc), 'readme');
+    for (const name of names) expect(dot).toContain(`"${name}\\n`);
+    expect(dot).toContain('affine\\nAffineCouplingOneSided');
+    expect(dot).toMatch(/-> n\d+ \[label="\[42\]", style=dashed\]/);
+    expect(dot).toContain('label="1: [25]"');
+    expect(dot).toContain('label="[45]"');
+  });
+
+  it('Mermaid has the same nodes and edges', () => {
+    const mermaid = toMermaid(freiaGraph(doc));
+    expect(mermaid.startsWith('flowchart TD')).toBe(true);
+    for (const name of names) expect(mermaid).toContain(`"${name}<br/>`);
+    expect(mermaid).toContain('-. "[42]" .->');
+    expect(mermaid.split('\n').filter((l) => l.includes('-->') || l.includes('.->'))).toHaveLength(12);
+  });
+
+  it('a flow built here draws itself', () => {
+    const flow = inn.input([4]).condition([2]).glow({ subnet: subnets.mlp({ hidden: 8 }), cond: 0, name: 'coupling' }).build();
+    expect(flow.toDot()).toContain('"coupling\\nGLOWCouplingBlock"');
+    expect(flow.toMermaid()).toContain('"coupling<br/>GLOWCouplingBlock"');
+    flow.dispose();
+  });
+
+  it('freia-ts graph FILE -o graph.svg writes an SVG that names every node', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'freia-graph-')), 'graph.svg');
+    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'graph', fixture, '-o', out], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg).toContain('<svg');
+    for (const name of names) expect(svg).toMatch(new RegExp(`>${name}</text>`));
+    expect(svg).toContain('>AffineCouplingOneSided</text>');
+    expect(svg).toContain('stroke-dasharray');
+  });
+});
