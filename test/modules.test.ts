@@ -30,6 +30,7 @@ const coreCases: ModuleCase[] = [
   { name: 'AllInOne conditional', input: [4], conditions: [[3]], outputs: [[4]], build: () => inn.input([4]).condition([3]).allInOne({ subnet: mlp, cond: 0 }).build() },
   { name: 'AllInOne GIN', input: [5], outputs: [[5]], build: () => inn.input([5]).allInOne({ subnet: mlp, gin: true }).build() },
   { name: 'AllInOne householder', input: [4], outputs: [[4]], build: () => inn.input([4]).allInOne({ subnet: mlp, learnedHouseholderPermutation: 2 }).build() },
+  { name: 'AllInOne one householder reflection', input: [3], outputs: [[3]], build: () => inn.input([3]).allInOne({ subnet: mlp, learnedHouseholderPermutation: 1 }).build() },
   { name: 'AllInOne reversePermutation SIGMOID', input: [5], outputs: [[5]], build: () => inn.input([5]).allInOne({ subnet: mlp, reversePermutation: true, globalAffineType: 'SIGMOID' }).build() },
   { name: 'AllInOne EXP', input: [4], outputs: [[4]], build: () => inn.input([4]).allInOne({ subnet: mlp, globalAffineType: 'EXP', globalAffineInit: 0.7 }).build() },
   { name: 'AllInOne conv soft', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).allInOne({ subnet: conv3, permuteSoft: true }).build() },
@@ -92,6 +93,25 @@ describe('every module (table)', () => {
       const ours = Array.from(logDet.dataSync());
       const tolerance = testCase.logDetTolerance ?? 1e-3;
       ours.forEach((v, b) => expect(Math.abs(v - truth[b])).toBeLessThan(tolerance * Math.max(1, Math.abs(truth[b]))));
+
+      // Every trainable parameter must receive a finite, not identically zero gradient of a
+      // training-like loss (catches kernels or masks that silently cut the gradient).
+      const variables = flow.trainableVariables;
+      if (variables.length > 0) {
+        const names = tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => {
+            const { out, logDet: ld } = flow.forward(x, { c });
+            const outs = Array.isArray(out) ? out : [out];
+            return tf.sub(tf.addN(outs.map((t) => tf.sum(tf.square(t)))), tf.sum(ld)) as tf.Scalar;
+          }, variables);
+          return variables.map((v) => {
+            const g = grads[v.name];
+            const values = g ? g.dataSync() : new Float32Array();
+            return { name: v.name, ok: g !== undefined && values.every(Number.isFinite) && values.some((value) => value !== 0) };
+          });
+        });
+        expect(names.filter((n) => !n.ok).map((n) => n.name)).toEqual([]);
+      }
       tf.dispose([x, logDet, ...c]);
       flow.dispose();
     });

@@ -82,7 +82,8 @@ export class AllInOneBlock extends InvertibleModule {
     const init = args.globalAffineInit ?? 1;
     const g = { SIGMOID: 2 - Math.log(10 / init - 1), SOFTPLUS: 2 * Math.log(Math.exp(0.5 * 10 * init) - 1), EXP: Math.log(init) }[this.scaleType];
     if (g === undefined || Number.isNaN(g)) throw new FreiaError(`AllInOneBlock: globalAffineType must be SOFTPLUS, SIGMOID or EXP with a valid init, got ${this.scaleType} ${init}`);
-    this.addParam('global_scale', tf.fill([channels], g));
+    // GIN mode never reads the global scale; it stays (FrEIA's state dict has it) but is not trained.
+    this.addParam('global_scale', tf.fill([channels], g), !this.gin);
     this.addParam('global_offset', tf.zeros([channels]));
 
     const rng = args.seed === undefined ? globalRng() : mulberry32(args.seed);
@@ -119,7 +120,9 @@ export class AllInOneBlock extends InvertibleModule {
   /** The soft permutation matrix W (y = W u per pixel). */
   private rotation(): tf.Tensor2D {
     if (this.householder === 0) return this.params.get('w_perm')! as tf.Tensor2D;
-    const vs = tf.unstack(this.params.get('vk_householder')!);
+    // Slices rather than unstack/split: their tfjs gradients fail when there is a single piece.
+    const all = this.params.get('vk_householder')!;
+    const vs = Array.from({ length: this.householder }, (_, i) => tf.squeeze(tf.slice(all, [i, 0], [1, -1]), [0]));
     let w = this.params.get('w_0')! as tf.Tensor2D;
     const eye = tf.eye(w.shape[0]);
     for (const v of vs) {

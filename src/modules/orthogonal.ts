@@ -143,7 +143,8 @@ export class HouseholderPerm extends InvertibleModule {
       cs.length > 0
         ? tf.transpose(tf.reshape(toPublic(cs[0]), [-1, this.channels, this.reflections]), [0, 2, 1])
         : tf.expandDims(this.params.get('Vs')!, 0);
-    const vectors = tf.unstack(v, 1);
+    // Slices rather than unstack/split: their tfjs gradients fail when there is a single piece.
+    const vectors = Array.from({ length: this.reflections }, (_, i) => tf.squeeze(tf.slice(v, [0, i, 0], [-1, 1, -1]), [1]));
     if (rev) vectors.reverse();
     let y = x;
     for (const vi of vectors) {

@@ -226,9 +226,13 @@ class RqSplineParametrisation {
     // `lo < v <= hi` by products, not logicalAnd: tfjs has no gradient for
     // LogicalAnd, and autodiff w.r.t. x would pass through it.
     const inside = tf.greater(tf.mul(tf.cast(tf.less(lo, v), 'float32'), tf.cast(tf.lessEqual(v, hi), 'float32')), 0.5);
+    // tf.where broadcasts its branches with a Tile whose gradient tfjs lacks above rank 4
+    // (images give rank 5 here); an add broadcasts with a gradient at any rank.
+    const zeros = tf.zeros(inside.shape);
+    const select = (a: tf.Tensor, b: tf.Tensor) => tf.where(inside, tf.add(a, zeros), tf.add(b, zeros));
     // Outside points are evaluated at the domain's centre and then discarded:
     // a finite dummy keeps NaNs out of the gradients of the discarded branch.
-    const u = tf.where(inside, v, tf.mul(tf.add(lo, hi), 0.5));
+    const u = select(v, tf.mul(tf.add(lo, hi), 0.5));
     // searchsorted(edges, u, side='left') − 1 as a one-hot over the bins:
     // `below` is 1 for every knot < u (a run of ones, as the knots increase),
     // so its first difference marks the bin with x_k < u <= x_{k+1}.
@@ -270,8 +274,8 @@ class RqSplineParametrisation {
     const logSlope = tf.sub(tf.log(slopeNumerator), tf.mul(tf.log(tf.add(s, tf.mul(curvature, xi1))), 2));
 
     const tail = rev ? tf.div(tf.sub(v, knots.shift), knots.scale) : tf.add(tf.mul(knots.scale, v), knots.shift);
-    const out = tf.where(inside, inner, tail);
-    const logJac = tf.where(inside, logSlope, tf.log(knots.scale));
+    const out = select(inner, tail);
+    const logJac = select(logSlope, tf.log(knots.scale));
     return [tf.squeeze(out, [last]), tf.squeeze(logJac, [last])];
   }
 
