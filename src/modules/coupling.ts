@@ -124,7 +124,7 @@ abstract class TwoSidedCoupling extends InvertibleModule {
   }
 
   /** `y = x·exp(s) + t` or its inverse; the log-det sign follows the direction. */
-  protected affine(x: tf.Tensor, rawS: tf.Tensor, t: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+  protected affine(x: tf.Tensor, rawS: tf.Tensor, t: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number] {
     const s = softClamp(rawS, this.clamp, this.activation);
     return [affineMap(x, s, t, rev), signedLogDet(s, rev)];
   }
@@ -161,12 +161,12 @@ export class GlowCoupling extends TwoSidedCoupling {
     this.subnet2 = this.addSubnet('subnet2', factory, this.len2 + this.condChannels, 2 * this.len1);
   }
 
-  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number] {
     const [s, t] = tf.split(this.subnet2.apply(u2), [this.len1, this.len1], -1);
     return this.affine(x1, s, t, rev);
   }
 
-  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number] {
     const [s, t] = tf.split(this.subnet1.apply(u1), [this.len2, this.len2], -1);
     return this.affine(x2, s, t, rev);
   }
@@ -188,11 +188,11 @@ export class RnvpCoupling extends TwoSidedCoupling {
     this.t2 = this.addSubnet('subnet_t2', factory, this.len2 + this.condChannels, this.len1);
   }
 
-  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number] {
     return this.affine(x1, this.s2.apply(u2), this.t2.apply(u2), rev);
   }
 
-  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number] {
     return this.affine(x2, this.s1.apply(u1), this.t1.apply(u1), rev);
   }
 }
@@ -236,30 +236,11 @@ export class NiceCoupling extends TwoSidedCoupling {
  * `s` so that the sum vanishes) we subtract the mean. The mean is over
  * channels only, not over the spatial axes as in AllInOneBlock's `gin` mode.
  */
-export class GinCoupling extends TwoSidedCoupling {
-  private readonly subnet1;
-  private readonly subnet2;
-
-  constructor(def: ModuleDef) {
-    super(def);
-    const factory = argsOf<CouplingOptions>(def).subnet;
-    this.subnet1 = this.addSubnet('subnet1', factory, this.len1 + this.condChannels, 2 * this.len2);
-    this.subnet2 = this.addSubnet('subnet2', factory, this.len2 + this.condChannels, 2 * this.len1);
-  }
-
-  protected coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, number] {
-    const [s, t] = tf.split(this.subnet2.apply(u2), [this.len1, this.len1], -1);
-    return [this.centredAffine(x1, s, t, rev), 0];
-  }
-
-  protected coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, number] {
-    const [s, t] = tf.split(this.subnet1.apply(u1), [this.len2, this.len2], -1);
-    return [this.centredAffine(x2, s, t, rev), 0];
-  }
-
-  private centredAffine(x: tf.Tensor, rawS: tf.Tensor, t: tf.Tensor, rev: boolean): tf.Tensor {
+export class GinCoupling extends GlowCoupling {
+  /** GLOW's affine step with `s` centred over the channels: volume preserving, so the log-det is 0. */
+  protected override affine(x: tf.Tensor, rawS: tf.Tensor, t: tf.Tensor, rev: boolean): [tf.Tensor, number] {
     const s = softClamp(rawS, this.clamp, this.activation);
-    return affineMap(x, tf.sub(s, tf.mean(s, -1, true)), t, rev);
+    return [affineMap(x, tf.sub(s, tf.mean(s, -1, true)), t, rev), 0];
   }
 }
 
