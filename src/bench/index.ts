@@ -6,12 +6,16 @@
  *
  * - `moons-train-step`: one Adam step of the seed's moons INN, batch 100.
  * - `moons-sample-10k`: 10,000 samples through the inverse pass.
+ * - `typecheck-conv-inn`, `typecheck-1000-blocks`: how long the TypeScript
+ *   checker takes on the builder types (the seed's conv INN of DESIGN.md; a
+ *   1,000-block chain written as ten statements). Needs the dev dependencies.
  *
  * `--runs N` (default 20), `--profile`: also print the kernels that take the
  * time in each workload.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { inn, subnets, train, ready, setGlobalSeed, type AnyFlow } from '../index.js';
 import { makeMoons } from '../runtime/moons.js';
 
@@ -83,6 +87,60 @@ for (const workload of workloads) {
   if (values.profile) line.kernelsMs = await kernelProfile(workload);
   console.log(JSON.stringify(line));
 }
+// ---- the compiler on the builder types ----
+const typecheckRuns = Math.max(3, Math.min(runs, 10));
+const conv = `import { inn, subnets } from 'freia-ts';
+const flow = inn.input([3, 32, 32])
+  .repeat(4, (c) => c.glow({ subnet: subnets.conv({ hidden: 256, kernel: 3 }), clamp: 1.2 }).permuteRandom())
+  .irevnetDownsample()
+  .repeat(12, (c, k) => c.glow({ subnet: subnets.conv({ hidden: 256, kernel: k % 2 ? 3 : 1 }), clamp: 1.2 }).permuteRandom({ seed: k }))
+  .flatten()
+  .split([768, 2304])
+  .on(0, (s) => s.repeat(12, (c) => c.glow({ subnet: subnets.mlp({ hidden: 512 }), clamp: 2 }).permuteRandom()))
+  .concat()
+  .build();
+export default flow;
+`;
+const blocks = Array.from({ length: 10 }, (_, k) =>
+  `const c${k + 1} = c${k}${Array.from({ length: 100 }, (_, i) => (i % 2 ? '.permuteRandom()' : '.glow({ subnet: mlp })')).join('')};`,
+).join('\n');
+const long = `import { inn, subnets } from 'freia-ts';\nconst mlp = subnets.mlp({ hidden: 8 });\nconst c0 = inn.input([3072]);\n${blocks}\nexport default c10;\n`;
+
+async function typecheckSeconds(source: string): Promise<number> {
+  const ts = (await import('typescript')).default;
+  const file = path.resolve('freia-bench-snippet.ts');
+  const options = { strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] as string[] };
+  const host = ts.createCompilerHost(options);
+  const read = host.readFile.bind(host);
+  const exists = host.fileExists.bind(host);
+  const get = host.getSourceFile.bind(host);
+  host.readFile = (f) => (path.resolve(f) === file ? source : read(f));
+  host.fileExists = (f) => path.resolve(f) === file || exists(f);
+  host.getSourceFile = (f, language, onError) => (path.resolve(f) === file ? ts.createSourceFile(f, source, language) : get(f, language, onError));
+  const t0 = performance.now();
+  const program = ts.createProgram([file], options, host);
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  const ms = performance.now() - t0;
+  if (diagnostics.length) throw new Error(ts.flattenDiagnosticMessageText(diagnostics[0].messageText, ' '));
+  return ms;
+}
+
+for (const [name, source, detail] of [
+  ['typecheck-conv-inn', conv, "tsc on the seed's CIFAR-style conv INN of DESIGN.md (program creation + full check)"],
+  ['typecheck-1000-blocks', long, 'tsc on a 1,000-block chain written as ten statements of 100 calls'],
+] as const) {
+  let times: number[];
+  try {
+    await typecheckSeconds(source);
+    times = [];
+    for (let i = 0; i < typecheckRuns; i++) times.push(await typecheckSeconds(source));
+  } catch (error) {
+    console.log(JSON.stringify({ name, skipped: `needs the dev dependencies (typescript) and the built package: ${error instanceof Error ? error.message : String(error)}` }));
+    continue;
+  }
+  console.log(JSON.stringify({ name, runs: typecheckRuns, warmup: 1, ...stats(times), detail }));
+}
+
 tf.dispose([batch, z]);
 optimizer.dispose();
 flow.dispose();
