@@ -106,10 +106,12 @@ class SequentialSubnet implements Subnet {
       const leading = x.shape.slice(0, -1);
       if (!conv && x.rank !== 2) h = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
       this.layers.forEach(({ weight, bias }, i) => {
+        // Fused kernels (product + bias + ReLU in one) halve the kernel launches, which set the
+        // pace of small flows on wasm (docs/performance.md).
+        const activation = i < this.layers.length - 1 ? 'relu' : 'linear';
         h = conv
-          ? tf.add(tf.conv2d(h as tf.Tensor4D, weight as tf.Tensor4D, 1, 'same'), bias)
-          : tf.add(tf.matMul(h as tf.Tensor2D, weight as tf.Tensor2D), bias);
-        if (i < this.layers.length - 1) h = tf.relu(h);
+          ? tf.fused.conv2d({ x: h as tf.Tensor4D, filter: weight as tf.Tensor4D, strides: 1, pad: 'same', bias, activation })
+          : tf.fused.matMul({ a: h as tf.Tensor2D, b: weight as tf.Tensor2D, bias, activation });
       });
       if (!conv && x.rank !== 2) h = tf.reshape(h, [...leading, h.shape[h.rank - 1]]);
       return h;
