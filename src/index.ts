@@ -55,21 +55,17 @@ export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './
 export type { FreiaDocument, FreiaNode, FreiaTensor, FreiaCase, VerifyReport, Deviation } from './runtime/freia.js';
 export { GinCoupling, AffineCouplingOneSided, ConditionalAffineTransform } from './modules/coupling.js';
 export type { ConditionalAffineOptions } from './modules/coupling.js';
-// <couplings: public exports>
 export { RationalQuadraticSpline, ElementwiseRationalQuadraticSpline } from './modules/splines.js';
 export type { SplineOptions, RqSplineOptions, ElementwiseRqSplineOptions, ElementwiseConditioning } from './modules/splines.js';
-// <splines: public exports>
 export { FixedLinearTransform, Fixed1x1Conv, InvertibleSigmoid, LearnedElementwiseScaling } from './modules/fixed.js';
 export type { MatrixRows, FixedLinearOptions, Fixed1x1ConvOptions, LearnedElementwiseScalingOptions, RequireVector, RequireImage } from './modules/fixed.js';
 export { OrthogonalTransform, HouseholderPerm } from './modules/orthogonal.js';
 export type { OrthogonalOptions, HouseholderPermOptions } from './modules/orthogonal.js';
 export { InvertibleConv1x1LU } from './modules/lu-conv.js';
 export type { Conv1x1LUOptions } from './modules/lu-conv.js';
-// <fixed: public exports>
 export { IResNetLayer, lipschitzCorrection } from './modules/iresnet.js';
 export type { IResNetOptions, IResNetShape } from './modules/iresnet.js';
 export { InvAutoAct, InvAutoActFixed, InvAutoActTwoSided, InvAutoFC, InvAutoConv2D } from './modules/inv-auto.js';
 export type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoFCOptions, InvAutoConv2DOptions, InvAutoFCShape, InvAutoConv2DShape } from './modules/inv-auto.js';
 export { GaussianMixtureModel } from './modules/gaussian-mixture.js';
 export type { GaussianMixtureOptions, MixtureComponent } from './modules/gaussian-mixture.js';
-// <iresnet-invauto: public exports>

@@ -55,7 +55,7 @@ describe('custom modules', () => {
   it('a custom module gets channels-first tensors, as in FrEIA', () => {
     const seen: number[][] = [];
     class ScaleChannels extends FixedRandomElementwiseMultiply {
-      override forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], options: { rev: boolean; jac: boolean }) {
+      override forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], options: { rev: boolean; jac: boolean }) {
         seen.push(xs[0].shape);
         // Scale channel k by k + 1: an index into axis 1 only makes sense channels-first.
         const scale = tf.reshape(tf.range(1, xs[0].shape[1]! + 1), [1, -1, 1, 1]);

@@ -7,7 +7,7 @@
 import type { GraphDef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../runtime/graph.js';
 import { deepFreeze } from '../runtime/graph.js';
 import { Flow } from '../runtime/flow.js';
-import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
+import { ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
 import { defineModule, type InvertibleModule } from '../modules/base.js';
 import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
 import type { AllInOneOptions } from '../modules/all-in-one.js';
@@ -15,7 +15,13 @@ import type { CouplingOptions } from '../modules/coupling.js';
 import type { PermuteRandomOptions } from '../modules/permute.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
-import type { SubnetFactory } from '../modules/subnets.js';
+import type { Fixed1x1ConvOptions, FixedLinearOptions, LearnedElementwiseScalingOptions, RequireImage, RequireVector } from '../modules/fixed.js';
+import type { GaussianMixtureOptions } from '../modules/gaussian-mixture.js';
+import type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
+import type { IResNetOptions, IResNetShape } from '../modules/iresnet.js';
+import type { Conv1x1LUOptions } from '../modules/lu-conv.js';
+import type { HouseholderPermOptions, OrthogonalOptions } from '../modules/orthogonal.js';
+import type { ElementwiseConditioning, RqSplineOptions, SplineOptions } from '../modules/splines.js';
 import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
@@ -69,79 +75,76 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
       readonly cond: C extends readonly [] ? ConditionRef<C> : Indices<C> | readonly [Indices<C>, ...Indices<C>[]];
     },
   ): Chain<S, C, I>;
-  // <couplings: interface methods>
   /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
-  rqSpline(this: When<Single<S>, Chain<S, C, I>>, options: import('../modules/splines.js').RqSplineOptions & BlockOptions<C>): Chain<S, C, I>;
+  rqSpline(this: When<Single<S>, Chain<S, C, I>>, options: RqSplineOptions & BlockOptions<C>): Chain<S, C, I>;
   /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
   elementwiseRqSpline(
     this: When<Single<S>, Chain<S, C, I>>,
-    options?: import('../modules/splines.js').SplineOptions & import('../modules/splines.js').ElementwiseConditioning<ConditionRef<C>> & Pick<BlockOptions<C>, 'name'>,
+    options?: SplineOptions & ElementwiseConditioning<ConditionRef<C>> & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
-  // <splines: interface methods>
   /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). */
   fixedLinear(
-    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'fixedLinear'>, Chain<S, C, I>>,
-    options: import('../modules/fixed.js').FixedLinearOptions & Pick<BlockOptions<C>, 'name'>,
+    this: When<RequireVector<Single<S>, 'fixedLinear'>, Chain<S, C, I>>,
+    options: FixedLinearOptions & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
   /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). */
   fixed1x1Conv(
-    this: When<import('../modules/fixed.js').RequireImage<Single<S>, 'fixed1x1Conv'>, Chain<S, C, I>>,
-    options: import('../modules/fixed.js').Fixed1x1ConvOptions & Pick<BlockOptions<C>, 'name'>,
+    this: When<RequireImage<Single<S>, 'fixed1x1Conv'>, Chain<S, C, I>>,
+    options: Fixed1x1ConvOptions & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
   /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). */
   invertibleSigmoid(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. */
   learnedElementwiseScaling(
     this: When<Single<S>, Chain<S, C, I>>,
-    options?: import('../modules/fixed.js').LearnedElementwiseScalingOptions & Pick<BlockOptions<C>, 'name'>,
+    options?: LearnedElementwiseScalingOptions & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
   /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. */
   orthogonal(
-    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'orthogonal'>, Chain<S, C, I>>,
-    options?: import('../modules/orthogonal.js').OrthogonalOptions & Pick<BlockOptions<C>, 'name'>,
+    this: When<RequireVector<Single<S>, 'orthogonal'>, Chain<S, C, I>>,
+    options?: OrthogonalOptions & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
   /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). */
   householderPerm(
-    this: When<import('../modules/fixed.js').RequireVector<Single<S>, 'householderPerm'>, Chain<S, C, I>>,
-    options?: import('../modules/orthogonal.js').HouseholderPermOptions & BlockOptions<C>,
+    this: When<RequireVector<Single<S>, 'householderPerm'>, Chain<S, C, I>>,
+    options?: HouseholderPermOptions & BlockOptions<C>,
   ): Chain<S, C, I>;
   /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]`. */
-  conv1x1LU(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/lu-conv.js').Conv1x1LUOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  // <fixed: interface methods>
+  conv1x1LU(this: When<Single<S>, Chain<S, C, I>>, options?: Conv1x1LUOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /**
    * FrEIA's IResNetLayer: `y = x + g(x)` with a contractive residual MLP (vectors) or 3×3 CNN (images); the
    * inverse is a fixed-point iteration. Set `exactLogDet` for an exact log-det (small dimensions) and
    * `spectralNorm: 'forward'` to keep it invertible without calling `lipschitzCorrection(flow)` after each step.
    */
   iresnet(
-    this: When<import('../modules/iresnet.js').IResNetShape<Single<S>>, Chain<S, C, I>>,
-    options?: import('../modules/iresnet.js').IResNetOptions & Pick<BlockOptions<C>, 'name'>,
+    this: When<IResNetShape<Single<S>>, Chain<S, C, I>>,
+    options?: IResNetOptions & Pick<BlockOptions<C>, 'name'>,
   ): Chain<S, C, I>;
   /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). */
-  invAutoAct(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  invAutoAct(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /**
    * FrEIA's InvAutoActFixed: the same as {@link Chain.invAutoAct} (learnable unless `learnable: false`, as in FrEIA).
    * @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope.
    */
-  invAutoActFixed(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  invAutoActFixed(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. */
-  invAutoActTwoSided(this: When<Single<S>, Chain<S, C, I>>, options?: import('../modules/inv-auto.js').InvAutoActTwoSidedOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
+  invAutoActTwoSided(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActTwoSidedOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /**
    * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
    * and the log-det is 0, both right only for orthogonal `W` (see {@link InvAutoFC}).
    */
   invAutoFC<const O extends number = never>(
-    this: When<import('../modules/inv-auto.js').InvAutoFCShape<Single<S>, O>, Chain<S, C, I>>,
-    options?: import('../modules/inv-auto.js').InvAutoFCOptions<O> & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<[AsShape<import('../modules/inv-auto.js').InvAutoFCShape<Single<S>, O>>], C, I>;
+    this: When<InvAutoFCShape<Single<S>, O>, Chain<S, C, I>>,
+    options?: InvAutoFCOptions<O> & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<[AsShape<InvAutoFCShape<Single<S>, O>>], C, I>;
   /**
    * FrEIA's InvAutoConv2D: a convolution plus bias on `[C, H, W]`. NOT exactly invertible: the inverse is the
    * transposed convolution and the log-det is 0, both right only for an orthogonal convolution (see {@link InvAutoConv2D}).
    */
   invAutoConv2D<const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
-    this: When<import('../modules/inv-auto.js').InvAutoConv2DShape<Single<S>, O, K, P>, Chain<S, C, I>>,
-    options?: import('../modules/inv-auto.js').InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<[AsShape<import('../modules/inv-auto.js').InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>;
+    this: When<InvAutoConv2DShape<Single<S>, O, K, P>, Chain<S, C, I>>,
+    options?: InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'>,
+  ): Chain<[AsShape<InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>;
   /**
    * FrEIA's GaussianMixtureModel: `z = U_k (x − μ_k)` for a mixture component k, with the weights `[K]`, means
    * `[K, D]`, Cholesky entries `[K, D(D+1)/2]` (and an index `[1]`) read from `cond` in that order. The
@@ -149,9 +152,8 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
    */
   gaussianMixture(
     this: When<Single<S>, Chain<S, C, I>>,
-    options: import('../modules/gaussian-mixture.js').GaussianMixtureOptions & { readonly cond: ConditionRef<C>; readonly name?: string },
+    options: GaussianMixtureOptions & { readonly cond: ConditionRef<C>; readonly name?: string },
   ): Chain<S, C, I>;
-  // <iresnet-invauto: interface methods>
 
   /** Flatten to `[numel]`. */
   flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Flattened<Single<S>>>], C, I>;
@@ -274,10 +276,8 @@ class ChainImpl {
   gin(options: object): ChainImpl { return this.add('GINCouplingBlock', { ...options }); }
   affineCouplingOneSided(options: object): ChainImpl { return this.add('AffineCouplingOneSided', { ...options }); }
   conditionalAffine(options: object): ChainImpl { return this.add('ConditionalAffineTransform', { ...options }); }
-  // <couplings: implementation methods>
   rqSpline(options: object): ChainImpl { return this.add('RationalQuadraticSpline', { ...options }); }
   elementwiseRqSpline(options?: object): ChainImpl { return this.add('ElementwiseRationalQuadraticSpline', { ...options }); }
-  // <splines: implementation methods>
   // structuredClone: the definition is deep-frozen, and must not freeze (or share) the caller's arrays.
   fixedLinear(options: object): ChainImpl { return this.add('FixedLinearTransform', structuredClone({ ...options })); }
   fixed1x1Conv(options: object): ChainImpl { return this.add('Fixed1x1Conv', structuredClone({ ...options })); }
@@ -286,7 +286,6 @@ class ChainImpl {
   orthogonal(options?: object): ChainImpl { return this.add('OrthogonalTransform', { ...options }); }
   householderPerm(options?: object): ChainImpl { return this.add('HouseholderPerm', { ...options }); }
   conv1x1LU(options?: object): ChainImpl { return this.add('InvertibleConv1x1LU', { ...options }); }
-  // <fixed: implementation methods>
   iresnet(options?: object): ChainImpl { return this.add('IResNetLayer', { ...options }); }
   invAutoAct(options?: object): ChainImpl { return this.add('InvAutoAct', { ...options }); }
   invAutoActFixed(options?: object): ChainImpl { return this.add('InvAutoActFixed', { ...options }); }
@@ -294,7 +293,6 @@ class ChainImpl {
   invAutoFC(options?: object): ChainImpl { return this.add('InvAutoFC', { ...options }); }
   invAutoConv2D(options?: object): ChainImpl { return this.add('InvAutoConv2D', structuredClone({ ...options })); }
   gaussianMixture(options: object): ChainImpl { return this.add('GaussianMixtureModel', structuredClone({ ...options })); }
-  // <iresnet-invauto: implementation methods>
   flatten(options?: object): ChainImpl { return this.add('Flatten', { ...options }); }
   reshape(shape: readonly number[], options?: object): ChainImpl { return this.add('Reshape', { ...options, shape: checkShape('reshape', shape) }); }
   irevnetDownsample(options?: object): ChainImpl { return this.add('IRevNetDownsampling', { ...options }); }
@@ -376,5 +374,3 @@ export function input<const X extends Shape>(shape: X): Chain<[Literal<X>], [], 
   return chain as unknown as Chain<[Literal<X>], [], [Literal<X>]>;
 }
 
-export { FreiaError };
-export type { SubnetFactory };

@@ -108,7 +108,6 @@ export interface GraphBuilder {
     options?: InvAutoConv2DOptions<O, K, P> & NameOption,
   ): Handle<AsShape<InvAutoConv2DShape<S, O, K, P>>>;
   gaussianMixture<S extends Shape>(x: Handle<S>, options: GaussianMixtureOptions & NameOption & { readonly cond: readonly ConditionHandle[] }): Handle<S>;
-  // <graph: module methods>
 
   flatten<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<AsShape<Flattened<S>>>;
   reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<Literal<X>>;
@@ -259,7 +258,6 @@ class GraphBuilderImpl {
   invAutoFC(x: unknown, options?: object): RefHandle { return this.one('InvAutoFC', x, options); }
   invAutoConv2D(x: unknown, options?: object): RefHandle { return this.one('InvAutoConv2D', x, options); }
   gaussianMixture(x: unknown, options: object): RefHandle { return this.one('GaussianMixtureModel', x, options); }
-  // <graph: module implementations>
   flatten(x: unknown, options?: object): RefHandle { return this.one('Flatten', x, options); }
   reshape(x: unknown, shape: readonly number[], options?: object): RefHandle { return this.one('Reshape', x, { ...options, shape: checkShape('reshape', shape) }); }
   irevnetDownsample(x: unknown, options?: object): RefHandle { return this.one('IRevNetDownsampling', x, options); }

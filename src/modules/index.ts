@@ -8,12 +8,9 @@ export * from './permute.js';
 export * from './reshapes.js';
 export * from './topology.js';
 export * from './splines.js';
-// <splines: export>
 export * from './fixed.js';
 export * from './orthogonal.js';
 export * from './lu-conv.js';
-// <fixed: export>
 export * from './iresnet.js';
 export * from './inv-auto.js';
 export * from './gaussian-mixture.js';
-// <iresnet-invauto: export>

@@ -115,7 +115,7 @@ interface Knots {
 /** `t[..., start : start + size]`. */
 function lastSlice(t: tf.Tensor, start: number, size: number): tf.Tensor {
   const last = t.rank - 1;
-  return tf.slice(t, t.shape.map((_, i) => (i === last ? start : 0)), t.shape.map((d, i) => (i === last ? size : -1)));
+  return tf.slice(t, t.shape.map((_, i) => (i === last ? start : 0)), t.shape.map((_, i) => (i === last ? size : -1)));
 }
 
 const LOG_E_MINUS_1 = Math.log(Math.E - 1);
