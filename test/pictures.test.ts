@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inn, subnets, freiaGraph, toDot, toMermaid, type FreiaDocument } from '../src/index.js';
+import { writeFileSync } from 'node:fs';
+import { inn, subnets, freiaGraph, toDot, toMermaid, saveFlow, type FreiaDocument } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const fixture = path.resolve(root, '..', 'shared', 'reference', 'fixtures', 'graph_readme.json');
@@ -45,5 +46,18 @@ describe('pictures', () => {
     for (const name of names) expect(svg).toMatch(new RegExp(`>${name}</text>`));
     expect(svg).toContain('>AffineCouplingOneSided</text>');
     expect(svg).toContain('stroke-dasharray');
+  });
+
+  it('freia-ts graph also draws a model saved with saveFlow', () => {
+    const flow = inn.input([4]).condition([2]).glow({ subnet: subnets.mlp({ hidden: 8 }), cond: 0, name: 'coupling' }).actNorm({ name: 'norm' }).build();
+    const dir = mkdtempSync(path.join(tmpdir(), 'freia-graph-'));
+    writeFileSync(path.join(dir, 'saved.json'), JSON.stringify(saveFlow(flow)));
+    flow.dispose();
+    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'graph', path.join(dir, 'saved.json'), '-o', path.join(dir, 'saved.mmd')], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const mermaid = readFileSync(path.join(dir, 'saved.mmd'), 'utf8');
+    expect(mermaid).toContain('"coupling<br/>GLOWCouplingBlock"');
+    expect(mermaid).toContain('"norm<br/>ActNorm"');
+    expect(mermaid).toContain('-. "[2]" .->');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `freia-ts graph FILE -o graph.svg`: draws a FrEIA-exported model (a
- * `freia-reference/1` file). The output format follows the extension:
+ * `freia-ts graph FILE -o graph.svg`: draws a saved model (`freia-ts/1`,
+ * from saveFlow) or a FrEIA-exported one (`freia-reference/1`). The output format follows the extension:
  * `.svg` (Graphviz in WebAssembly), `.dot`, or `.mmd` (Mermaid); without
  * `-o` the DOT text goes to stdout.
  */
@@ -9,16 +9,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freiaGraph } from '../runtime/freia.js';
 import { toDot, toMermaid, toSvg } from '../runtime/pictures.js';
+import type { GraphDef } from '../runtime/graph.js';
+import type { FlowDocument } from '../runtime/persistence.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
 if (positionals.length !== 1) {
-  console.error('usage: freia-ts graph FILE [-o graph.svg|graph.dot|graph.mmd]');
+  console.error('usage: freia-ts graph FILE [-o graph.svg|graph.dot|graph.mmd]   (FILE: saved with saveFlowFile, or a FrEIA export)');
   process.exit(2);
 }
 const file = positionals[0];
-let graph;
+let graph: GraphDef;
 try {
-  graph = freiaGraph(JSON.parse(readFileSync(file, 'utf8')));
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  graph = doc?.format === 'freia-ts/1' ? (doc as FlowDocument).graph : freiaGraph(doc);
 } catch (error) {
   console.error(`freia-ts graph: ${file}: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
