@@ -29,6 +29,8 @@ export type { FitOptions, Batch } from './runtime/training.js';
 export { ready, useBackend } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './runtime/pictures.js';
 export { logJacobianNumerical } from './runtime/numerical.js';
+export { ProgressBar, formatDuration } from './runtime/progress.js';
+export type { ProgressBarOptions } from './runtime/progress.js';
 export { saveFlow, loadFlow, saveFlowFile, loadFlowFile, FlowFormatError } from './runtime/persistence.js';
 export type { FlowDocument, SavedTensor } from './runtime/persistence.js';
 export type { NumericalOptions } from './runtime/numerical.js';

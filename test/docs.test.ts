@@ -6,13 +6,25 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import ts from 'typescript';
 import path from 'node:path';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const scratch = path.join(root, 'test', '.docs-scratch');
 const blocks = [...readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 const entry = path.join(root, 'src', 'index.js');
+
+/** Every ```ts block of a TSDoc comment in src/, with the comment's leading ` * ` removed. */
+function tsdocExamples(): { file: string; code: string }[] {
+  const files = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  return files.flatMap((file) => {
+    const text = readFileSync(path.join(root, 'src', file), 'utf8');
+    return [...text.matchAll(/^\s*\* ```ts\n([\s\S]*?)^\s*\* ```/gm)].map((m) => ({
+      file,
+      code: m[1].split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n'),
+    }));
+  });
+}
 
 function localize(code: string): string {
   return code.replaceAll("from 'freia-ts'", `from ${JSON.stringify(entry)}`);
@@ -36,6 +48,23 @@ describe('README examples', () => {
     };
     const program = ts.createProgram(files, options);
     const messages = files.flatMap((f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${path.basename(f)}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
+    expect(messages).toEqual([]);
+  });
+
+  it('TSDoc examples in src/ type-check', () => {
+    const examples = tsdocExamples();
+    expect(examples.length).toBeGreaterThanOrEqual(10);
+    const files = examples.map(({ code }, k) => {
+      const file = path.join(scratch, `tsdoc-${k}.ts`);
+      writeFileSync(file, localize(code) + '\nexport {};\n');
+      return file;
+    });
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
+    };
+    const program = ts.createProgram(files, options);
+    const messages = files.flatMap((f, k) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${examples[k].file}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
     expect(messages).toEqual([]);
   });
 

@@ -8,9 +8,12 @@
  * name the node.
  *
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
  * const inp = new InputNode(2, { name: 'in' });
  * const block = new Node(inp, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
  * const net = new GraphINN([inp, block, new OutputNode(block)]);
+ * const x = tf.randomNormal([16, 2]);
  * const [z, logJacDet] = net.forward(x);
  * const [xBack] = net.forward(z, { rev: true });
  * ```

@@ -74,7 +74,7 @@ export interface BuildOptions<O, I, C> {
   readonly conditions?: C;
 }
 
-/** A DAG under construction; see {@link graph}. */
+/** A DAG under construction, started by `inn.graph()`. */
 export interface GraphBuilder {
   input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
   condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;

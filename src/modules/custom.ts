@@ -12,13 +12,24 @@
  * like a built-in one:
  *
  * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, InvertibleModule, type ForwardOptions, type ModuleResult, type Mul, type Shape, type ShapeRule } from 'freia-ts';
+ *
+ * // Doubles every value and appends a copy: [C] -> [2C] (an example of a rule, not a flow).
  * interface DoubleChannels extends ShapeRule {
  *   readonly outputs: [[Mul<this['inputs'][0][0], 2>]];
  * }
  * class Duplicate extends InvertibleModule {
  *   declare static readonly shapeRule: DoubleChannels;
- *   ...
+ *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+ *     if (rev) return { out: [tf.slice(x, [0, 0], [-1, this.dimsIn[0][0]])], logDet: 0 };
+ *     return { out: [tf.concat([x, x], 1)], logDet: 0 };
+ *   }
+ *   override outputShapes([s]: readonly Shape[]): Shape[] {
+ *     return [[2 * s[0]]];
+ *   }
  * }
+ * const chain = inn.input([3]).apply(Duplicate); // Chain<[[6]], [], [[3]]>
  * ```
  *
  * Without a declared rule a custom module keeps its input shapes.

@@ -417,8 +417,14 @@ export class IResNetLayer extends InvertibleModule {
  *
  * @example
  * ```ts
- * optimizer.minimize(() => loss());
- * lipschitzCorrection(flow);
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, train, lipschitzCorrection } from 'freia-ts';
+ * const flow = inn.input([4]).iresnet().build();
+ * const optimizer = tf.train.adam(1e-3);
+ * for (let step = 0; step < 10; step++) {
+ *   optimizer.minimize(() => train.nll(flow, tf.randomNormal([32, 4])), false, flow.trainableVariables);
+ *   lipschitzCorrection(flow); // FrEIA's lipschitz_correction()
+ * }
  * ```
  */
 export function lipschitzCorrection(flow: { readonly modules: readonly (InvertibleModule | null)[] }): number {

@@ -61,8 +61,10 @@ const LOG_BUCKETS = 10;
  *
  * @example
  * ```ts
+ * import { ProgressBar } from 'freia-ts';
+ * const steps = 1000;
  * const bar = new ProgressBar({ total: steps, label: 'train' });
- * for (let i = 0; i < steps; i++) bar.tick(1, { loss: lossValue });
+ * for (let i = 0; i < steps; i++) bar.tick(1, { loss: 1 / (i + 1) });
  * bar.done();
  * ```
  */
