@@ -43,6 +43,7 @@ const coreCases: ModuleCase[] = [
   { name: 'RNVP', input: [6], outputs: [[6]], build: () => inn.input([6]).rnvp({ subnet: mlp, splitLen: 0.3 }).build() },
   { name: 'NICE', input: [5], outputs: [[5]], build: () => inn.input([5]).nice({ subnet: mlp }).build() },
   { name: 'ActNorm fc', input: [3], outputs: [[3]], build: () => inn.input([3]).actNorm().build() },
+  { name: 'ActNorm on one channel', input: [1], outputs: [[1]], build: () => inn.input([1]).actNorm().build() },
   { name: 'ActNorm image', input: [2, 3, 3], outputs: [[2, 3, 3]], build: () => inn.input([2, 3, 3]).actNorm().build() },
   { name: 'PermuteRandom', input: [6], outputs: [[6]], build: () => inn.input([6]).permuteRandom({ seed: 3 }).build() },
   { name: 'Flatten', input: [2, 2, 3], outputs: [[12]], build: () => inn.input([2, 2, 3]).flatten().build() },

@@ -20,7 +20,8 @@ export function autodiffLogDet(flow: AnyFlow, x: tf.Tensor, c?: tf.Tensor | tf.T
   const vjp = tf.grad(f);
   for (let i = 0; i < dim; i++) {
     const row = tf.tidy(() => {
-      const dy = tf.oneHot(tf.fill([batch], i, 'int32'), dim).asType('float32');
+      // e_i for every sample (tf.oneHot would need a depth of at least 2).
+      const dy = tf.tile(tf.expandDims(tf.cast(tf.equal(tf.range(0, dim, 1, 'int32'), i), 'float32'), 0), [batch, 1]);
       return tf.reshape(vjp(x, dy), [batch, dim]);
     });
     rows.push(row.dataSync() as Float32Array);
