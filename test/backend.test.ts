@@ -22,9 +22,16 @@ function gradients(): Float32Array[] {
     const w = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
     const a = tf.tensor2d([[0.5, -1, 2], [1.5, 0.3, -0.7]]);
     const convGrad = tf.grad((filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'))))(w);
+    // The filter gradient in every padding and kernel shape a subnet can have, plus a strided one.
+    const xr = tf.tensor4d(Array.from({ length: 3 * 6 * 5 * 2 }, (_, i) => Math.cos(0.7 * i)), [3, 6, 5, 2]);
+    const convCases: [number[], 'same' | 'valid', number][] = [[[1, 1, 2, 3], 'same', 1], [[2, 2, 2, 3], 'same', 1], [[3, 2, 2, 4], 'valid', 1], [[3, 3, 2, 4], 'same', 2]];
+    const moreConvGrads = convCases.map(([shape, pad, stride]) => {
+      const f = tf.tensor4d(Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(1.3 * i)), shape as [number, number, number, number]);
+      return tf.grad((filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xr, filter as tf.Tensor4D, stride, pad))))(f);
+    });
     const gatherGrad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.gather(v, [2, 0, 0], 1), tf.tensor2d([[1, 2, 3], [4, 5, 6]]))))(a);
     const whereGrad = tf.grad((v: tf.Tensor) => tf.sum(tf.where(tf.greater(v, 0), tf.square(v), tf.mul(v, 3))))(a);
-    return [convGrad, gatherGrad, whereGrad].map((g) => g.dataSync() as Float32Array);
+    return [convGrad, gatherGrad, whereGrad, ...moreConvGrads].map((g) => g.dataSync() as Float32Array);
   });
 }
 

@@ -6,6 +6,8 @@
  *
  * - `moons-train-step`: one Adam step of the seed's moons INN, batch 100.
  * - `moons-sample-10k`: 10,000 samples through the inverse pass.
+ * - `conv-train-step`: one Adam step of 4 GLOW blocks with 3×3 conv subnets
+ *   (hidden 64) and permutations on `[3, 32, 32]`, batch 16.
  * - `typecheck-conv-inn`, `typecheck-1000-blocks`: how long the TypeScript
  *   checker takes on the builder types (the seed's conv INN of DESIGN.md; a
  *   1,000-block chain written as ten statements). Needs the dev dependencies.
@@ -75,6 +77,22 @@ const workloads: Workload[] = [
   },
 ];
 
+const convFlow: AnyFlow = inn.input([3, 32, 32])
+  .repeat(4, (c) => c.glow({ subnet: subnets.conv({ hidden: 64, kernel: 3 }), clamp: 1.2 }).permuteRandom())
+  .build();
+const convOptimizer: tf.Optimizer = tf.train.adam(1e-3);
+const images = tf.randomUniform([16, 3, 32, 32], 0, 1, 'float32', 3);
+workloads.push({
+  name: 'conv-train-step',
+  detail: '4 GLOW blocks, 3x3 conv subnets (hidden 64) + PermuteRandom on [3, 32, 32]; batch 16; forward + backward + Adam',
+  run: () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => train.nll(convFlow, images), convFlow.trainableVariables);
+      convOptimizer.applyGradients(grads);
+      value.dataSync();
+    }),
+});
+
 for (const workload of workloads) {
   for (let i = 0; i < warmup; i++) workload.run();
   const times: number[] = [];
@@ -141,6 +159,8 @@ for (const [name, source, detail] of [
   console.log(JSON.stringify({ name, runs: typecheckRuns, warmup: 1, ...stats(times), detail }));
 }
 
-tf.dispose([batch, z]);
+tf.dispose([batch, z, images]);
+convOptimizer.dispose();
+convFlow.dispose();
 optimizer.dispose();
 flow.dispose();

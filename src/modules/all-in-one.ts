@@ -25,6 +25,7 @@ import { randomRotation } from '../runtime/linalg.js';
 import { sumExceptBatch } from '../runtime/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { sameShapeWithConditions, withConditions } from './coupling.js';
+import { permuteChannels } from './permute.js';
 import type { SubnetFactory, Subnet } from './subnets.js';
 
 /** Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase). */
@@ -134,7 +135,10 @@ export class AllInOneBlock extends InvertibleModule {
 
   /** y = P x (`inverse`: P⁻¹ x) on the channel axis. */
   private permute(x: tf.Tensor, inverse: boolean): tf.Tensor {
-    if (!this.soft) return tf.gather(x, this.params.get(inverse ? 'w_perm_inv' : 'w_perm')!, -1);
+    if (!this.soft) {
+      const [perm, inv] = [this.params.get('w_perm')!, this.params.get('w_perm_inv')!];
+      return inverse ? permuteChannels(x, inv, perm) : permuteChannels(x, perm, inv);
+    }
     const w = this.rotation();
     const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
     // Channels-last: per-pixel y = W u is (u as rows) · Wᵀ; the inverse of a rotation is Wᵀ.

@@ -15,6 +15,21 @@ export interface PermuteRandomOptions {
   readonly seed?: number;
 }
 
+/**
+ * `x[..., perm]` on the channel axis. Its gradient is the gather by the
+ * inverse permutation: tfjs's generic gather gradient is an
+ * `UnsortedSegmentSum`, which the wasm backend lacks (we would run it on the
+ * cpu backend, copying the data both ways).
+ */
+export function permuteChannels(x: tf.Tensor, perm: tf.Tensor, inverse: tf.Tensor): tf.Tensor {
+  // customGrad passes the inputs followed by a save function; the first argument is our tensor.
+  const gather = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc) => ({
+    value: tf.gather(input as tf.Tensor, perm, -1),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.gather(Array.isArray(dy) ? dy[0] : dy, inverse, -1),
+  }));
+  return gather(x);
+}
+
 export class PermuteRandom extends InvertibleModule {
   constructor(def: ModuleDef) {
     super(def.inputShapes, def.conditionShapes);
@@ -25,7 +40,9 @@ export class PermuteRandom extends InvertibleModule {
   }
 
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
-    return { out: [tf.gather(xs[0], this.params.get(rev ? 'perm_inv' : 'perm')!, -1)], logDet: 0 };
+    const perm = this.params.get('perm')!;
+    const inverse = this.params.get('perm_inv')!;
+    return { out: [rev ? permuteChannels(xs[0], inverse, perm) : permuteChannels(xs[0], perm, inverse)], logDet: 0 };
   }
 }
 
