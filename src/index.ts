@@ -26,7 +26,7 @@ export type { AnyFlow, Tensors, RunOptions, FlowResult } from './runtime/flow.js
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './runtime/graph.js';
 export { StandardNormal, PushForward } from './runtime/distributions.js';
 export type { FitOptions, Batch } from './runtime/training.js';
-export { ready, useBackend } from './runtime/backend.js';
+export { ready, useBackend, backendOrder } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './runtime/pictures.js';
 export { logJacobianNumerical } from './runtime/numerical.js';
 export { ProgressBar, formatDuration } from './runtime/progress.js';

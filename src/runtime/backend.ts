@@ -1,7 +1,8 @@
 /**
  * Picks one TensorFlow.js backend at start: `@tensorflow/tfjs-node-gpu` or
  * `@tensorflow/tfjs-node` when the user installed them (optional peers: their
- * install downloads libtensorflow), else WebAssembly (SIMD), else pure JS.
+ * install downloads libtensorflow), else WebAssembly (SIMD), else pure JS;
+ * in a browser WebGPU (if loaded), WebGL, WebAssembly, pure JS.
  * `FREIA_BACKEND` (`node-gpu`, `node`, `wasm`, `cpu`, or any registered
  * tfjs backend name) overrides the choice.
  */
@@ -42,6 +43,21 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
+/**
+ * The order in which backends are tried: in Node the native bindings (when
+ * installed), then WebAssembly, then pure JS; in a browser WebGPU (when the
+ * user loaded `@tensorflow/tfjs-backend-webgpu`), WebGL, WebAssembly, pure JS.
+ */
+export function backendOrder(browser: boolean): string[] {
+  return browser ? ['webgpu', 'webgl', 'wasm', 'cpu'] : ['node-gpu', 'node', 'wasm', 'cpu'];
+}
+
+/** A browser page or worker: there is a `document` or a worker scope (no DOM types needed). */
+function isBrowser(): boolean {
+  const scope = globalThis as { document?: unknown; importScripts?: unknown; process?: { versions?: { node?: string } } };
+  return !scope.process?.versions?.node && (scope.document !== undefined || typeof scope.importScripts === 'function');
+}
+
 let selected: Promise<string> | undefined;
 
 /**
@@ -61,7 +77,7 @@ export function ready(): Promise<string> {
       if (await activate(forced)) return tf.getBackend();
       throw new FreiaError(`FREIA_BACKEND=${forced}: that backend could not be initialised`);
     }
-    for (const name of ['node-gpu', 'node', 'wasm', 'cpu']) {
+    for (const name of backendOrder(isBrowser())) {
       if (await activate(name)) return tf.getBackend();
     }
     throw new FreiaError('no TensorFlow.js backend could be initialised');
