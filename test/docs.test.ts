@@ -26,6 +26,21 @@ function tsdocExamples(): { file: string; code: string }[] {
   });
 }
 
+/** Compiles snippets (importing 'freia-ts') against the sources, strictly; returns the messages. */
+function typeCheck(snippets: { label: string; code: string }[]): string[] {
+  const files = snippets.map(({ code }, k) => {
+    const file = path.join(scratch, `snippet-${k}.ts`);
+    writeFileSync(file, localize(code) + '\nexport {};\n');
+    return file;
+  });
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
+  };
+  const program = ts.createProgram(files, options);
+  return files.flatMap((f, k) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${snippets[k].label}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
+}
+
 function localize(code: string): string {
   return code.replaceAll("from 'freia-ts'", `from ${JSON.stringify(entry)}`);
 }
@@ -37,35 +52,13 @@ describe('README examples', () => {
   it('has examples', () => expect(blocks.length).toBeGreaterThanOrEqual(2));
 
   it('type-check', () => {
-    const files = blocks.map((code, k) => {
-      const file = path.join(scratch, `readme-${k}.ts`);
-      writeFileSync(file, localize(code) + '\nexport {};\n');
-      return file;
-    });
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
-    };
-    const program = ts.createProgram(files, options);
-    const messages = files.flatMap((f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${path.basename(f)}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
-    expect(messages).toEqual([]);
+    expect(typeCheck(blocks.map((code, k) => ({ label: `README block ${k}`, code })))).toEqual([]);
   });
 
   it('TSDoc examples in src/ type-check', () => {
     const examples = tsdocExamples();
     expect(examples.length).toBeGreaterThanOrEqual(10);
-    const files = examples.map(({ code }, k) => {
-      const file = path.join(scratch, `tsdoc-${k}.ts`);
-      writeFileSync(file, localize(code) + '\nexport {};\n');
-      return file;
-    });
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true, noEmit: true, skipLibCheck: true, types: ['node'],
-    };
-    const program = ts.createProgram(files, options);
-    const messages = files.flatMap((f, k) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${examples[k].file}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
-    expect(messages).toEqual([]);
+    expect(typeCheck(examples.map(({ file, code }) => ({ label: file, code })))).toEqual([]);
   });
 
   // A block that shows mis-wired code is only type-checked: it is meant to fail at run time.
