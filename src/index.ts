@@ -30,7 +30,7 @@ export { ready, useBackend, backendOrder } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './runtime/pictures.js';
 export { logJacobianNumerical } from './runtime/numerical.js';
 export { ProgressBar, formatDuration } from './runtime/progress.js';
-export type { ProgressBarOptions } from './runtime/progress.js';
+export type { ProgressBarOptions, ProgressStream } from './runtime/progress.js';
 export { saveFlow, loadFlow, saveFlowFile, loadFlowFile, FlowFormatError } from './runtime/persistence.js';
 export type { FlowDocument, SavedTensor } from './runtime/persistence.js';
 export type { NumericalOptions } from './runtime/numerical.js';

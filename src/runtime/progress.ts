@@ -9,6 +9,31 @@
  */
 
 /** Options for {@link ProgressBar}. */
+/** Where a progress bar writes: a Node stream (stderr by default) or anything with `write`. */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+/**
+ * stderr in Node; elsewhere (a browser) whole lines go to `console.log`,
+ * since there is no terminal to redraw.
+ */
+function defaultStream(): ProgressStream {
+  const stderr = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+  if (stderr) return stderr;
+  let pending = '';
+  return {
+    write(chunk: string) {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) console.log(line);
+    },
+  };
+}
+
 export interface ProgressBarOptions {
   /** Number of steps that make up 100 %. */
   total: number;
@@ -18,7 +43,7 @@ export interface ProgressBarOptions {
    * Where the line goes. Defaults to `process.stderr` so that progress never
    * mixes with results a user may be piping out of stdout.
    */
-  stream?: NodeJS.WritableStream;
+  stream?: ProgressStream;
   /** Width of the bar itself in characters (default 30). */
   width?: number;
   /**
@@ -71,7 +96,7 @@ const LOG_BUCKETS = 10;
 export class ProgressBar {
   private readonly total: number;
   private readonly label: string;
-  private readonly stream: NodeJS.WritableStream;
+  private readonly stream: ProgressStream;
   private readonly width: number;
   private readonly now: () => number;
   private readonly tty: boolean;
@@ -95,7 +120,7 @@ export class ProgressBar {
     }
     this.total = total;
     this.label = options.label ?? '';
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? defaultStream();
     this.width = Math.max(1, Math.floor(options.width ?? 30));
     this.now = options.now ?? (() => performance.now());
     this.tty = options.tty ?? readIsTTY(this.stream);
@@ -247,12 +272,12 @@ function formatRate(rate: number): string {
   return `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} it/s`;
 }
 
-/** `NodeJS.WritableStream` does not declare `isTTY`; only tty.WriteStream has it. */
-function readIsTTY(stream: NodeJS.WritableStream): boolean {
+/** `ProgressStream` does not declare `isTTY`; only tty.WriteStream has it. */
+function readIsTTY(stream: ProgressStream): boolean {
   return (stream as { isTTY?: unknown }).isTTY === true;
 }
 
-function readColumns(stream: NodeJS.WritableStream): number | undefined {
+function readColumns(stream: ProgressStream): number | undefined {
   const columns = (stream as { columns?: unknown }).columns;
   return typeof columns === 'number' && columns > 0 ? columns : undefined;
 }

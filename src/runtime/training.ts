@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, RunOptions } from './flow.js';
 import { standardNormalLogProb } from './distributions.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar, type ProgressStream } from './progress.js';
 
 /**
  * Mean negative log-likelihood in nats per sample,
@@ -33,7 +33,7 @@ export interface FitOptions {
   /** Clip the gradients' global norm to this value (default: no clipping). */
   readonly clipNorm?: number;
   /** Show a progress bar (default true). */
-  readonly progress?: boolean | { readonly label?: string; readonly stream?: NodeJS.WritableStream };
+  readonly progress?: boolean | { readonly label?: string; readonly stream?: ProgressStream };
   /** Called after every step with the loss. */
   readonly onStep?: (step: number, loss: number) => void;
   /** An optimizer instead of Adam. */
