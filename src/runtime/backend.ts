@@ -26,7 +26,8 @@ async function tryImport(specifier: string): Promise<boolean> {
 }
 
 async function activate(name: string): Promise<boolean> {
-  if (name === 'wasm') {
+  // A backend the page or program registered itself (a bundled wasm backend, WebGPU) needs no import.
+  if (name === 'wasm' && !tf.findBackendFactory('wasm')) {
     if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
   }
   if (nativePackages[name]) {
