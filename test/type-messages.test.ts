@@ -22,6 +22,11 @@ const cases: { name: string; code: string; message: string }[] = [
   { name: 'no condition', code: 'inn.input([4]).allInOne({ subnet: mlp, cond: 0 });', message: 'no condition is declared: add .condition(shape) to the chain first' },
   { name: 'two streams', code: 'inn.input([4]).split([2, 2]).glow({ subnet: mlp });', message: 'this operation needs exactly one live stream, but 2 are live' },
   { name: 'split dim', code: 'inn.input([4, 8, 8]).split([2, 2], { dim: 3 });', message: 'split dim 3 is out of range for shape [4, 8, 8]' },
+  { name: 'vector-only module on an image', code: 'inn.input([4, 4, 4]).orthogonal();', message: 'orthogonal needs a vector input [C], got [4, 4, 4]: flatten it first' },
+  { name: 'image-only module on a vector', code: 'inn.input([4]).fixed1x1Conv({ M: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] });', message: 'fixed1x1Conv needs an image input [C, H, W], got [4]' },
+  { name: 'iresnet on a sequence', code: 'inn.input([4, 8]).iresnet();', message: 'iresnet needs a vector [C] or an image [C, H, W], got [4, 8]' },
+  { name: 'concat of one stream', code: 'inn.input([4]).concat();', message: 'concat needs at least two live streams, but only 1 is live' },
+  { name: 'graph concat of mismatched images', code: 'const g = inn.graph(); g.concat([g.input([3, 32, 32]), g.input([3, 16, 16])]);', message: 'concat needs shapes equal except in dim 0, got [3, 32, 32] and [3, 16, 16]' },
 ];
 
 function diagnosticsFor(code: string): string[] {

@@ -312,7 +312,7 @@ class ChainImpl {
   }
 
   concat(options: { dim?: number; name?: string } = {}): ChainImpl {
-    if (this.state.streams.length < 2) throw new WiringError(`concat needs at least two live streams, but ${this.state.streams.length} are live`);
+    if (this.state.streams.length < 2) throw new WiringError(`concat needs at least two live streams, but only ${this.state.streams.length} is live`);
     return this.add('Concat', { name: options.name, dim: options.dim ?? 0 }, this.state.streams);
   }
 

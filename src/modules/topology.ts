@@ -172,4 +172,4 @@ export type ConcatShape<Ss extends Shapes, D extends number> = number extends Ss
       : number extends First['length']
         ? Shape
         : ShapeError<`concat dim ${D} is out of range for shape ${FormatShape<First>}`>
-    : ShapeError<`concat needs at least two live streams, but ${Ss['length']} are live`>;
+    : ShapeError<`concat needs at least two live streams, but only ${Ss['length']} is live`>;
