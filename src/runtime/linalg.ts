@@ -213,3 +213,38 @@ export function tfOrthonormalRows(w: tf.Tensor2D): tf.Tensor2D {
     return q!;
   });
 }
+
+/**
+ * `log|det A|` for a batch of square matrices `[B, n, n]`, by Gaussian
+ * elimination with partial pivoting written in tensor ops, so that the result
+ * is differentiable (tfjs has no determinant). Row swaps are rank-one updates
+ * with a one-hot selector; the pivot choice itself carries no gradient.
+ */
+export function batchedLogAbsDet(a: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const [batch, n] = a.shape;
+    if (n === 1) return tf.reshape(tf.log(tf.abs(a)), [batch]);
+    let m = a;
+    let total: tf.Tensor = tf.zeros([batch]);
+    const rows = tf.range(0, n, 1, 'float32');
+    for (let k = 0; k < n; k++) {
+      const col = tf.reshape(tf.slice(m, [0, 0, k], [-1, -1, 1]), [batch, n]);
+      const eligible = tf.cast(tf.greaterEqual(rows, k), 'float32');
+      // Rows above k are already eliminated; give them a score no candidate can lose to.
+      const score = tf.add(tf.mul(tf.abs(col), eligible), tf.sub(eligible, 1));
+      const select = tf.oneHot(tf.argMax(score, 1), n).toFloat();
+      const rowP = tf.reshape(tf.matMul(tf.reshape(select, [batch, 1, n]), m), [batch, n]);
+      const rowK = tf.reshape(tf.slice(m, [0, k, 0], [-1, 1, -1]), [batch, n]);
+      const ek = tf.oneHot(tf.tensor1d([k], 'int32'), n).toFloat();
+      // Swap rows k and p: row k gains (rowP − rowK), row p loses it (nothing when p = k).
+      m = tf.add(m, tf.mul(tf.reshape(tf.sub(ek, select), [batch, n, 1]), tf.reshape(tf.sub(rowP, rowK), [batch, 1, n])));
+      const pivot = tf.slice(rowP, [0, k], [-1, 1]);
+      total = tf.add(total, tf.reshape(tf.log(tf.abs(pivot)), [batch]));
+      const below = tf.cast(tf.greater(rows, k), 'float32');
+      const pivotCol = tf.reshape(tf.slice(m, [0, 0, k], [-1, -1, 1]), [batch, n]);
+      const factors = tf.mul(tf.div(pivotCol, pivot), below);
+      m = tf.sub(m, tf.mul(tf.reshape(factors, [batch, n, 1]), tf.reshape(rowP, [batch, 1, n])));
+    }
+    return total;
+  });
+}
