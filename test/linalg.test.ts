@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   batchedLogAbsDet,
+  tfBatchedSolveUpper,
   householderProduct,
   identity,
   inverse,
@@ -164,5 +165,15 @@ describe('batchedLogAbsDet (differentiable, tensor ops)', () => {
     const grad = tf.tidy(() => tf.grad((m: tf.Tensor) => tf.sum(batchedLogAbsDet(m)))(tf.tensor3d([a])).arraySync() as number[][][]);
     const inv = inverse(a);
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(grad[0][i][j]).toBeCloseTo(inv[j][i], 4);
+  });
+});
+
+describe('tfBatchedSolveUpper', () => {
+  it('solves U x = z per sample by back substitution', () => {
+    const u = [[[2, 1, -1], [0, 3, 2], [0, 0, 4]], [[1, 0, 0], [0, 1, 0], [0, 0, 1]]];
+    const x = [[1, -2, 0.5], [3, 4, 5]];
+    const z = u.map((m, n) => m.map((row) => row.reduce((acc, v, j) => acc + v * x[n][j], 0)));
+    const solved = tf.tidy(() => tfBatchedSolveUpper(tf.tensor3d(u), tf.tensor2d(z)).arraySync() as number[][]);
+    solved.forEach((row, n) => row.forEach((v, j) => expect(v).toBeCloseTo(x[n][j], 5)));
   });
 });

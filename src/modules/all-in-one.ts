@@ -24,7 +24,7 @@ import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation }
 import { randomRotation } from '../runtime/linalg.js';
 import { sumExceptBatch } from '../runtime/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
-import { sameShapeWithConditions, withConditions } from './coupling.js';
+import { conditionChannels, sameShapeWithConditions, withConditions } from './coupling.js';
 import { permuteChannels } from './permute.js';
 import type { SubnetFactory, Subnet } from './subnets.js';
 
@@ -102,7 +102,7 @@ export class AllInOneBlock extends InvertibleModule {
       this.addParam('w_perm', tf.tensor1d(perm, 'int32'), false);
       this.addParam('w_perm_inv', tf.tensor1d(invertPermutation(perm), 'int32'), false);
     }
-    const condChannels = def.conditionShapes.reduce((s, c) => s + c[0], 0);
+    const condChannels = conditionChannels(def);
     this.subnet = this.addSubnet('subnet', args.subnet, this.len1 + condChannels, 2 * this.len2);
   }
 

@@ -86,7 +86,8 @@ export function sameShapeWithConditions(node: string, inputShapes: readonly Shap
   return [x];
 }
 
-function conditionChannels(def: ModuleDef): number {
+/** Channels of all conditions together (they are concatenated after the data). */
+export function conditionChannels(def: ModuleDef): number {
   return def.conditionShapes.reduce((sum, c) => sum + c[0], 0);
 }
 

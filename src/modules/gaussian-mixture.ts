@@ -20,6 +20,7 @@
  * {@link GaussianMixtureModel.nllUpperBound}.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tfBatchedSolveUpper } from '../runtime/linalg.js';
 import type { ModuleDef, Shape } from '../runtime/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
 import { toInternal, toPublic } from '../runtime/layout.js';
@@ -78,22 +79,6 @@ export function choleskyFactors(entries: tf.Tensor, d: number): tf.Tensor {
   });
 }
 
-/** Solves `U x = z` for upper-triangular `U` `[N, D, D]` and `z` `[N, D]` by back substitution (differentiable). */
-function solveUpper(u: tf.Tensor, z: tf.Tensor): tf.Tensor {
-  const [n, d] = z.shape;
-  const xs: tf.Tensor[] = new Array<tf.Tensor>(d);
-  for (let r = d - 1; r >= 0; r--) {
-    let s = tf.reshape(tf.slice(z, [0, r], [-1, 1]), [n]);
-    if (r < d - 1) {
-      const known = tf.stack(xs.slice(r + 1), 1);
-      const row = tf.reshape(tf.slice(u, [0, r, r + 1], [-1, 1, -1]), [n, d - r - 1]);
-      s = tf.sub(s, tf.sum(tf.mul(row, known), 1));
-    }
-    xs[r] = tf.div(s, tf.reshape(tf.slice(u, [0, r, r], [-1, 1, 1]), [n]));
-  }
-  return tf.stack(xs, 1);
-}
-
 /** `U v` for `[N, D, D]` and `[N, D]`. */
 function applyFactor(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const [n, d] = v.shape;
@@ -147,7 +132,7 @@ export class GaussianMixtureModel extends InvertibleModule {
       const x = tf.reshape(toPublic(xs[0]), [n, this.d]);
       const u = tf.reshape(factors, [n, this.d, this.d]);
       const m = tf.reshape(mu, [n, this.d]);
-      const out = rev ? tf.add(m, solveUpper(u, x)) : applyFactor(u, tf.sub(x, m));
+      const out = rev ? tf.add(m, tfBatchedSolveUpper(u, x)) : applyFactor(u, tf.sub(x, m));
       const logDet = tf.sum(logDets, 1);
       return { out: [toInternal(tf.reshape(out, [batch, this.k, this.d]))], logDet: rev ? tf.neg(logDet) : logDet };
     }
@@ -158,7 +143,7 @@ export class GaussianMixtureModel extends InvertibleModule {
     const m = tf.sum(tf.mul(tf.expandDims(select, 2), mu), 1);
     const logDet = tf.sum(tf.mul(select, logDets), 1);
     const x = xs[0];
-    const out = rev ? tf.add(m, solveUpper(u, x)) : applyFactor(u, tf.sub(x, m));
+    const out = rev ? tf.add(m, tfBatchedSolveUpper(u, x)) : applyFactor(u, tf.sub(x, m));
     return { out: [out], logDet: rev ? tf.neg(logDet) : logDet };
   }
 

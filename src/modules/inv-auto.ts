@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../runtime/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
 import { sumExceptBatch } from '../runtime/layout.js';
-import { gaussian, globalRng, type Rng } from '../runtime/rng.js';
+import { globalRng, normalTensor } from '../runtime/rng.js';
 import type { Add, Mul, Sub } from '../types/arithmetic.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
@@ -146,12 +146,6 @@ export class InvAutoActTwoSided extends InvertibleModule {
   }
 }
 
-function normal(shape: number[], scale: number, rng: Rng): tf.Tensor {
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = scale * gaussian(rng);
-  return tf.tensor(values, shape);
-}
-
 /**
  * FrEIA's InvAutoFC, NOT exactly invertible:
  *
@@ -178,8 +172,8 @@ export class InvAutoFC extends InvertibleModule {
     const cIn = def.inputShapes[0][0];
     const cOut = def.outputShapes[0][0];
     const rng = globalRng();
-    this.weights = this.addParam('weights', normal([cOut, cIn], Math.sqrt(1 / cOut), rng));
-    this.bias = this.addParam('bias', normal([cOut], 1, rng));
+    this.weights = this.addParam('weights', normalTensor([cOut, cIn], Math.sqrt(1 / cOut), rng));
+    this.bias = this.addParam('bias', normalTensor([cOut], 1, rng));
   }
 
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
@@ -228,7 +222,7 @@ export class InvAutoConv2D extends InvertibleModule {
     const values = new Float32Array(size * size * cIn * cOut);
     for (let i = 0; i < values.length; i++) values[i] = (2 * rng() - 1) * bound;
     this.kernel = this.addParam('conv2d.weight', tf.tensor(values, [size, size, cIn, cOut]));
-    this.bias = this.addParam('bias', normal([cOut], 1, rng));
+    this.bias = this.addParam('bias', normalTensor([cOut], 1, rng));
   }
 
   /** `conv2d.weight` arrives as PyTorch's `[out, in, kH, kW]`: moved to `[kH, kW, in, out]` even when the shapes coincide. */

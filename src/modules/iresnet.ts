@@ -21,7 +21,7 @@ import type { ModuleDef, Shape } from '../runtime/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
 import { internalShape, numel } from '../runtime/layout.js';
 import { batchedLogAbsDet } from '../runtime/linalg.js';
-import { gaussian, globalRng, mulberry32, type Rng } from '../runtime/rng.js';
+import { globalRng, mulberry32, normalTensor, uniformTensor } from '../runtime/rng.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 
@@ -91,19 +91,6 @@ interface ResidualPass {
 }
 
 const KERNEL = 3;
-
-/** `U(−bound, bound)`, PyTorch's default initialisation of Linear and Conv2d (weights and biases). */
-function uniform(shape: number[], bound: number, rng: Rng): tf.Tensor {
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = (2 * rng() - 1) * bound;
-  return tf.tensor(values, shape);
-}
-
-function normal(shape: number[], rng: Rng): tf.Tensor {
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = gaussian(rng);
-  return tf.tensor(values, shape);
-}
 
 /** ELU's derivative, `1` for h > 0 and `exp(h)` otherwise, written in ops that have gradients on every backend. */
 function eluDerivative(h: tf.Tensor): tf.Tensor {
@@ -194,13 +181,13 @@ export class IResNetLayer extends InvertibleModule {
       const [cIn, cOut] = [widths[i], widths[i + 1]];
       const fanIn = cIn * (conv ? KERNEL * KERNEL : 1);
       const shape = conv ? [KERNEL, KERNEL, cIn, cOut] : [cIn, cOut];
-      const weight = this.addParam(`residual.${2 * i}.weight`, uniform(shape, 1 / Math.sqrt(fanIn), rng));
-      const bias = this.addParam(`residual.${2 * i}.bias`, uniform([cOut], 1 / Math.sqrt(fanIn), rng));
+      const weight = this.addParam(`residual.${2 * i}.weight`, uniformTensor(shape, 1 / Math.sqrt(fanIn), rng));
+      const bias = this.addParam(`residual.${2 * i}.bias`, uniformTensor([cOut], 1 / Math.sqrt(fanIn), rng));
       this.layers.push({ weight, bias, cIn, cOut });
       if (this.normalizeInForward) {
         // A seeded generator per layer makes the 'forward' estimate a function of W alone. Frozen
         // variables rather than plain tensors: module state, freed by dispose(), but no state-dict entry.
-        const start = normal([this.lipschitzBatchsize, ...this.spatial, cIn], mulberry32(0x1e5 + i));
+        const start = normalTensor([this.lipschitzBatchsize, ...this.spatial, cIn], 1, mulberry32(0x1e5 + i));
         this.starts.push(tf.variable(start, false));
         start.dispose();
       }
@@ -219,7 +206,7 @@ export class IResNetLayer extends InvertibleModule {
   lipschitzCorrection(): void {
     const rng = globalRng();
     for (const layer of this.layers) {
-      const starts = normal([this.lipschitzBatchsize, ...this.spatial, layer.cIn], rng);
+      const starts = normalTensor([this.lipschitzBatchsize, ...this.spatial, layer.cIn], 1, rng);
       tf.tidy(() => {
         const sigma = this.operatorNorm(layer.weight, starts, this.lipschitzIterations, 'valid');
         const s = sigma.dataSync()[0];

@@ -23,7 +23,7 @@ import type { ModuleDef, Shape } from '../runtime/graph.js';
 import { FreiaError, ShapeMismatchError } from '../runtime/errors.js';
 import { sumExceptBatch } from '../runtime/layout.js';
 import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
-import { addLogDets, couplingSplit, sameShapeWithConditions, withConditions } from './coupling.js';
+import { addLogDets, conditionChannels, couplingSplit, sameShapeWithConditions, withConditions } from './coupling.js';
 import type { Subnet, SubnetFactory } from './subnets.js';
 
 /**
@@ -289,10 +289,6 @@ class RqSplineParametrisation {
     const logDet = sumExceptBatch(logJac);
     return [y, rev ? tf.neg(logDet) : logDet];
   }
-}
-
-function conditionChannels(def: ModuleDef): number {
-  return def.conditionShapes.reduce((sum, c) => sum + c[0], 0);
 }
 
 /**

@@ -4,7 +4,7 @@
  * `cIn` channels to one with `cOut` channels and the same spatial size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { globalRng, type Rng } from '../runtime/rng.js';
+import { globalRng, uniformTensor, type Rng } from '../runtime/rng.js';
 import { FreiaError } from '../runtime/errors.js';
 
 /** What a coupling block needs from a subnet. */
@@ -39,13 +39,6 @@ export interface SubnetFactory {
   readonly spec?: SubnetSpec;
 }
 
-function uniform(shape: number[], bound: number, rng: Rng): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = (2 * rng() - 1) * bound;
-  return tf.tensor(values, shape);
-}
-
 function initLayer(
   weightShape: number[],
   fanIn: number,
@@ -57,10 +50,10 @@ function initLayer(
   if (zero) return [tf.zeros(weightShape), tf.zeros([fanOut])];
   if (init === 'xavier') {
     const receptive = fanIn / weightShape[weightShape.length - 2];
-    return [uniform(weightShape, Math.sqrt(6 / (fanIn + fanOut * receptive)), rng), tf.zeros([fanOut])];
+    return [uniformTensor(weightShape, Math.sqrt(6 / (fanIn + fanOut * receptive)), rng), tf.zeros([fanOut])];
   }
   const bound = 1 / Math.sqrt(fanIn);
-  return [uniform(weightShape, bound, rng), uniform([fanOut], bound, rng)];
+  return [uniformTensor(weightShape, bound, rng), uniformTensor([fanOut], bound, rng)];
 }
 
 function layerNames(index: number): [string, string] {

@@ -248,3 +248,19 @@ export function batchedLogAbsDet(a: tf.Tensor): tf.Tensor {
     return total;
   });
 }
+
+/** Solves `U x = z` for upper-triangular `U` `[N, D, D]` and `z` `[N, D]` by back substitution (differentiable). */
+export function tfBatchedSolveUpper(u: tf.Tensor, z: tf.Tensor): tf.Tensor {
+  const [n, d] = z.shape;
+  const xs: tf.Tensor[] = new Array<tf.Tensor>(d);
+  for (let r = d - 1; r >= 0; r--) {
+    let s = tf.reshape(tf.slice(z, [0, r], [-1, 1]), [n]);
+    if (r < d - 1) {
+      const known = tf.stack(xs.slice(r + 1), 1);
+      const row = tf.reshape(tf.slice(u, [0, r, r + 1], [-1, 1, -1]), [n, d - r - 1]);
+      s = tf.sub(s, tf.sum(tf.mul(row, known), 1));
+    }
+    xs[r] = tf.div(s, tf.reshape(tf.slice(u, [0, r, r], [-1, 1, 1]), [n]));
+  }
+  return tf.stack(xs, 1);
+}

@@ -2,6 +2,7 @@
  * A small seeded random source for the things that must be reproducible
  * from a seed: permutations, random rotations, initial weights.
  */
+import * as tf from '@tensorflow/tfjs';
 
 /** A uniform [0, 1) generator. */
 export type Rng = () => number;
@@ -29,6 +30,20 @@ export function gaussian(rng: Rng): number {
   // pair is dropped so that no hidden state sits beside `rng`.
   const u = 1 - rng();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+/** A float32 tensor of `U(−bound, bound)` draws (PyTorch's default layer initialisation), from `rng`. */
+export function uniformTensor(shape: number[], bound: number, rng: Rng): tf.Tensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = (2 * rng() - 1) * bound;
+  return tf.tensor(values, shape);
+}
+
+/** A float32 tensor of `scale · N(0, 1)` draws, from `rng`. */
+export function normalTensor(shape: number[], scale: number, rng: Rng): tf.Tensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = scale * gaussian(rng);
+  return tf.tensor(values, shape);
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
