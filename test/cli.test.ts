@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -34,22 +35,21 @@ describe('freia-ts CLI', () => {
     expect(readFileSync(report.picture).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  const fixtures = path.resolve(root, '..', 'shared', 'reference', 'fixtures');
 
   it('verify: prints each file\'s largest errors and a summary, exit 0 when all match', () => {
-    const result = run('verify', path.join(fixtures, 'glow_fc.json'), path.join(fixtures, 'haar_down.json'));
+    const result = run('verify', fixturePath('glow_fc'), fixturePath('haar_down'));
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/glow_fc\.json\s+2\s+\S+\s+\S+\s+\S+\s+\S+\s+ok/);
     expect(result.stdout).toContain('2 of 2 files match FrEIA');
   });
 
   it('verify: exits 1 and says FAIL when a file is off', () => {
-    const doc = JSON.parse(readFileSync(path.join(fixtures, 'glow_fc.json'), 'utf8'));
+    const doc = JSON.parse(readFileSync(fixturePath('glow_fc'), 'utf8'));
     const output = doc.cases[0].outputs[0];
     output.data = output.data.map((v: number, i: number) => (i === 0 ? v + 0.01 : v));
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'freia-verify-')), 'glow_fc_tampered.json');
     writeFileSync(file, JSON.stringify(doc));
-    const result = run('verify', file, path.join(fixtures, 'split.json'));
+    const result = run('verify', file, fixturePath('split'));
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/glow_fc_tampered\.json\s+2\s+1\.00e-2.*FAIL/);
     expect(result.stdout).toContain('1 of 2 files match FrEIA; 1 off');

@@ -3,13 +3,12 @@
  * and nothing is left allocated.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.js';
 import { importFreia, FreiaImportError, type FreiaDocument } from '../src/index.js';
 
-const fixtures = path.resolve(import.meta.dirname, '..', '..', 'shared', 'reference', 'fixtures');
-const load = (name: string) => JSON.parse(readFileSync(path.join(fixtures, `${name}.json`), 'utf8')) as FreiaDocument;
+const load = (name: string) => JSON.parse(readFileSync(fixturePath(name), 'utf8')) as FreiaDocument;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function problemsOf(doc: FreiaDocument): string[] {

@@ -5,9 +5,9 @@
  * spectral-normalisation modes, and the imported FrEIA model in exact mode.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.js';
 import { IResNetLayer, ShapeMismatchError, defineModule, importFreia, inn, lipschitzCorrection, setGlobalSeed, type AnyFlow, type FreiaDocument } from '../src/index.js';
 import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 
@@ -157,7 +157,7 @@ describe('IResNetLayer', () => {
   });
 
   it('the imported FrEIA model in exact mode: the same outputs, an exact log-det', () => {
-    const file = path.resolve(import.meta.dirname, '..', '..', 'shared', 'reference', 'fixtures', 'iresnet.json');
+    const file = fixturePath('iresnet');
     const doc = JSON.parse(readFileSync(file, 'utf8')) as FreiaDocument;
     const nodes = doc.graph.nodes.map((n) => (n.kind === 'module' ? { ...n, args: { ...n.args, exact_log_det: true } } : n));
     const flow = importFreia({ ...doc, graph: { nodes } });

@@ -7,9 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { fixturesDir } from './helpers/fixtures.js';
 import { verifyFreia, type FreiaDocument } from '../src/index.js';
 
-const fixtures = path.resolve(import.meta.dirname, '..', '..', 'shared', 'reference', 'fixtures');
+const fixtures = fixturesDir;
 const files = readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort();
 
 describe('FrEIA reference fixtures', () => {

@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { inn, subnets, freiaGraph, toDot, toMermaid, saveFlow, type FreiaDocument } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const fixture = path.resolve(root, '..', 'shared', 'reference', 'fixtures', 'graph_readme.json');
+const fixture = fixturePath('graph_readme');
 const doc = JSON.parse(readFileSync(fixture, 'utf8')) as FreiaDocument;
 const names = doc.graph.nodes.map((n) => n.name);
 

@@ -6,17 +6,16 @@
  * graph_readme.json and matched against FrEIA's recorded numbers.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.js';
 import {
   inn, subnets, loadFreiaWeights, toTensor, FreiaImportError,
   InputNode, ConditionNode, Node, OutputNode, GraphINN, Fm,
   type AnyFlow, type FreiaDocument,
 } from '../src/index.js';
 
-const fixtures = path.resolve(import.meta.dirname, '..', '..', 'shared', 'reference', 'fixtures');
-const doc = JSON.parse(readFileSync(path.join(fixtures, 'graph_readme.json'), 'utf8')) as FreiaDocument;
+const doc = JSON.parse(readFileSync(fixturePath('graph_readme'), 'utf8')) as FreiaDocument;
 const subnet = subnets.mlp({ hidden: 64 });
 
 function typedGraph(): AnyFlow {
