@@ -31,7 +31,10 @@ try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed += json.numPassedTests;
   failed += json.numFailedTests + json.numPendingTests + json.numTodoTests;
-  if (json.numTotalTests === 0 || json.testResults.some((f) => f.status === 'failed' && f.assertionResults.length === 0)) failed++;
+  // A file that failed to load has no test results: count each such file as a failure.
+  const unloaded = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  failed += unloaded;
+  if (json.numTotalTests === 0 && unloaded === 0) failed++;
 } catch (error) {
   console.error(`vitest wrote no report: ${error.message}`);
   failed++;
