@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fixturePath } from './helpers/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
 
 describe('freia-ts CLI', () => {

@@ -7,10 +7,10 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
-import { makeMoons, sampleMoons } from '../src/runtime/moons.js';
-import { gaussian, mulberry32 } from '../src/runtime/rng.js';
-import { encodePng, scatterPlotPng } from '../src/runtime/png.js';
-import { formatDuration, ProgressBar } from '../src/runtime/progress.js';
+import { makeMoons, sampleMoons } from '../src/cli/datasets/moons.js';
+import { gaussian, mulberry32 } from '../src/math/rng.js';
+import { encodePng, scatterPlotPng } from '../src/cli/plots/png.js';
+import { formatDuration, ProgressBar } from '../src/train/progress.js';
 
 // ---------------------------------------------------------------- PNG ----
 

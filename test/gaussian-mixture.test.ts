@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { FreiaError, GaussianMixtureModel, ShapeMismatchError, inn, setGlobalSeed } from '../src/index.js';
-import { inverse, matmul, slogdet, transpose, type Matrix } from '../src/runtime/linalg.js';
+import { inverse, matmul, slogdet, transpose, type Matrix } from '../src/math/linalg.js';
 import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 
 // D = 4 is the smallest size where FrEIA's row-by-row fill of U's upper triangle differs from column by column.

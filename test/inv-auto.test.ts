@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { FreiaError, InvAutoConv2D, InvAutoFC, ShapeMismatchError, defineModule, importFreia, inn, setGlobalSeed, type AnyFlow, type FreiaDocument } from '../src/index.js';
-import { randomRotation } from '../src/runtime/linalg.js';
-import { mulberry32 } from '../src/runtime/rng.js';
+import { randomRotation } from '../src/math/linalg.js';
+import { mulberry32 } from '../src/math/rng.js';
 import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 
 function moduleOf<T>(flow: AnyFlow, kind: new (...args: never[]) => T): T {

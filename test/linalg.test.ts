@@ -1,5 +1,5 @@
 /**
- * The small linear-algebra helpers (src/runtime/linalg.ts) against closed
+ * The small linear-algebra helpers (src/math/linalg.ts) against closed
  * forms: known determinants, A·A⁻¹ = I, triangular determinants as diagonal
  * products, substitution against a known solution, and the differentiable
  * tfjs versions against the float64 ones and against their known gradients.
@@ -22,8 +22,8 @@ import {
   tfSolveTriangular,
   transpose,
   type Matrix,
-} from '../src/runtime/linalg.js';
-import { mulberry32 } from '../src/runtime/rng.js';
+} from '../src/math/linalg.js';
+import { mulberry32 } from '../src/math/rng.js';
 
 const maxDiff = (a: Matrix, b: Matrix) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]))));
 const toMatrix = (t: tf.Tensor): Matrix => t.arraySync() as Matrix;

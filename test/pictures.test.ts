@@ -40,7 +40,7 @@ describe('pictures', () => {
 
   it('freia-ts graph FILE -o graph.svg writes an SVG that names every node', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'freia-graph-')), 'graph.svg');
-    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'graph', fixture, '-o', out], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'graph', fixture, '-o', out], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     const svg = readFileSync(out, 'utf8');
     expect(svg).toContain('<svg');
@@ -54,7 +54,7 @@ describe('pictures', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'freia-graph-'));
     writeFileSync(path.join(dir, 'saved.json'), JSON.stringify(saveFlow(flow)));
     flow.dispose();
-    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'graph', path.join(dir, 'saved.json'), '-o', path.join(dir, 'saved.mmd')], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'graph', path.join(dir, 'saved.json'), '-o', path.join(dir, 'saved.mmd')], { encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     const mermaid = readFileSync(path.join(dir, 'saved.mmd'), 'utf8');
     expect(mermaid).toContain('"coupling<br/>GLOWCouplingBlock"');

@@ -4,10 +4,10 @@
  * definition data. Every method returns a new builder, so a partial chain can
  * be branched and reused. No maths here: each method names a module kind.
  */
-import type { GraphDef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../runtime/graph.js';
-import { deepFreeze } from '../runtime/graph.js';
+import type { GraphDef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../core/graph.js';
+import { deepFreeze } from '../core/graph.js';
 import { Flow } from '../runtime/flow.js';
-import { ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
+import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { defineModule, type InvertibleModule } from '../modules/base.js';
 import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
 import type { AllInOneOptions } from '../modules/all-in-one.js';

@@ -19,11 +19,11 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../runtime/graph.js';
-import { deepFreeze } from '../runtime/graph.js';
+import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
+import { deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type RunOptions } from '../runtime/flow.js';
-import { FreiaError, WiringError, formatShape } from '../runtime/errors.js';
-import { freiaArgs } from '../runtime/freia.js';
+import { FreiaError, WiringError, formatShape } from '../core/errors.js';
+import { freiaArgs } from '../modules/base.js';
 import { defineModule, moduleSpec, type InvertibleModule } from '../modules/base.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
 

@@ -10,10 +10,10 @@
  * every node is used exactly once (or is a network output) and names the
  * node that breaks the rule.
  */
-import type { ConditionNodeDef, GraphDef, InputNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../runtime/graph.js';
-import { deepFreeze, shapeOf } from '../runtime/graph.js';
+import type { ConditionNodeDef, GraphDef, InputNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../core/graph.js';
+import { deepFreeze, shapeOf } from '../core/graph.js';
 import { Flow } from '../runtime/flow.js';
-import { ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
+import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { defineModule, type InvertibleModule } from '../modules/base.js';
 import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
 import type { AllInOneOptions } from '../modules/all-in-one.js';

@@ -9,8 +9,8 @@
  * deviation is PyTorch's unbiased one (n − 1), as in FrEIA.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef } from '../runtime/graph.js';
-import { FreiaError } from '../runtime/errors.js';
+import type { ModuleDef } from '../core/graph.js';
+import { FreiaError } from '../core/errors.js';
 import { InvertibleModule, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { sameShapeWithConditions } from './coupling.js';
 

@@ -18,11 +18,11 @@
  * rounding for odd C.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError } from '../runtime/errors.js';
-import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../runtime/rng.js';
-import { randomRotation } from '../runtime/linalg.js';
-import { sumExceptBatch } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError } from '../core/errors.js';
+import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
+import { randomRotation } from '../math/linalg.js';
+import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { conditionChannels, sameShapeWithConditions, withConditions } from './coupling.js';
 import { permuteChannels } from './permute.js';

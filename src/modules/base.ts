@@ -3,9 +3,9 @@
  * its run-time shape rule and its implementation.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError } from '../runtime/errors.js';
-import { instantiateSubnet, type Subnet, type SubnetFactory } from './subnets.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError } from '../core/errors.js';
+import { instantiateSubnet, subnetFromSpec, type Subnet, type SubnetFactory, type SubnetSpec } from './subnets.js';
 
 /** How a module is called: `rev` runs the inverse, `jac` asks for the log-det. */
 export interface ForwardOptions {
@@ -146,6 +146,24 @@ export interface ModuleSpec {
   create(def: ModuleDef): InvertibleModule;
   /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
   readonly freia?: FreiaImport;
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * FrEIA constructor arguments (snake_case, as in Python) as our module
+ * options: the module's own renames, then camelCase; `subnet_constructor`
+ * becomes `subnet`; `null` means "not given".
+ */
+export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
+  const rules = moduleSpec(kind).freia ?? {};
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(freiaArgs)) {
+    if (value === null || value === undefined || rules.drop?.includes(key)) continue;
+    args[rules.rename?.[key] ?? (key === 'subnet_constructor' ? 'subnet' : camel(key))] = value;
+  }
+  if (subnet) args.subnet = subnetFromSpec(subnet);
+  return rules.adjust ? rules.adjust(args) : args;
 }
 
 const registry = new Map<string, ModuleSpec>();

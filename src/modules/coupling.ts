@@ -14,9 +14,9 @@
  * conditions alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { ShapeMismatchError, WiringError, formatShape } from '../runtime/errors.js';
-import { sumExceptBatch } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import type { SubnetFactory } from './subnets.js';
 

@@ -35,9 +35,9 @@
  * Without a declared rule a custom module keeps its input shapes.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { toInternal, toPublic } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { toInternal, toPublic } from '../math/layout.js';
 import type { ShapeError, Shapes } from '../types/shape.js';
 import { InvertibleModule, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 

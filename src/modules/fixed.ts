@@ -7,10 +7,10 @@
  * and each class says which one and how we follow it.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { inverse, slogdet, transpose, type Matrix } from '../runtime/linalg.js';
-import { internalShape, numel, sumExceptBatch, toInternal } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { inverse, slogdet, transpose, type Matrix } from '../math/linalg.js';
+import { internalShape, numel, sumExceptBatch, toInternal } from '../math/layout.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 

@@ -20,11 +20,11 @@
  * {@link GaussianMixtureModel.nllUpperBound}.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tfBatchedSolveUpper } from '../runtime/linalg.js';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { toInternal, toPublic } from '../runtime/layout.js';
-import { globalRng, mulberry32 } from '../runtime/rng.js';
+import { tfBatchedSolveUpper } from '../math/linalg.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { toInternal, toPublic } from '../math/layout.js';
+import { globalRng, mulberry32 } from '../math/rng.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 
 /**

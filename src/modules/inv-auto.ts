@@ -13,10 +13,10 @@
  * loss), not as exact flow layers.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { sumExceptBatch } from '../runtime/layout.js';
-import { globalRng, normalTensor } from '../runtime/rng.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { sumExceptBatch } from '../math/layout.js';
+import { globalRng, normalTensor } from '../math/rng.js';
 import type { Add, Mul, Sub } from '../types/arithmetic.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';

@@ -17,11 +17,11 @@
  *   `spectralNormMax`, which makes `g` a contraction (ELU is 1-Lipschitz).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { internalShape, numel } from '../runtime/layout.js';
-import { batchedLogAbsDet } from '../runtime/linalg.js';
-import { globalRng, mulberry32, normalTensor, uniformTensor } from '../runtime/rng.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { internalShape, numel } from '../math/layout.js';
+import { batchedLogAbsDet } from '../math/linalg.js';
+import { globalRng, mulberry32, normalTensor, uniformTensor } from '../math/rng.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 

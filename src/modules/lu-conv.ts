@@ -4,11 +4,11 @@
  * AllInOneBlock and Fixed1x1Conv only have fixed channel mixes.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef } from '../runtime/graph.js';
-import { FreiaError } from '../runtime/errors.js';
-import { globalRng, mulberry32 } from '../runtime/rng.js';
-import { luFactors, randomRotation, tfSolveTriangular } from '../runtime/linalg.js';
-import { numel } from '../runtime/layout.js';
+import type { ModuleDef } from '../core/graph.js';
+import { FreiaError } from '../core/errors.js';
+import { globalRng, mulberry32 } from '../math/rng.js';
+import { luFactors, randomRotation, tfSolveTriangular } from '../math/linalg.js';
+import { numel } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { channelMatMul, unconditionalSameShape } from './fixed.js';
 

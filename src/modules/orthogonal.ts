@@ -4,11 +4,11 @@
  * HouseholderPerm (a product of learned Householder reflections).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { gaussian, globalRng } from '../runtime/rng.js';
-import { householderProduct, randomRotation, tfOrthonormalRows } from '../runtime/linalg.js';
-import { numel, toPublic } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { gaussian, globalRng } from '../math/rng.js';
+import { householderProduct, randomRotation, tfOrthonormalRows } from '../math/linalg.js';
+import { numel, toPublic } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { unconditionalSameShape } from './fixed.js';
 

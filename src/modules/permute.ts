@@ -5,8 +5,8 @@
  * load `perm` and `perm_inv` instead of regenerating them).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef } from '../runtime/graph.js';
-import { globalRng, invertPermutation, mulberry32, randomPermutation } from '../runtime/rng.js';
+import type { ModuleDef } from '../core/graph.js';
+import { globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { sameShapeWithConditions } from './coupling.js';
 

@@ -12,11 +12,11 @@
  * - Flatten and Reshape use FrEIA's (PyTorch's) row-major order of `[C, H, W]`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Shape } from '../runtime/graph.js';
-import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { numel, toInternal, toPublic } from '../runtime/layout.js';
+import type { Shape } from '../core/graph.js';
+import { ShapeMismatchError, formatShape } from '../core/errors.js';
+import { numel, toInternal, toPublic } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
-import type { ModuleDef } from '../runtime/graph.js';
+import type { ModuleDef } from '../core/graph.js';
 import type { AllLiteral, Half, Mul, Product } from '../types/arithmetic.js';
 import type { FormatShape, IsOdd, ShapeError } from '../types/shape.js';
 

@@ -19,9 +19,9 @@
  * eq. 6–8 in the cancellation-free form `ξ = 2c / (−b − √(b² − 4ac))`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { FreiaError, ShapeMismatchError } from '../runtime/errors.js';
-import { sumExceptBatch } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError } from '../core/errors.js';
+import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { addLogDets, conditionChannels, couplingSplit, sameShapeWithConditions, withConditions } from './coupling.js';
 import type { Subnet, SubnetFactory } from './subnets.js';

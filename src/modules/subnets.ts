@@ -4,8 +4,8 @@
  * `cIn` channels to one with `cOut` channels and the same spatial size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { globalRng, uniformTensor, type Rng } from '../runtime/rng.js';
-import { FreiaError } from '../runtime/errors.js';
+import { globalRng, uniformTensor, type Rng } from '../math/rng.js';
+import { FreiaError } from '../core/errors.js';
 
 /** What a coupling block needs from a subnet. */
 export interface Subnet {

@@ -4,9 +4,9 @@
  * in FrEIA: 0 is the channel axis. Both are permutations, log-det 0.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../runtime/graph.js';
-import { ShapeMismatchError, formatShape } from '../runtime/errors.js';
-import { internalAxis } from '../runtime/layout.js';
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { ShapeMismatchError, formatShape } from '../core/errors.js';
+import { internalAxis } from '../math/layout.js';
 import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
 import type { AllLiteral, IsLiteral, Sum } from '../types/arithmetic.js';
 import type { FormatShape, SetDim, ShapeError, Shapes } from '../types/shape.js';

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fillBackendGaps } from './kernels.js';
-import { FreiaError } from './errors.js';
+import { FreiaError } from '../core/errors.js';
 
 const nativePackages: Record<string, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',

@@ -3,10 +3,10 @@
  * order) or in reverse (in reverse node order), all inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from './graph.js';
-import { FreiaError, ShapeMismatchError, WiringError, formatShape } from './errors.js';
-import { toInternal, toPublic } from './layout.js';
-import { toDot, toMermaid, toSvg } from './pictures.js';
+import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
+import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { toInternal, toPublic } from '../math/layout.js';
+import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */

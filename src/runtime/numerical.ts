@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, RunOptions } from './flow.js';
-import { slogdet } from './linalg.js';
-import { FreiaError } from './errors.js';
+import { slogdet } from '../math/linalg.js';
+import { FreiaError } from '../core/errors.js';
 
 export interface NumericalOptions extends RunOptions {
   /** Step of the central differences (default 1e-3: float32 round-off grows below it). */

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow } from '../../src/index.js';
-import { slogdet } from '../../src/runtime/linalg.js';
+import { slogdet } from '../../src/math/linalg.js';
 
 function flatOutputs(out: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
   const list = Array.isArray(out) ? out : [out];

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { gaussian, mulberry32 } from './rng.js';
+import { gaussian, mulberry32 } from '../../math/rng.js';
 
 /** Options for {@link makeMoons}. */
 export interface MoonsOptions {

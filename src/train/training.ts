@@ -3,7 +3,7 @@
  * gradient clipping and a progress bar.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AnyFlow, RunOptions } from './flow.js';
+import type { AnyFlow, RunOptions } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 

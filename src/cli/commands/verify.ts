@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ready } from '../runtime/backend.js';
-import { verifyFreia, type Deviation, type VerifyReport } from '../runtime/freia.js';
+import { ready } from '../../runtime/backend.js';
+import { verifyFreia, type Deviation, type VerifyReport } from '../../io/freia.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
 if (positionals.length === 0) {

@@ -7,10 +7,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freiaGraph } from '../runtime/freia.js';
-import { toDot, toMermaid, toSvg } from '../runtime/pictures.js';
-import type { GraphDef } from '../runtime/graph.js';
-import type { FlowDocument } from '../runtime/persistence.js';
+import { freiaGraph } from '../../io/freia.js';
+import { toDot, toMermaid, toSvg } from '../../core/pictures.js';
+import type { GraphDef } from '../../core/graph.js';
+import type { FlowDocument } from '../../io/persistence.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
 if (positionals.length !== 1) {

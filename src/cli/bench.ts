@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { inn, subnets, train, ready, setGlobalSeed, type AnyFlow } from '../index.js';
-import { makeMoons } from '../runtime/moons.js';
+import { makeMoons } from './datasets/moons.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, profile: { type: 'boolean', default: false } } });
 const runs = Math.max(10, Number(values.runs));

@@ -6,7 +6,7 @@
  * the few modules (Flatten, Reshape) whose meaning depends on element order.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Shape } from './graph.js';
+import type { Shape } from '../core/graph.js';
 
 /** Axis permutation moving the channel axis (1) to the end; null when already there. */
 function toLastPerm(rank: number): number[] | null {

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
   verify: { summary: 'check FrEIA exports: re-run their recorded evaluations, print the largest errors (FILE...)', load: () => import('./commands/verify.js') },
   graph: { summary: 'draw a saved or FrEIA-exported model: nodes, module kinds, shapes, conditions (FILE -o graph.svg|.dot|.mmd)', load: () => import('./commands/graph.js') },
-  demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo/moons.js') },
-  bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --profile)', load: () => import('./bench/index.js') },
+  demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo.js') },
+  bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --profile)', load: () => import('./bench.js') },
 };
 
 function usage(): string {
@@ -19,7 +19,7 @@ function usage(): string {
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === '--version' || command === '-v') {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   console.log(pkg.version);
 } else if (!command || command === '--help' || command === '-h' || command === 'help') {
   console.log(usage());

@@ -5,11 +5,11 @@
  * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from './graph.js';
-import { deepFreeze } from './graph.js';
-import { Flow, withVariableCleanup, type AnyFlow } from './flow.js';
-import { FreiaError, formatShape } from './errors.js';
-import { moduleSpec, defineModule, subnetFromSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
+import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
+import { deepFreeze } from '../core/graph.js';
+import { Flow, withVariableCleanup, type AnyFlow } from '../runtime/flow.js';
+import { FreiaError, formatShape } from '../core/errors.js';
+import { defineModule, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
 /** A tensor in the document: row-major data, channels first. */
 export interface FreiaTensor {
@@ -64,24 +64,6 @@ export class FreiaImportError extends FreiaError {
 export function toTensor(t: FreiaTensor): tf.Tensor {
   const dtype = t.dtype === 'int64' || t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
   return tf.tensor(t.data as number[], [...t.shape], dtype);
-}
-
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/**
- * FrEIA constructor arguments (snake_case, as in Python) as our module
- * options: the module's own renames, then camelCase; `subnet_constructor`
- * becomes `subnet`; `null` means "not given".
- */
-export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
-  const rules = moduleSpec(kind).freia ?? {};
-  const args: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(freiaArgs)) {
-    if (value === null || value === undefined || rules.drop?.includes(key)) continue;
-    args[rules.rename?.[key] ?? (key === 'subnet_constructor' ? 'subnet' : camel(key))] = value;
-  }
-  if (subnet) args.subnet = subnetFromSpec(subnet);
-  return rules.adjust ? rules.adjust(args) : args;
 }
 
 /** The graph of a document as our definition data; every problem is collected, not just the first. */

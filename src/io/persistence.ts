@@ -9,10 +9,10 @@
  * to {@link loadFlow} to bring them back.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleDef, NodeDef } from './graph.js';
-import { deepFreeze } from './graph.js';
-import { Flow, type AnyFlow } from './flow.js';
-import { FreiaError } from './errors.js';
+import type { GraphDef, ModuleDef, NodeDef } from '../core/graph.js';
+import { deepFreeze } from '../core/graph.js';
+import { Flow, type AnyFlow } from '../runtime/flow.js';
+import { FreiaError } from '../core/errors.js';
 import { subnetFromSpec, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
 

@@ -3,8 +3,8 @@
  * through a flow (sample = inverse pass, logProb = change of variables).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Shape } from './graph.js';
-import type { AnyFlow, Flow, RunOptions, Tensors } from './flow.js';
+import type { Shape } from '../core/graph.js';
+import type { AnyFlow, Flow, RunOptions, Tensors } from '../runtime/flow.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

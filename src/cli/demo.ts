@@ -15,9 +15,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { inn, subnets, train, ready, setGlobalSeed } from '../index.js';
-import { makeMoons } from '../runtime/moons.js';
-import { gaussian, mulberry32 } from '../runtime/rng.js';
-import { scatterPlotPng } from '../runtime/png.js';
+import { makeMoons } from './datasets/moons.js';
+import { gaussian, mulberry32 } from '../math/rng.js';
+import { scatterPlotPng } from './plots/png.js';
 
 const { values } = parseArgs({
   options: {
