@@ -84,7 +84,7 @@ describe("FrEIA's classic mistakes get errors that name the node", () => {
     const inp = new InputNode(4, { name: 'in' });
     const split = new Node(inp, Fm.Split, {}, { name: 'halves' });
     const out = new OutputNode(split.out0, { name: 'out' });
-    expect(() => new GraphINN([inp, split, out])).toThrow('output 1 [2] of node "halves" is consumed by no node');
+    expect(() => new GraphINN([inp, split, out])).toThrow('output 1 [2] of "halves" is used by no node');
   });
 
   it('out1 of a single-output node', () => {
@@ -97,7 +97,7 @@ describe("FrEIA's classic mistakes get errors that name the node", () => {
   it('an output consumed twice', () => {
     const inp = new InputNode(4, { name: 'in' });
     new Node(inp, Fm.ActNorm, {}, { name: 'first' });
-    expect(() => new Node(inp, Fm.ActNorm, {}, { name: 'second' })).toThrow('output 0 of node "in" is already consumed by "first"');
+    expect(() => new Node(inp, Fm.ActNorm, {}, { name: 'second' })).toThrow('second: output 0 of "in" is already used by "first"');
   });
 
   it('a wrong number of inputs', () => {

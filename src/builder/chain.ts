@@ -8,26 +8,22 @@ import type { GraphDef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, NodeDef, 
 import { deepFreeze } from '../core/graph.js';
 import { Flow } from '../runtime/flow.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
-import { defineModule, type InvertibleModule } from '../modules/base.js';
+import { defineModule, shapeChanging, shapeKeeping, type InvertibleModule, type RuleOfEntry, type RuleResult } from '../modules/index.js';
 import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
-import type { AllInOneOptions } from '../modules/all-in-one.js';
-import type { CouplingOptions } from '../modules/coupling.js';
-import type { PermuteRandomOptions } from '../modules/permute.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
-import type { Fixed1x1ConvOptions, FixedLinearOptions, LearnedElementwiseScalingOptions, RequireImage, RequireVector } from '../modules/fixed.js';
-import type { GaussianMixtureOptions } from '../modules/gaussian-mixture.js';
-import type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
-import type { IResNetOptions, IResNetShape } from '../modules/iresnet.js';
-import type { Conv1x1LUOptions } from '../modules/lu-conv.js';
-import type { HouseholderPermOptions, OrthogonalOptions } from '../modules/orthogonal.js';
-import type { ElementwiseConditioning, RqSplineOptions, SplineOptions } from '../modules/splines.js';
+import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
 import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
+import type { FaceOptions, OptionsParameter } from './faces.js';
+import { checkShape, checkSplit, conditionList, nodeName, splitOptions } from './plumbing.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
 export type ConditionRef<C extends Shapes> = C extends readonly []
   ? ShapeError<'no condition is declared: add .condition(shape) to the chain first'>
   : Indices<C> | readonly Indices<C>[];
+
+/** At least one declared condition, for blocks that need one. */
+export type RequiredConditionRef<C extends Shapes> = C extends readonly [] ? ConditionRef<C> : Indices<C> | readonly [Indices<C>, ...Indices<C>[]];
 
 /** Options every block method takes besides its own. */
 export interface BlockOptions<C extends Shapes> {
@@ -37,98 +33,40 @@ export interface BlockOptions<C extends Shapes> {
   readonly name?: string;
 }
 
-/** `this` of a single-stream method whose result is the rule `R`: the chain when `R` holds, else `R`'s error. */
+/**
+ * `this` of a single-stream method whose result is the rule `R`: the chain
+ * when `R` holds, else `R`'s error (`When<[3, 4], Chain<...>>` is the chain,
+ * `When<ShapeError<'...'>, Chain<...>>` the error, which the editor prints).
+ */
 export type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
 
 /**
- * A network under construction. `S`: the live streams' shapes; `C`: the
- * declared conditions; `I`: the network's inputs.
+ * The chain's methods for the modules that keep their input's shape, one per
+ * line of the catalogue's `shapeKeeping` list (with its doc comment): each
+ * needs exactly one live stream, checks the module's type-level rule on it,
+ * and takes the module's options plus `name` and, where the module reads
+ * conditions, `cond` (declaration indices).
  */
-export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
+export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = {
+  readonly [M in keyof typeof shapeKeeping]: (
+    this: When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, Single<S>, M>, Chain<S, C, I>>,
+    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionRef<C>, RequiredConditionRef<C>>>
+  ) => Chain<S, C, I>;
+};
+
+/**
+ * A network under construction. `S`: the live streams' shapes; `C`: the
+ * declared conditions; `I`: the network's inputs. The blocks that keep the
+ * shape come from {@link ChainBlocks}; the methods here change shapes or
+ * streams.
+ */
+export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> extends ChainBlocks<S, C, I> {
   /** The live streams' shapes at run time. */
   readonly shapes: S;
 
   /** Declares a condition input; blocks read it with `{ cond: index }`. */
   condition<const X extends Shape>(shape: X): Chain<S, [...C, Literal<X>], I>;
 
-  /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. */
-  allInOne(this: When<Single<S>, Chain<S, C, I>>, options: AllInOneOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** GLOWCouplingBlock. */
-  glow(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** RNVPCouplingBlock. */
-  rnvp(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** NICECouplingBlock (additive; no clamp). */
-  nice(this: When<Single<S>, Chain<S, C, I>>, options: Omit<CouplingOptions, 'clamp' | 'clampActivation'> & BlockOptions<C>): Chain<S, C, I>;
-  /** ActNorm with data-dependent initialisation. */
-  actNorm(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  /** PermuteRandom: a fixed random permutation of the channels. */
-  permuteRandom(this: When<Single<S>, Chain<S, C, I>>, options?: PermuteRandomOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-
-  /** GINCouplingBlock: GLOW with each log-scale centred over channels (volume preserving, log-det 0). */
-  gin(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** AffineCouplingOneSided: `x1` passes, `x2 · exp(s) + t` with `[s | t] = subnet([x1, c])`. */
-  affineCouplingOneSided(this: When<Single<S>, Chain<S, C, I>>, options: CouplingOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** ConditionalAffineTransform: `x · exp(s) + t` with `[s | t] = subnet(c)`; `cond` is required (one index or a non-empty list). */
-  conditionalAffine(
-    this: When<Single<S>, Chain<S, C, I>>,
-    options: Omit<CouplingOptions, 'splitLen'> & Pick<BlockOptions<C>, 'name'> & {
-      readonly cond: C extends readonly [] ? ConditionRef<C> : Indices<C> | readonly [Indices<C>, ...Indices<C>[]];
-    },
-  ): Chain<S, C, I>;
-  /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
-  rqSpline(this: When<Single<S>, Chain<S, C, I>>, options: RqSplineOptions & BlockOptions<C>): Chain<S, C, I>;
-  /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
-  elementwiseRqSpline(
-    this: When<Single<S>, Chain<S, C, I>>,
-    options?: SplineOptions & ElementwiseConditioning<ConditionRef<C>> & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). */
-  fixedLinear(
-    this: When<RequireVector<Single<S>, 'fixedLinear'>, Chain<S, C, I>>,
-    options: FixedLinearOptions & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). */
-  fixed1x1Conv(
-    this: When<RequireImage<Single<S>, 'fixed1x1Conv'>, Chain<S, C, I>>,
-    options: Fixed1x1ConvOptions & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). */
-  invertibleSigmoid(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. */
-  learnedElementwiseScaling(
-    this: When<Single<S>, Chain<S, C, I>>,
-    options?: LearnedElementwiseScalingOptions & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. */
-  orthogonal(
-    this: When<RequireVector<Single<S>, 'orthogonal'>, Chain<S, C, I>>,
-    options?: OrthogonalOptions & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). */
-  householderPerm(
-    this: When<RequireVector<Single<S>, 'householderPerm'>, Chain<S, C, I>>,
-    options?: HouseholderPermOptions & BlockOptions<C>,
-  ): Chain<S, C, I>;
-  /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]`. */
-  conv1x1LU(this: When<Single<S>, Chain<S, C, I>>, options?: Conv1x1LUOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  /**
-   * FrEIA's IResNetLayer: `y = x + g(x)` with a contractive residual MLP (vectors) or 3×3 CNN (images); the
-   * inverse is a fixed-point iteration. Set `exactLogDet` for an exact log-det (small dimensions) and
-   * `spectralNorm: 'forward'` to keep it invertible without calling `lipschitzCorrection(flow)` after each step.
-   */
-  iresnet(
-    this: When<IResNetShape<Single<S>>, Chain<S, C, I>>,
-    options?: IResNetOptions & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<S, C, I>;
-  /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). */
-  invAutoAct(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  /**
-   * FrEIA's InvAutoActFixed: the same as {@link Chain.invAutoAct} (learnable unless `learnable: false`, as in FrEIA).
-   * @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope.
-   */
-  invAutoActFixed(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
-  /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. */
-  invAutoActTwoSided(this: When<Single<S>, Chain<S, C, I>>, options?: InvAutoActTwoSidedOptions & Pick<BlockOptions<C>, 'name'>): Chain<S, C, I>;
   /**
    * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
    * and the log-det is 0, both right only for orthogonal `W` (see {@link InvAutoFC}).
@@ -145,15 +83,6 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> {
     this: When<InvAutoConv2DShape<Single<S>, O, K, P>, Chain<S, C, I>>,
     options?: InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'>,
   ): Chain<[AsShape<InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>;
-  /**
-   * FrEIA's GaussianMixtureModel: `z = U_k (x − μ_k)` for a mixture component k, with the weights `[K]`, means
-   * `[K, D]`, Cholesky entries `[K, D(D+1)/2]` (and an index `[1]`) read from `cond` in that order. The
-   * condition shapes are checked when the chain is built, not by the compiler.
-   */
-  gaussianMixture(
-    this: When<Single<S>, Chain<S, C, I>>,
-    options: GaussianMixtureOptions & { readonly cond: ConditionRef<C>; readonly name?: string },
-  ): Chain<S, C, I>;
 
   /** Flatten to `[numel]`. */
   flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Flattened<Single<S>>>], C, I>;
@@ -208,13 +137,6 @@ interface ChainState {
   readonly conditions: readonly number[];
 }
 
-function checkShape(what: string, shape: unknown): readonly number[] {
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ShapeMismatchError(what, 'a non-empty list of positive integers like [3, 32, 32]', JSON.stringify(shape));
-  }
-  return Object.freeze([...shape]);
-}
-
 function streamShape(state: ChainState, ref: TensorRef): readonly number[] {
   const node = state.nodes[ref.node];
   return node.kind === 'module' ? node.module.outputShapes[ref.output] : (node as InputNodeDef).shape;
@@ -233,31 +155,29 @@ class ChainImpl {
   }
 
   /** Appends one module node reading `inputs`; its outputs become the live streams in their place. */
-  private add(kind: string, options: Record<string, unknown> = {}, inputs: readonly TensorRef[] = this.single(kind)): ChainImpl {
-    const { cond, name, ...args } = options;
-    const index = this.state.nodes.length;
-    // Custom kinds carry a registry suffix (`MyModule#3`); node names show the class name.
-    const nodeName = typeof name === 'string' ? name : `${kind.replace(/#\d+$/, '')}_${index}`;
-    if (this.state.nodes.some((n) => n.name === nodeName)) throw new WiringError(`node name "${nodeName}" is used twice`);
-    const condIndices = cond === undefined ? [] : Array.isArray(cond) ? (cond as number[]) : [cond as number];
-    const conditions = condIndices.map((k) => {
-      if (!Number.isInteger(k) || k < 0 || k >= this.state.conditions.length) {
-        throw new WiringError(`${nodeName}: condition ${k} is not declared (declared: ${this.state.conditions.length})`);
+  add(kind: string, options: object | undefined, inputs: readonly TensorRef[] = this.single(kind)): ChainImpl {
+    const { cond, name, args } = splitOptions(options);
+    const { nodes } = this.state;
+    const index = nodes.length;
+    const node = nodeName(kind, name, index, (taken) => nodes.some((n) => n.name === taken));
+    const conditions = conditionList(cond).map((k) => {
+      if (!Number.isInteger(k) || (k as number) < 0 || (k as number) >= this.state.conditions.length) {
+        throw new WiringError(`${node}: condition ${String(k)} is not declared (declared: ${this.state.conditions.length})`);
       }
-      return this.state.conditions[k];
+      return this.state.conditions[k as number];
     });
     const module = defineModule(
-      nodeName,
+      node,
       kind,
       args,
       inputs.map((ref) => streamShape(this.state, ref)),
-      conditions.map((c) => (this.state.nodes[c] as ConditionNodeDef).shape),
+      conditions.map((c) => (nodes[c] as ConditionNodeDef).shape),
     );
-    const node: ModuleNodeDef = { kind: 'module', name: nodeName, module, inputs, conditions };
+    const added: ModuleNodeDef = { kind: 'module', name: node, module, inputs, conditions };
     const outputs = module.outputShapes.map((_, output) => ({ node: index, output }));
     const first = this.state.streams.indexOf(inputs[0]);
     const streams = [...this.state.streams.slice(0, first), ...outputs, ...this.state.streams.slice(first + inputs.length)];
-    return new ChainImpl({ ...this.state, nodes: [...this.state.nodes, node], streams });
+    return new ChainImpl({ ...this.state, nodes: [...nodes, added], streams });
   }
 
   private single(what: string): readonly TensorRef[] {
@@ -267,53 +187,24 @@ class ChainImpl {
     return this.state.streams;
   }
 
-  allInOne(options: object): ChainImpl { return this.add('AllInOneBlock', { ...options }); }
-  glow(options: object): ChainImpl { return this.add('GLOWCouplingBlock', { ...options }); }
-  rnvp(options: object): ChainImpl { return this.add('RNVPCouplingBlock', { ...options }); }
-  nice(options: object): ChainImpl { return this.add('NICECouplingBlock', { ...options }); }
-  actNorm(options?: object): ChainImpl { return this.add('ActNorm', { ...options }); }
-  permuteRandom(options?: object): ChainImpl { return this.add('PermuteRandom', { ...options }); }
-  gin(options: object): ChainImpl { return this.add('GINCouplingBlock', { ...options }); }
-  affineCouplingOneSided(options: object): ChainImpl { return this.add('AffineCouplingOneSided', { ...options }); }
-  conditionalAffine(options: object): ChainImpl { return this.add('ConditionalAffineTransform', { ...options }); }
-  rqSpline(options: object): ChainImpl { return this.add('RationalQuadraticSpline', { ...options }); }
-  elementwiseRqSpline(options?: object): ChainImpl { return this.add('ElementwiseRationalQuadraticSpline', { ...options }); }
-  // structuredClone: the definition is deep-frozen, and must not freeze (or share) the caller's arrays.
-  fixedLinear(options: object): ChainImpl { return this.add('FixedLinearTransform', structuredClone({ ...options })); }
-  fixed1x1Conv(options: object): ChainImpl { return this.add('Fixed1x1Conv', structuredClone({ ...options })); }
-  invertibleSigmoid(options?: object): ChainImpl { return this.add('InvertibleSigmoid', { ...options }); }
-  learnedElementwiseScaling(options?: object): ChainImpl { return this.add('LearnedElementwiseScaling', { ...options }); }
-  orthogonal(options?: object): ChainImpl { return this.add('OrthogonalTransform', { ...options }); }
-  householderPerm(options?: object): ChainImpl { return this.add('HouseholderPerm', { ...options }); }
-  conv1x1LU(options?: object): ChainImpl { return this.add('InvertibleConv1x1LU', { ...options }); }
-  iresnet(options?: object): ChainImpl { return this.add('IResNetLayer', { ...options }); }
-  invAutoAct(options?: object): ChainImpl { return this.add('InvAutoAct', { ...options }); }
-  invAutoActFixed(options?: object): ChainImpl { return this.add('InvAutoActFixed', { ...options }); }
-  invAutoActTwoSided(options?: object): ChainImpl { return this.add('InvAutoActTwoSided', { ...options }); }
-  invAutoFC(options?: object): ChainImpl { return this.add('InvAutoFC', { ...options }); }
-  invAutoConv2D(options?: object): ChainImpl { return this.add('InvAutoConv2D', structuredClone({ ...options })); }
-  gaussianMixture(options: object): ChainImpl { return this.add('GaussianMixtureModel', structuredClone({ ...options })); }
-  flatten(options?: object): ChainImpl { return this.add('Flatten', { ...options }); }
-  reshape(shape: readonly number[], options?: object): ChainImpl { return this.add('Reshape', { ...options, shape: checkShape('reshape', shape) }); }
-  irevnetDownsample(options?: object): ChainImpl { return this.add('IRevNetDownsampling', { ...options }); }
-  irevnetUpsample(options?: object): ChainImpl { return this.add('IRevNetUpsampling', { ...options }); }
-  haarDownsample(options?: object): ChainImpl { return this.add('HaarDownsampling', { ...options }); }
-  haarUpsample(options?: object): ChainImpl { return this.add('HaarUpsampling', { ...options }); }
+  invAutoFC(options?: object): ChainImpl { return this.add(shapeChanging.invAutoFC.kind, options); }
+  invAutoConv2D(options?: object): ChainImpl { return this.add(shapeChanging.invAutoConv2D.kind, options); }
+  flatten(options?: object): ChainImpl { return this.add(shapeChanging.flatten.kind, options); }
+  reshape(shape: readonly number[], options?: object): ChainImpl { return this.add(shapeChanging.reshape.kind, { ...options, shape: checkShape('reshape', shape) }); }
+  irevnetDownsample(options?: object): ChainImpl { return this.add(shapeChanging.irevnetDownsample.kind, options); }
+  irevnetUpsample(options?: object): ChainImpl { return this.add(shapeChanging.irevnetUpsample.kind, options); }
+  haarDownsample(options?: object): ChainImpl { return this.add(shapeChanging.haarDownsample.kind, options); }
+  haarUpsample(options?: object): ChainImpl { return this.add(shapeChanging.haarUpsample.kind, options); }
 
   split(sections: readonly number[], options: { dim?: number; name?: string } = {}): ChainImpl {
     const [shape] = this.single('split').map((ref) => streamShape(this.state, ref));
     const dim = options.dim ?? 0;
-    const total = Array.isArray(sections) ? sections.reduce((a, b) => a + b, 0) : NaN;
-    if (total !== shape[dim]) {
-      // The typed builder is stricter than FrEIA (no implicit slack section): say so at run time too.
-      throw new ShapeMismatchError(options.name ?? 'split', `sections summing to ${shape[dim]} (dim ${dim} of ${formatShape(shape)})`, JSON.stringify(sections));
-    }
-    return this.add('Split', { name: options.name, sections: Object.freeze([...sections]), dim });
+    return this.add(shapeChanging.split.kind, { name: options.name, sections: checkSplit(options.name ?? 'split', shape, sections, dim), dim });
   }
 
   concat(options: { dim?: number; name?: string } = {}): ChainImpl {
     if (this.state.streams.length < 2) throw new WiringError(`concat needs at least two live streams, but only ${this.state.streams.length} is live`);
-    return this.add('Concat', { name: options.name, dim: options.dim ?? 0 }, this.state.streams);
+    return this.add(shapeChanging.concat.kind, { name: options.name, dim: options.dim ?? 0 }, this.state.streams);
   }
 
   on(index: number, body: (stream: ChainImpl) => ChainImpl): ChainImpl {
@@ -354,6 +245,15 @@ class ChainImpl {
   build(): Flow {
     return new Flow(this.toGraph());
   }
+}
+
+// One method per shape-keeping catalogue entry; `ChainBlocks` gives them their types.
+for (const [method, entry] of Object.entries(shapeKeeping)) {
+  Object.defineProperty(ChainImpl.prototype, method, {
+    value(this: ChainImpl, options?: object): ChainImpl {
+      return this.add(entry.kind, options);
+    },
+  });
 }
 
 /**

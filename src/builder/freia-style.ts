@@ -23,49 +23,28 @@ import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/gra
 import { deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type RunOptions } from '../runtime/flow.js';
 import { FreiaError, WiringError, formatShape } from '../core/errors.js';
-import { freiaArgs } from '../modules/base.js';
-import { defineModule, moduleSpec, type InvertibleModule } from '../modules/base.js';
-import { customKind, type CustomModuleClass } from '../modules/custom.js';
+import { catalogue, defineModule, freiaArgs, moduleSpec, type BuiltInKind, type InvertibleModule } from '../modules/index.js';
+import type { CustomModuleClass } from '../modules/custom.js';
+import { checkUnused, copyData, kindOf, nodeName, unusedOutput } from './plumbing.js';
 
-/** FrEIA's module names; `Fm.X` is what `new Node(x, Fm.X, args)` takes (or a custom module class). */
-export const Fm = Object.freeze({
-  AllInOneBlock: 'AllInOneBlock',
-  NICECouplingBlock: 'NICECouplingBlock',
-  RNVPCouplingBlock: 'RNVPCouplingBlock',
-  GLOWCouplingBlock: 'GLOWCouplingBlock',
-  GINCouplingBlock: 'GINCouplingBlock',
-  AffineCouplingOneSided: 'AffineCouplingOneSided',
-  ConditionalAffineTransform: 'ConditionalAffineTransform',
-  RationalQuadraticSpline: 'RationalQuadraticSpline',
-  ElementwiseRationalQuadraticSpline: 'ElementwiseRationalQuadraticSpline',
-  IRevNetDownsampling: 'IRevNetDownsampling',
-  IRevNetUpsampling: 'IRevNetUpsampling',
-  HaarDownsampling: 'HaarDownsampling',
-  HaarUpsampling: 'HaarUpsampling',
-  Flatten: 'Flatten',
-  Reshape: 'Reshape',
-  Split: 'Split',
-  Concat: 'Concat',
-  ActNorm: 'ActNorm',
-  IResNetLayer: 'IResNetLayer',
-  InvAutoAct: 'InvAutoAct',
-  InvAutoActFixed: 'InvAutoActFixed',
-  InvAutoActTwoSided: 'InvAutoActTwoSided',
-  InvAutoConv2D: 'InvAutoConv2D',
-  InvAutoFC: 'InvAutoFC',
-  LearnedElementwiseScaling: 'LearnedElementwiseScaling',
-  OrthogonalTransform: 'OrthogonalTransform',
-  HouseholderPerm: 'HouseholderPerm',
-  PermuteRandom: 'PermuteRandom',
-  FixedLinearTransform: 'FixedLinearTransform',
-  Fixed1x1Conv: 'Fixed1x1Conv',
-  InvertibleSigmoid: 'InvertibleSigmoid',
-  GaussianMixtureModel: 'GaussianMixtureModel',
-  InvertibleConv1x1LU: 'InvertibleConv1x1LU',
-} as const);
+/** FrEIA's module names, one per catalogue entry; `Fm.X` is what `new Node(x, Fm.X, args)` takes (or a custom module class). */
+export const Fm: { readonly [K in BuiltInKind]: K } = Object.freeze(
+  // Built from the catalogue's entries, each under its own kind: exactly the mapped type above.
+  Object.fromEntries(Object.values(catalogue).map((entry) => [entry.kind, entry.kind])) as { readonly [K in BuiltInKind]: K },
+);
+
+/**
+ * A node's definition arguments: a custom class gets the user's arguments as
+ * they are; a built-in module gets FrEIA's snake_case arguments mapped onto
+ * its options. Either way they are copied, so that freezing the definition
+ * leaves the caller's arrays alone.
+ */
+function moduleArguments(moduleType: ModuleType, kind: string, args: Readonly<Record<string, unknown>>): object {
+  return typeof moduleType === 'function' ? { args: copyData(args) } : freiaArgs(kind, copyData(args));
+}
 
 /** A FrEIA module name, or a custom module class. */
-export type ModuleType = (typeof Fm)[keyof typeof Fm] | CustomModuleClass<never>;
+export type ModuleType = BuiltInKind | CustomModuleClass<never>;
 
 /** `[node, outputIndex]`, as FrEIA's `node.out1`. */
 export type Connection = readonly [AbstractNode, number];
@@ -105,8 +84,7 @@ export abstract class AbstractNode {
 
   /** @internal Marks output `index` as consumed by `consumer`. */
   consume(index: number, consumer: string): void {
-    const previous = this.consumers[index];
-    if (previous) throw new WiringError(`output ${index} of node "${this.name}" is already consumed by "${previous}" (use a Split to use it twice)`);
+    checkUnused(consumer, [{ node: this.name, output: index, usedBy: this.consumers[index] ?? undefined }]);
     this.consumers[index] = consumer;
   }
 }
@@ -165,26 +143,17 @@ export class Node extends AbstractNode {
   readonly definition: ModuleDef;
 
   constructor(inputs: FlexibleInputs, moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> = {}, options: NodeOptions & { readonly conditions?: ConditionNode | readonly ConditionNode[] } = {}) {
-    const custom = typeof moduleType === 'function';
-    const kind = custom ? customKind(moduleType as CustomModuleClass<unknown>) : String(moduleType);
+    const kind = kindOf(moduleType);
     super(options.name, kind.replace(/#\d+$/, ''));
     const connections = parseInputs(inputs, `node "${this.name}"`);
     const conditions = options.conditions === undefined ? [] : Array.isArray(options.conditions) ? [...options.conditions] : [options.conditions as ConditionNode];
     for (const c of conditions) {
       if (!(c instanceof ConditionNode)) throw new WiringError(`node "${this.name}": conditions must be ConditionNodes`);
     }
-    if (!custom) moduleSpec(kind); // an unknown name fails here, listing the known ones
-    const args = custom ? { args: moduleArgs } : freiaArgs(kind, moduleArgs);
-    this.definition = defineModule(this.name, kind, args, connections.map(([n, i]) => n.outputDims[i]), conditions.map((c) => c.outputDims[0]));
+    this.definition = defineModule(this.name, kind, moduleArguments(moduleType, kind, moduleArgs), connections.map(([n, i]) => n.outputDims[i]), conditions.map((c) => c.outputDims[0]));
     this.outputDims = this.definition.outputShapes;
     // Consume only once everything is valid, so a failed Node leaves its inputs free.
-    const taken = new Set<string>();
-    for (const [n, i] of connections) {
-      const key = `${n.name}:${i}`;
-      if (taken.has(key)) throw new WiringError(`node "${this.name}": output ${i} of "${n.name}" is passed twice`);
-      taken.add(key);
-      if (n.consumers[i]) throw new WiringError(`output ${i} of node "${n.name}" is already consumed by "${n.consumers[i]}" (use a Split to use it twice)`);
-    }
+    checkUnused(this.name, connections.map(([n, i]) => ({ node: n.name, output: i, usedBy: n.consumers[i] ?? undefined })));
     for (const [n, i] of connections) n.consume(i, this.name);
     this.inputs = connections;
     this.conditions = conditions;
@@ -224,7 +193,7 @@ function lower(nodeList: readonly AbstractNode[]): GraphDef {
     for (const m of reads) if (!listed.has(m)) problems.push(`node "${n.name}" reads "${m.name}", which is not in the node list`);
     if (!(n instanceof OutputNode) && !(n instanceof ConditionNode)) {
       n.outputDims.forEach((shape, i) => {
-        if (!n.consumers[i]) problems.push(`output ${i} ${formatShape(shape)} of node "${n.name}" is consumed by no node (connect it or add an OutputNode)`);
+        if (!n.consumers[i]) problems.push(unusedOutput(n.name, i, shape));
       });
     }
   }
@@ -331,24 +300,22 @@ export class SequenceINN {
   /** Appends a module; `cond`/`cond_shape` name the condition (an index into `forward`'s `c`) and its shape. */
   append(moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> & { readonly cond?: number; readonly cond_shape?: readonly number[]; readonly name?: string } = {}): this {
     const { cond, cond_shape: condShape, name, ...rest } = moduleArgs;
-    const custom = typeof moduleType === 'function';
-    const kind = custom ? customKind(moduleType as CustomModuleClass<unknown>) : String(moduleType);
-    const nodeName = name ?? `${kind.replace(/#\d+$/, '')}_${this.blocks.length}`;
+    const kind = kindOf(moduleType);
+    const node = nodeName(kind, name, this.blocks.length, (taken) => this.blocks.some((b) => b.node === taken));
     let conditionShapes: Shape[] = [];
     if (cond !== undefined) {
-      if (!Number.isInteger(cond) || cond < 0) throw new WiringError(`${nodeName}: cond must be an index into forward's c, got ${cond}`);
+      if (!Number.isInteger(cond) || cond < 0) throw new WiringError(`${node}: cond must be an index into forward's c, got ${cond}`);
       const known = this.condShapes.get(cond);
       const shape = condShape ? [...condShape] : known;
-      if (!shape) throw new WiringError(`${nodeName}: cond ${cond} needs cond_shape the first time it is used`);
-      if (known && formatShape(known) !== formatShape(shape)) throw new WiringError(`${nodeName}: cond ${cond} was declared with shape ${formatShape(known)}, now ${formatShape(shape)}`);
+      if (!shape) throw new WiringError(`${node}: cond ${cond} needs cond_shape the first time it is used`);
+      if (known && formatShape(known) !== formatShape(shape)) throw new WiringError(`${node}: cond ${cond} was declared with shape ${formatShape(known)}, now ${formatShape(shape)}`);
       conditionShapes = [shape];
     }
-    if (!custom) moduleSpec(kind);
-    const def = defineModule(nodeName, kind, custom ? { args: rest } : freiaArgs(kind, rest), [this.outputDims], conditionShapes);
-    if (def.outputShapes.length !== 1) throw new WiringError(`${nodeName}: SequenceINN needs modules with one output, ${kind} has ${def.outputShapes.length}`);
+    const def = defineModule(node, kind, moduleArguments(moduleType, kind, rest), [this.outputDims], conditionShapes);
+    if (def.outputShapes.length !== 1) throw new WiringError(`${node}: SequenceINN needs modules with one output, ${kind} has ${def.outputShapes.length}`);
     const module = withVariableCleanup(() => moduleSpec(kind).create(def));
     if (cond !== undefined) this.condShapes.set(cond, conditionShapes[0]);
-    this.blocks.push({ node: nodeName, def, module, cond });
+    this.blocks.push({ node, def, module, cond });
     this.built = undefined;
     return this;
   }

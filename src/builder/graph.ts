@@ -13,23 +13,16 @@
 import type { ConditionNodeDef, GraphDef, InputNodeDef, ModuleNodeDef, NodeDef, TensorRef } from '../core/graph.js';
 import { deepFreeze, shapeOf } from '../core/graph.js';
 import { Flow } from '../runtime/flow.js';
-import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
-import { defineModule, type InvertibleModule } from '../modules/base.js';
+import { WiringError } from '../core/errors.js';
+import { defineModule, shapeChanging, shapeKeeping, type InvertibleModule, type RuleOfEntry, type RuleResult } from '../modules/index.js';
 import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type RuleOf } from '../modules/custom.js';
-import type { AllInOneOptions } from '../modules/all-in-one.js';
-import type { ConditionalAffineOptions, CouplingOptions } from '../modules/coupling.js';
-import type { ElementwiseConditioning, RqSplineOptions, SplineOptions } from '../modules/splines.js';
-import type { Fixed1x1ConvOptions, FixedLinearOptions, LearnedElementwiseScalingOptions, RequireImage, RequireVector } from '../modules/fixed.js';
-import type { HouseholderPermOptions, OrthogonalOptions } from '../modules/orthogonal.js';
-import type { Conv1x1LUOptions } from '../modules/lu-conv.js';
-import type { IResNetOptions, IResNetShape } from '../modules/iresnet.js';
-import type { InvAutoActOptions, InvAutoActTwoSidedOptions, InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
-import type { GaussianMixtureOptions } from '../modules/gaussian-mixture.js';
-import type { PermuteRandomOptions } from '../modules/permute.js';
+import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
 import type { When } from './chain.js';
+import type { FaceOptions, OptionsParameter } from './faces.js';
+import { checkShape, checkSplit, checkUnused, conditionList, nodeName, splitOptions, unusedOutput } from './plumbing.js';
 
 declare const handleBrand: unique symbol;
 
@@ -74,40 +67,31 @@ export interface BuildOptions<O, I, C> {
   readonly conditions?: C;
 }
 
-/** A DAG under construction, started by `inn.graph()`. */
-export interface GraphBuilder {
+/**
+ * The graph builder's methods for the modules that keep their input's shape,
+ * one per line of the catalogue's `shapeKeeping` list (with its doc comment):
+ * each reads one handle, checks the module's type-level rule on its shape,
+ * and takes the module's options plus `name` and, where the module reads
+ * conditions, `cond` (condition handles).
+ */
+export type GraphBlocks = {
+  readonly [M in keyof typeof shapeKeeping]: <S extends Shape>(
+    // `S` is inferred from the handle alone; a rule that fails adds its ShapeError, which the handle cannot satisfy.
+    x: Handle<S> & When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, NoInfer<S>, M>, unknown>,
+    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionHandle | readonly ConditionHandle[], ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]]>>
+  ) => Handle<S>;
+};
+
+/** A DAG under construction, started by `inn.graph()`. Blocks that keep the shape come from {@link GraphBlocks}. */
+export interface GraphBuilder extends GraphBlocks {
   input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
   condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;
 
-  allInOne<S extends Shape>(x: Handle<S>, options: AllInOneOptions & GraphBlockOptions): Handle<S>;
-  glow<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
-  rnvp<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
-  nice<S extends Shape>(x: Handle<S>, options: Omit<CouplingOptions, 'clamp' | 'clampActivation'> & GraphBlockOptions): Handle<S>;
-  actNorm<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<S>;
-  permuteRandom<S extends Shape>(x: Handle<S>, options?: PermuteRandomOptions & NameOption): Handle<S>;
-  gin<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
-  affineCouplingOneSided<S extends Shape>(x: Handle<S>, options: CouplingOptions & GraphBlockOptions): Handle<S>;
-  conditionalAffine<S extends Shape>(x: Handle<S>, options: ConditionalAffineOptions & NameOption & { readonly cond: ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]] }): Handle<S>;
-  rqSpline<S extends Shape>(x: Handle<S>, options: RqSplineOptions & GraphBlockOptions): Handle<S>;
-  elementwiseRqSpline<S extends Shape>(x: Handle<S>, options?: SplineOptions & ElementwiseConditioning<ConditionHandle | readonly ConditionHandle[]> & NameOption): Handle<S>;
-  fixedLinear<S extends Shape>(x: When<RequireVector<S, 'fixedLinear'>, Handle<S>>, options: FixedLinearOptions & NameOption): Handle<S>;
-  fixed1x1Conv<S extends Shape>(x: When<RequireImage<S, 'fixed1x1Conv'>, Handle<S>>, options: Fixed1x1ConvOptions & NameOption): Handle<S>;
-  invertibleSigmoid<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<S>;
-  learnedElementwiseScaling<S extends Shape>(x: Handle<S>, options?: LearnedElementwiseScalingOptions & NameOption): Handle<S>;
-  orthogonal<S extends Shape>(x: When<RequireVector<S, 'orthogonal'>, Handle<S>>, options?: OrthogonalOptions & NameOption): Handle<S>;
-  householderPerm<S extends Shape>(x: When<RequireVector<S, 'householderPerm'>, Handle<S>>, options?: Omit<HouseholderPermOptions, 'cond'> & GraphBlockOptions): Handle<S>;
-  conv1x1LU<S extends Shape>(x: Handle<S>, options?: Conv1x1LUOptions & NameOption): Handle<S>;
-  iresnet<S extends Shape>(x: When<IResNetShape<S>, Handle<S>>, options?: IResNetOptions & NameOption): Handle<S>;
-  invAutoAct<S extends Shape>(x: Handle<S>, options?: InvAutoActOptions & NameOption): Handle<S>;
-  /** @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope (as FrEIA). */
-  invAutoActFixed<S extends Shape>(x: Handle<S>, options?: InvAutoActOptions & NameOption): Handle<S>;
-  invAutoActTwoSided<S extends Shape>(x: Handle<S>, options?: InvAutoActTwoSidedOptions & NameOption): Handle<S>;
   invAutoFC<S extends Shape, const O extends number = never>(x: When<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
   invAutoConv2D<S extends Shape, const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
     x: When<InvAutoConv2DShape<S, O, K, P>, Handle<S>>,
     options?: InvAutoConv2DOptions<O, K, P> & NameOption,
   ): Handle<AsShape<InvAutoConv2DShape<S, O, K, P>>>;
-  gaussianMixture<S extends Shape>(x: Handle<S>, options: GaussianMixtureOptions & NameOption & { readonly cond: readonly ConditionHandle[] }): Handle<S>;
 
   flatten<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<AsShape<Flattened<S>>>;
   reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<Literal<X>>;
@@ -163,13 +147,6 @@ interface CondRef {
   readonly owner: GraphBuilderImpl;
 }
 
-function checkShape(what: string, shape: unknown): readonly number[] {
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ShapeMismatchError(what, 'a non-empty list of positive integers like [3, 32, 32]', JSON.stringify(shape));
-  }
-  return Object.freeze([...shape]);
-}
-
 const key = (ref: TensorRef) => `${ref.node}:${ref.output}`;
 
 class GraphBuilderImpl {
@@ -178,10 +155,7 @@ class GraphBuilderImpl {
   private readonly consumers = new Map<string, string>();
 
   private nameFor(kind: string, name: unknown): string {
-    // Custom kinds carry a registry suffix (`MyModule#3`); node names show the class name.
-    const nodeName = typeof name === 'string' ? name : `${kind.replace(/#\d+$/, '')}_${this.nodes.length}`;
-    if (this.nodes.some((n) => n.name === nodeName)) throw new WiringError(`node name "${nodeName}" is used twice`);
-    return nodeName;
+    return nodeName(kind, name, this.nodes.length, (taken) => this.nodes.some((n) => n.name === taken));
   }
 
   private handle(ref: TensorRef): RefHandle {
@@ -209,75 +183,44 @@ class GraphBuilderImpl {
   }
 
   /** Appends a module node reading `inputs`; returns handles to its outputs. Nothing is recorded if it fails. */
-  add(kind: string, inputs: readonly unknown[], options: Record<string, unknown> = {}): RefHandle[] {
-    const { cond, name, ...args } = options;
-    const nodeName = this.nameFor(kind, name);
-    const handles = inputs.map((h, k) => this.own(`${nodeName} input ${k}`, h));
-    for (const h of handles) {
-      const consumer = this.consumers.get(key(h.ref));
-      if (consumer) throw new WiringError(`${nodeName}: output ${h.output} of "${h.node}" is already used by "${consumer}" (each output feeds exactly one node; split it first)`);
-    }
-    if (new Set(handles.map((h) => key(h.ref))).size !== handles.length) throw new WiringError(`${nodeName}: the same handle is passed twice`);
-    const conds = (cond === undefined ? [] : Array.isArray(cond) ? cond : [cond]) as CondRef[];
+  add(kind: string, inputs: readonly unknown[], options: object | undefined): RefHandle[] {
+    const { cond, name, args } = splitOptions(options);
+    const node = this.nameFor(kind, name);
+    const handles = inputs.map((h, k) => this.own(`${node} input ${k}`, h));
+    checkUnused(node, handles.map((h) => ({ node: h.node, output: h.output, usedBy: this.consumers.get(key(h.ref)) })));
+    const conds = conditionList(cond) as CondRef[];
     for (const c of conds) {
-      if (!c || c.owner !== this || c.index === undefined) throw new WiringError(`${nodeName}: cond must be condition handles of this graph`);
+      if (!c || c.owner !== this || c.index === undefined) throw new WiringError(`${node}: cond must be condition handles of this graph`);
     }
-    const module = defineModule(nodeName, kind, args, handles.map((h) => h.shape), conds.map((c) => c.shape));
-    const node: ModuleNodeDef = { kind: 'module', name: nodeName, module, inputs: handles.map((h) => h.ref), conditions: conds.map((c) => c.index) };
-    this.nodes.push(node);
-    for (const h of handles) this.consumers.set(key(h.ref), nodeName);
+    const module = defineModule(node, kind, args, handles.map((h) => h.shape), conds.map((c) => c.shape));
+    const added: ModuleNodeDef = { kind: 'module', name: node, module, inputs: handles.map((h) => h.ref), conditions: conds.map((c) => c.index) };
+    this.nodes.push(added);
+    for (const h of handles) this.consumers.set(key(h.ref), node);
     return module.outputShapes.map((_, output) => this.handle({ node: this.nodes.length - 1, output }));
   }
 
-  private one(kind: string, x: unknown, options?: object): RefHandle {
-    return this.add(kind, [x], { ...options })[0];
+  one(kind: string, x: unknown, options: object | undefined): RefHandle {
+    return this.add(kind, [x], options)[0];
   }
 
-  allInOne(x: unknown, options: object): RefHandle { return this.one('AllInOneBlock', x, options); }
-  glow(x: unknown, options: object): RefHandle { return this.one('GLOWCouplingBlock', x, options); }
-  rnvp(x: unknown, options: object): RefHandle { return this.one('RNVPCouplingBlock', x, options); }
-  nice(x: unknown, options: object): RefHandle { return this.one('NICECouplingBlock', x, options); }
-  actNorm(x: unknown, options?: object): RefHandle { return this.one('ActNorm', x, options); }
-  permuteRandom(x: unknown, options?: object): RefHandle { return this.one('PermuteRandom', x, options); }
-  gin(x: unknown, options: object): RefHandle { return this.one('GINCouplingBlock', x, options); }
-  affineCouplingOneSided(x: unknown, options: object): RefHandle { return this.one('AffineCouplingOneSided', x, options); }
-  conditionalAffine(x: unknown, options: object): RefHandle { return this.one('ConditionalAffineTransform', x, options); }
-  rqSpline(x: unknown, options: object): RefHandle { return this.one('RationalQuadraticSpline', x, options); }
-  elementwiseRqSpline(x: unknown, options?: object): RefHandle { return this.one('ElementwiseRationalQuadraticSpline', x, options); }
-  fixedLinear(x: unknown, options: object): RefHandle { return this.one('FixedLinearTransform', x, options); }
-  fixed1x1Conv(x: unknown, options: object): RefHandle { return this.one('Fixed1x1Conv', x, options); }
-  invertibleSigmoid(x: unknown, options?: object): RefHandle { return this.one('InvertibleSigmoid', x, options); }
-  learnedElementwiseScaling(x: unknown, options?: object): RefHandle { return this.one('LearnedElementwiseScaling', x, options); }
-  orthogonal(x: unknown, options?: object): RefHandle { return this.one('OrthogonalTransform', x, options); }
-  householderPerm(x: unknown, options?: object): RefHandle { return this.one('HouseholderPerm', x, options); }
-  conv1x1LU(x: unknown, options?: object): RefHandle { return this.one('InvertibleConv1x1LU', x, options); }
-  iresnet(x: unknown, options?: object): RefHandle { return this.one('IResNetLayer', x, options); }
-  invAutoAct(x: unknown, options?: object): RefHandle { return this.one('InvAutoAct', x, options); }
-  invAutoActFixed(x: unknown, options?: object): RefHandle { return this.one('InvAutoActFixed', x, options); }
-  invAutoActTwoSided(x: unknown, options?: object): RefHandle { return this.one('InvAutoActTwoSided', x, options); }
-  invAutoFC(x: unknown, options?: object): RefHandle { return this.one('InvAutoFC', x, options); }
-  invAutoConv2D(x: unknown, options?: object): RefHandle { return this.one('InvAutoConv2D', x, options); }
-  gaussianMixture(x: unknown, options: object): RefHandle { return this.one('GaussianMixtureModel', x, options); }
-  flatten(x: unknown, options?: object): RefHandle { return this.one('Flatten', x, options); }
-  reshape(x: unknown, shape: readonly number[], options?: object): RefHandle { return this.one('Reshape', x, { ...options, shape: checkShape('reshape', shape) }); }
-  irevnetDownsample(x: unknown, options?: object): RefHandle { return this.one('IRevNetDownsampling', x, options); }
-  irevnetUpsample(x: unknown, options?: object): RefHandle { return this.one('IRevNetUpsampling', x, options); }
-  haarDownsample(x: unknown, options?: object): RefHandle { return this.one('HaarDownsampling', x, options); }
-  haarUpsample(x: unknown, options?: object): RefHandle { return this.one('HaarUpsampling', x, options); }
+  invAutoFC(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.invAutoFC.kind, x, options); }
+  invAutoConv2D(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.invAutoConv2D.kind, x, options); }
+  flatten(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.flatten.kind, x, options); }
+  reshape(x: unknown, shape: readonly number[], options?: object): RefHandle { return this.one(shapeChanging.reshape.kind, x, { ...options, shape: checkShape('reshape', shape) }); }
+  irevnetDownsample(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.irevnetDownsample.kind, x, options); }
+  irevnetUpsample(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.irevnetUpsample.kind, x, options); }
+  haarDownsample(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.haarDownsample.kind, x, options); }
+  haarUpsample(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.haarUpsample.kind, x, options); }
 
   split(x: unknown, sections: readonly number[], options: SplitOptions & NameOption = {}): RefHandle[] {
     const h = this.own('split', x);
     const dim = options.dim ?? 0;
-    const total = Array.isArray(sections) ? sections.reduce((a, b) => a + b, 0) : NaN;
-    if (total !== h.shape[dim]) {
-      throw new ShapeMismatchError(options.name ?? 'split', `sections summing to ${h.shape[dim]} (dim ${dim} of ${formatShape(h.shape)})`, JSON.stringify(sections));
-    }
-    return this.add('Split', [x], { name: options.name, sections: Object.freeze([...sections]), dim });
+    return this.add(shapeChanging.split.kind, [x], { name: options.name, sections: checkSplit(options.name ?? 'split', h.shape, sections, dim), dim });
   }
 
   concat(xs: readonly unknown[], options: { dim?: number; name?: string } = {}): RefHandle {
     if (!Array.isArray(xs) || xs.length < 2) throw new WiringError('concat needs at least two handles');
-    return this.add('Concat', xs, { name: options.name, dim: options.dim ?? 0 })[0];
+    return this.add(shapeChanging.concat.kind, xs, { name: options.name, dim: options.dim ?? 0 })[0];
   }
 
   apply(module: CustomModuleClass<unknown>, inputs: readonly unknown[], args?: unknown, options: { cond?: unknown; name?: string } = {}): RefHandle[] {
@@ -290,8 +233,7 @@ class GraphBuilderImpl {
     if (outputs.length === 0) throw new WiringError('build needs at least one output');
     const used = new Map(this.consumers);
     outputs.forEach((h, k) => {
-      const previous = used.get(key(h.ref));
-      if (previous) throw new WiringError(`output ${k}: output ${h.output} of "${h.node}" is already used by "${previous}"`);
+      checkUnused(`output ${k}`, [{ node: h.node, output: h.output, usedBy: used.get(key(h.ref)) }]);
       used.set(key(h.ref), `output ${k}`);
     });
     // Every output of every node must reach exactly one consumer: an unused one would be lost in the inverse.
@@ -300,7 +242,7 @@ class GraphBuilderImpl {
       if (node.kind === 'input' && !used.has(key({ node: index, output: 0 }))) problems.push(`input "${node.name}" reaches no output`);
       if (node.kind === 'module') {
         node.module.outputShapes.forEach((shape, output) => {
-          if (!used.has(key({ node: index, output }))) problems.push(`output ${output} ${formatShape(shape)} of "${node.name}" is never used: pass it on or make it a network output`);
+          if (!used.has(key({ node: index, output }))) problems.push(unusedOutput(node.name, output, shape));
         });
       }
       if (node.kind === 'condition' && !this.nodes.some((n) => n.kind === 'module' && n.conditions.includes(index))) {
@@ -337,6 +279,15 @@ class GraphBuilderImpl {
   build(options: { outputs: readonly unknown[]; inputs?: readonly unknown[]; conditions?: readonly unknown[] }): Flow {
     return new Flow(this.toGraph(options));
   }
+}
+
+// One method per shape-keeping catalogue entry; `GraphBlocks` gives them their types.
+for (const [method, entry] of Object.entries(shapeKeeping)) {
+  Object.defineProperty(GraphBuilderImpl.prototype, method, {
+    value(this: GraphBuilderImpl, x: unknown, options?: object): RefHandle {
+      return this.one(entry.kind, x, options);
+    },
+  });
 }
 
 /**

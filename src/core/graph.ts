@@ -13,10 +13,14 @@ export interface TensorRef {
   readonly output: number;
 }
 
-/** What a module node computes: its kind (registry key), arguments and shapes. */
-export interface ModuleDef {
+/**
+ * What a module node computes: its kind (registry key), arguments and
+ * shapes. `A` is the module's options type; code that handles any kind sees
+ * them as an `object`.
+ */
+export interface ModuleDef<A extends object = object> {
   readonly kind: string;
-  readonly args: Readonly<Record<string, unknown>>;
+  readonly args: A;
   readonly inputShapes: readonly Shape[];
   readonly conditionShapes: readonly Shape[];
   readonly outputShapes: readonly Shape[];

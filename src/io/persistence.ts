@@ -55,7 +55,7 @@ function decode(saved: SavedTensor): tf.Tensor {
   return tf.tensor(values, [...saved.shape], saved.dtype);
 }
 
-function saveArgs(node: string, args: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function saveArgs(node: string, args: object): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(args).map(([key, value]) => {
       if (typeof value !== 'function') return [key, value];
@@ -66,7 +66,7 @@ function saveArgs(node: string, args: Readonly<Record<string, unknown>>): Record
   );
 }
 
-function loadArgs(args: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function loadArgs(args: object): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(args).map(([key, value]) => {
       const spec = value !== null && typeof value === 'object' && '$subnet' in value ? (value as { $subnet: SubnetSpec }).$subnet : undefined;

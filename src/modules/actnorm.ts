@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
-import { InvertibleModule, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry, type NoOptions } from './registry.js';
 import { sameShapeWithConditions } from './coupling.js';
 
 export class ActNorm extends InvertibleModule {
@@ -59,8 +60,7 @@ export class ActNorm extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'ActNorm',
+export const actNorm = moduleEntry<NoOptions>()({ kind: 'ActNorm', conditions: 'none',
   outputShapes: (node, inputShapes) => sameShapeWithConditions(node, inputShapes, []),
   create: (def) => new ActNorm(def),
   freia: { drop: ['init_data'] },

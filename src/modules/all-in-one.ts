@@ -23,7 +23,8 @@ import { FreiaError } from '../core/errors.js';
 import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
 import { randomRotation } from '../math/linalg.js';
 import { sumExceptBatch } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import { conditionChannels, sameShapeWithConditions, withConditions } from './coupling.js';
 import { permuteChannels } from './permute.js';
 import type { SubnetFactory, Subnet } from './subnets.js';
@@ -65,9 +66,9 @@ export class AllInOneBlock extends InvertibleModule {
   private readonly subnet: Subnet;
   private readonly spatial: number;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<AllInOneOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<AllInOneOptions>(def);
+    const args = def.args;
     const shape = def.inputShapes[0];
     const channels = shape[0];
     this.len2 = Math.floor(channels / 2);
@@ -180,8 +181,7 @@ export class AllInOneBlock extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'AllInOneBlock',
+export const allInOneBlock = moduleEntry<AllInOneOptions>()({ kind: 'AllInOneBlock', conditions: 'optional',
   outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => sameShapeWithConditions(node, inputShapes, conditionShapes),
   create: (def) => new AllInOneBlock(def),
   freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },

@@ -1,11 +1,11 @@
 /**
- * The module contract and the registry that maps a definition's `kind` to
- * its run-time shape rule and its implementation.
+ * The module contract: what every invertible module, built-in or
+ * user-defined, provides to the executor.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModuleDef, Shape } from '../core/graph.js';
+import type { Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
-import { instantiateSubnet, subnetFromSpec, type Subnet, type SubnetFactory, type SubnetSpec } from './subnets.js';
+import { instantiateSubnet, type Subnet, type SubnetFactory } from './subnets.js';
 
 /** How a module is called: `rev` runs the inverse, `jac` asks for the log-det. */
 export interface ForwardOptions {
@@ -40,10 +40,13 @@ export abstract class InvertibleModule {
   /** Runs the module forward (`rev: false`) or in reverse (`rev: true`). */
   abstract forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], options: ForwardOptions): ModuleResult;
 
-  /** Output shapes for the given input shapes; the default keeps them. */
-  outputShapes(inputShapes: readonly Shape[]): Shape[] {
-    return [...inputShapes];
-  }
+  /**
+   * Output shapes for the given input shapes, for custom modules (FrEIA's
+   * `output_dims`); without it a custom module keeps its shapes. Built-in
+   * modules do not have it: their rule is their catalogue entry's
+   * `outputShapes`, which also sees their options and conditions.
+   */
+  outputShapes?(inputShapes: readonly Shape[]): Shape[];
 
   /** Registers a parameter (or a buffer, with `trainable: false`) under its FrEIA name. */
   protected addParam(name: string, initial: tf.Tensor, trainable = true): tf.Variable {
@@ -73,8 +76,8 @@ export abstract class InvertibleModule {
   }
 
   /** Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's `subnet1.0.weight`). */
-  protected addSubnet(name: string, factory: unknown, cIn: number, cOut: number): Subnet {
-    const subnet = instantiateSubnet(factory as SubnetFactory, cIn, cOut);
+  protected addSubnet(name: string, factory: SubnetFactory, cIn: number, cOut: number): Subnet {
+    const subnet = instantiateSubnet(factory, cIn, cOut);
     for (const [key, variable] of subnet.variables) this.params.set(`${name}.${key}`, variable);
     return subnet;
   }
@@ -89,15 +92,6 @@ export abstract class InvertibleModule {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
-}
-
-/**
- * A definition's arguments as the module's options type. The builders and the
- * importer are the only producers of `args` and they write exactly these
- * options, so the cast is the one place the untyped data meets the module.
- */
-export function argsOf<T>(def: ModuleDef): T {
-  return def.args as unknown as T;
 }
 
 const subnetWeight = /(^|\.)\d+\.weight$/;
@@ -116,79 +110,4 @@ export function convertLayout(name: string, value: tf.Tensor, target: readonly n
     return tf.reshape(value, [...target]);
   }
   throw new FreiaError(`parameter "${name}": expected shape [${target.join(', ')}] (ours) or its PyTorch layout, got [${value.shape.join(', ')}]`);
-}
-
-/**
- * How FrEIA's constructor arguments map onto ours. By default every
- * snake_case argument becomes camelCase and keeps its value.
- */
-export interface FreiaImport {
-  /** FrEIA argument → our option name, where camelCase is not enough. */
-  readonly rename?: Readonly<Record<string, string>>;
-  /** FrEIA arguments we do not use (e.g. `init_data`). */
-  readonly drop?: readonly string[];
-  /** Final adjustment of the mapped arguments (tensor-valued arguments, defaults). */
-  readonly adjust?: (args: Record<string, unknown>) => Record<string, unknown>;
-  /** State-dict keys FrEIA stores but we recompute from other parameters; ignored on import. */
-  readonly derived?: readonly string[];
-}
-
-/** Everything the runtime needs to know about one module kind. */
-export interface ModuleSpec {
-  /** Registry key; FrEIA's class name for FrEIA's modules. */
-  readonly kind: string;
-  /**
-   * The run-time twin of the type-level shape rule: output shapes, or a thrown
-   * error naming the shapes. `node` names the node for the message.
-   */
-  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[];
-  /** Instantiates the module for a definition (weights freshly initialised). */
-  create(def: ModuleDef): InvertibleModule;
-  /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
-  readonly freia?: FreiaImport;
-}
-
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/**
- * FrEIA constructor arguments (snake_case, as in Python) as our module
- * options: the module's own renames, then camelCase; `subnet_constructor`
- * becomes `subnet`; `null` means "not given".
- */
-export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
-  const rules = moduleSpec(kind).freia ?? {};
-  const args: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(freiaArgs)) {
-    if (value === null || value === undefined || rules.drop?.includes(key)) continue;
-    args[rules.rename?.[key] ?? (key === 'subnet_constructor' ? 'subnet' : camel(key))] = value;
-  }
-  if (subnet) args.subnet = subnetFromSpec(subnet);
-  return rules.adjust ? rules.adjust(args) : args;
-}
-
-const registry = new Map<string, ModuleSpec>();
-
-/** Adds a module kind to the registry; a module file calls this once. */
-export function registerModule(spec: ModuleSpec): ModuleSpec {
-  registry.set(spec.kind, spec);
-  return spec;
-}
-
-/** The spec of a registered kind, or an error listing the known kinds. */
-export function moduleSpec(kind: string): ModuleSpec {
-  const spec = registry.get(kind);
-  if (!spec) throw new FreiaError(`unknown module kind "${kind}" (known: ${[...registry.keys()].sort().join(', ')})`);
-  return spec;
-}
-
-/** Builds a validated definition: runs the shape rule, so a bad wiring fails here, naming the node. */
-export function defineModule(
-  node: string,
-  kind: string,
-  args: Readonly<Record<string, unknown>>,
-  inputShapes: readonly Shape[],
-  conditionShapes: readonly Shape[] = [],
-): ModuleDef {
-  const outputShapes = moduleSpec(kind).outputShapes(node, inputShapes, conditionShapes, args);
-  return { kind, args, inputShapes, conditionShapes, outputShapes };
 }

@@ -17,7 +17,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { sumExceptBatch } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import type { SubnetFactory } from './subnets.js';
 
 /** FrEIA's clamp activations (`clamp_activation`). */
@@ -99,9 +100,9 @@ abstract class TwoSidedCoupling extends InvertibleModule {
   protected readonly activation: ClampActivation;
   protected readonly condChannels: number;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<CouplingOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<CouplingOptions>(def);
+    const args = def.args;
     [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
     this.clamp = args.clamp ?? 2;
     this.activation = args.clampActivation ?? 'ATAN';
@@ -155,9 +156,9 @@ export class GlowCoupling extends TwoSidedCoupling {
   private readonly subnet1;
   private readonly subnet2;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
-    const factory = argsOf<CouplingOptions>(def).subnet;
+    const factory = def.args.subnet;
     this.subnet1 = this.addSubnet('subnet1', factory, this.len1 + this.condChannels, 2 * this.len2);
     this.subnet2 = this.addSubnet('subnet2', factory, this.len2 + this.condChannels, 2 * this.len1);
   }
@@ -180,9 +181,9 @@ export class RnvpCoupling extends TwoSidedCoupling {
   private readonly s2;
   private readonly t2;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
-    const factory = argsOf<CouplingOptions>(def).subnet;
+    const factory = def.args.subnet;
     this.s1 = this.addSubnet('subnet_s1', factory, this.len1 + this.condChannels, this.len2);
     this.t1 = this.addSubnet('subnet_t1', factory, this.len1 + this.condChannels, this.len2);
     this.s2 = this.addSubnet('subnet_s2', factory, this.len2 + this.condChannels, this.len1);
@@ -203,9 +204,9 @@ export class NiceCoupling extends TwoSidedCoupling {
   private readonly f;
   private readonly g;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
-    const factory = argsOf<CouplingOptions>(def).subnet;
+    const factory = def.args.subnet;
     this.f = this.addSubnet('F', factory, this.len2 + this.condChannels, this.len1);
     this.g = this.addSubnet('G', factory, this.len1 + this.condChannels, this.len2);
   }
@@ -261,9 +262,9 @@ export class AffineCouplingOneSided extends InvertibleModule {
   private readonly activation: ClampActivation;
   private readonly subnet;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<CouplingOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<CouplingOptions>(def);
+    const args = def.args;
     [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
     this.clamp = args.clamp ?? 2;
     this.activation = args.clampActivation ?? 'ATAN';
@@ -280,6 +281,9 @@ export class AffineCouplingOneSided extends InvertibleModule {
 
 /** Options of ConditionalAffineTransform: those of a coupling, less the split it does not make. */
 export type ConditionalAffineOptions = Omit<CouplingOptions, 'splitLen'>;
+
+/** Options of {@link NiceCoupling}: additive, so no clamp. */
+export type NiceOptions = Omit<CouplingOptions, 'clamp' | 'clampActivation'>;
 
 /**
  * ConditionalAffineTransform (the conditioning of SPADE, Park et al. 2019):
@@ -302,9 +306,9 @@ export class ConditionalAffineTransform extends InvertibleModule {
   private readonly activation: ClampActivation;
   private readonly subnet;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<ConditionalAffineOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<ConditionalAffineOptions>(def);
+    const args = def.args;
     this.channels = def.inputShapes[0][0];
     this.clamp = args.clamp ?? 2;
     this.activation = args.clampActivation ?? 'ATAN';
@@ -326,19 +330,18 @@ function conditionalAffineShapes(node: string, inputShapes: readonly Shape[], co
   return sameShapeWithConditions(node, inputShapes, conditionShapes);
 }
 
-function couplingShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[] {
+function couplingShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Pick<CouplingOptions, 'splitLen'>): Shape[] {
   const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
-  couplingSplit(node, inputShapes[0][0], (args as Partial<CouplingOptions>).splitLen);
+  couplingSplit(node, inputShapes[0][0], args.splitLen);
   return shapes;
 }
 
-registerModule({ kind: 'GLOWCouplingBlock', outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
-registerModule({ kind: 'RNVPCouplingBlock', outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
-registerModule({ kind: 'NICECouplingBlock', outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });
-registerModule({ kind: 'GINCouplingBlock', outputShapes: couplingShapes, create: (def) => new GinCoupling(def) });
-registerModule({ kind: 'AffineCouplingOneSided', outputShapes: couplingShapes, create: (def) => new AffineCouplingOneSided(def) });
-registerModule({
-  kind: 'ConditionalAffineTransform',
+export const glowCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
+export const rnvpCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
+export const niceCouplingBlock = moduleEntry<NiceOptions>()({ kind: 'NICECouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });
+export const ginCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GINCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GinCoupling(def) });
+export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new AffineCouplingOneSided(def) });
+export const conditionalAffineTransform = moduleEntry<ConditionalAffineOptions>()({ kind: 'ConditionalAffineTransform', conditions: 'required',
   outputShapes: conditionalAffineShapes,
   create: (def) => new ConditionalAffineTransform(def),
   freia: { drop: ['split_len'] },

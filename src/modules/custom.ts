@@ -39,7 +39,8 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import type { ShapeError, Shapes } from '../types/shape.js';
-import { InvertibleModule, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { registerModule } from './registry.js';
 
 /**
  * A type-level shape rule: `outputs` is computed from `this['inputs']`
@@ -90,6 +91,11 @@ class ChannelsFirstAdapter extends InvertibleModule {
   }
 }
 
+/** A custom module's definition arguments: the user's constructor arguments, whatever they are. */
+interface CustomArgs {
+  readonly args: unknown;
+}
+
 const kinds = new WeakMap<CustomModuleClass<unknown>, string>();
 let counter = 0;
 
@@ -102,15 +108,16 @@ export function customKind(moduleClass: CustomModuleClass<unknown>): string {
   if (kind) return kind;
   kind = `${moduleClass.name || 'CustomModule'}#${++counter}`;
   kinds.set(moduleClass, kind);
-  const construct = (def: ModuleDef) => new moduleClass(def.inputShapes, def.conditionShapes, def.args.args);
-  registerModule({
+  const construct = (def: ModuleDef<CustomArgs>) => new moduleClass(def.inputShapes, def.conditionShapes, def.args.args);
+  registerModule<string, CustomArgs>({
     kind,
+    conditions: 'optional',
     outputShapes: (node, inputShapes, conditionShapes, args) => {
       // FrEIA asks a constructed module for its output dims; so do we, then free it.
       let probe: InvertibleModule | undefined;
       try {
         probe = new moduleClass(inputShapes, conditionShapes, args.args);
-        const shapes = probe.outputShapes(inputShapes);
+        const shapes = probe.outputShapes ? probe.outputShapes(inputShapes) : [...inputShapes];
         if (!Array.isArray(shapes) || shapes.some((s) => !Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 1))) {
           throw new ShapeMismatchError(node, 'outputShapes() to return a list of shapes', JSON.stringify(shapes));
         }

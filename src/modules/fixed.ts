@@ -12,7 +12,8 @@ import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { inverse, slogdet, transpose, type Matrix } from '../math/linalg.js';
 import { internalShape, numel, sumExceptBatch, toInternal } from '../math/layout.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry, type KeepRule, type NoOptions } from './registry.js';
 
 /**
  * A matrix as its rows (row-major nested arrays): the serialisable form of
@@ -115,10 +116,10 @@ export class FixedLinearTransform extends InvertibleModule {
   private readonly b: tf.Variable;
   private readonly logDetM: tf.Variable;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<FixedLinearOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const channels = def.inputShapes[0][0];
-    const { M, b } = argsOf<FixedLinearOptions>(def);
+    const { M, b } = def.args;
     const m = checkMatrix(def.kind, M, channels);
     const mT = transpose(m);
     this.mT = this.addParam('M', tf.tensor2d(mT), false);
@@ -174,11 +175,11 @@ export class Fixed1x1Conv extends InvertibleModule {
   private readonly logDetM: tf.Variable;
   private readonly pixels: number;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<Fixed1x1ConvOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [channels, ...spatial] = def.inputShapes[0];
     this.pixels = numel(spatial);
-    const m = checkMatrix(def.kind, argsOf<Fixed1x1ConvOptions>(def).M, channels);
+    const m = checkMatrix(def.kind, def.args.M, channels);
     this.kernel = this.addParam('M', tf.tensor2d(m), false);
     this.kernelInv = this.addParam('M_inv', tf.tensor2d(inverse(m)), false);
     this.logDetM = this.addParam('logDetM', tf.scalar(slogdet(m).logAbsDet), false);
@@ -263,9 +264,9 @@ export class InvertibleSigmoid extends InvertibleModule {
 export class LearnedElementwiseScaling extends InvertibleModule {
   private readonly s: tf.Variable;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<LearnedElementwiseScalingOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const initScale = argsOf<LearnedElementwiseScalingOptions>(def).initScale ?? 1;
+    const initScale = def.args.initScale ?? 1;
     this.s = this.addParam('s', tf.fill(internalShape(def.inputShapes[0]), Math.log(initScale)));
   }
 
@@ -303,8 +304,7 @@ const matrixArgs = {
   },
 };
 
-registerModule({
-  kind: 'FixedLinearTransform',
+export const fixedLinearTransform = moduleEntry<FixedLinearOptions, VectorRule>()({ kind: 'FixedLinearTransform', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const shapes = unconditionalSameShape(node, inputShapes, conditionShapes, 1);
     const channels = inputShapes[0][0];
@@ -319,8 +319,7 @@ registerModule({
   freia: matrixArgs,
 });
 
-registerModule({
-  kind: 'Fixed1x1Conv',
+export const fixed1x1Conv = moduleEntry<Fixed1x1ConvOptions, ImageRule>()({ kind: 'Fixed1x1Conv', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const shapes = unconditionalSameShape(node, inputShapes, conditionShapes, 3);
     checkMatrix(node, args.M, inputShapes[0][0]);
@@ -330,14 +329,12 @@ registerModule({
   freia: matrixArgs,
 });
 
-registerModule({
-  kind: 'InvertibleSigmoid',
+export const invertibleSigmoid = moduleEntry<NoOptions>()({ kind: 'InvertibleSigmoid', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes) => unconditionalSameShape(node, inputShapes, conditionShapes),
   create: (def) => new InvertibleSigmoid(def.inputShapes, def.conditionShapes),
 });
 
-registerModule({
-  kind: 'LearnedElementwiseScaling',
+export const learnedElementwiseScaling = moduleEntry<LearnedElementwiseScalingOptions>()({ kind: 'LearnedElementwiseScaling', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const initScale = args.initScale;
     if (initScale !== undefined && !(typeof initScale === 'number' && initScale > 0 && Number.isFinite(initScale))) {
@@ -351,7 +348,7 @@ registerModule({
 // ---- type-level shape rules (the compile-time twins of the rank checks above) ----
 
 /** `S` when it is a vector `[C]`, else a {@link ShapeError} naming the method `M`. */
-export type RequireVector<S extends Shape | ShapeError<string>, M extends string> = S extends Shape
+export type RequireVector<S, M extends string> = S extends Shape
   ? number extends S['length']
     ? S
     : S extends readonly [number]
@@ -360,10 +357,20 @@ export type RequireVector<S extends Shape | ShapeError<string>, M extends string
   : S;
 
 /** `S` when it is an image `[C, H, W]`, else a {@link ShapeError} naming the method `M`. */
-export type RequireImage<S extends Shape | ShapeError<string>, M extends string> = S extends Shape
+export type RequireImage<S, M extends string> = S extends Shape
   ? number extends S['length']
     ? S
     : S extends readonly [number, number, number]
       ? S
       : ShapeError<`${M} needs an image input [C, H, W], got ${FormatShape<S>}`>
   : S;
+
+/** The catalogue rule of modules on vectors: {@link RequireVector} naming the builder method. */
+export interface VectorRule extends KeepRule {
+  readonly result: RequireVector<this['shape'], this['method']>;
+}
+
+/** The catalogue rule of modules on images: {@link RequireImage} naming the builder method. */
+export interface ImageRule extends KeepRule {
+  readonly result: RequireImage<this['shape'], this['method']>;
+}

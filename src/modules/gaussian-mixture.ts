@@ -25,7 +25,8 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { globalRng, mulberry32 } from '../math/rng.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 
 /**
  * Which mixture component maps each sample: FrEIA's fourth conditional input
@@ -112,12 +113,12 @@ export class GaussianMixtureModel extends InvertibleModule {
   private readonly k: number;
   private readonly component: MixtureComponent;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<GaussianMixtureOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [w, mu] = def.conditionShapes;
     this.k = w[0];
     this.d = mu[1];
-    this.component = resolveComponent(def.kind, def.inputShapes, def.conditionShapes, argsOf<GaussianMixtureOptions>(def));
+    this.component = resolveComponent(def.kind, def.inputShapes, def.conditionShapes, def.args);
   }
 
   forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
@@ -244,8 +245,7 @@ function resolveComponent(node: string, inputShapes: readonly Shape[], condition
   return component;
 }
 
-registerModule({
-  kind: 'GaussianMixtureModel',
+export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind: 'GaussianMixtureModel', conditions: 'required',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     resolveComponent(node, inputShapes, conditionShapes, args as GaussianMixtureOptions);
     return [inputShapes[0]];

@@ -1,6 +1,9 @@
-/** Loads every built-in module family, so that each registers its kinds. */
+/** The module layer: the module contract, the registry, subnets, every module family and the catalogue. */
 export * from './base.js';
+export * from './registry.js';
+export * from './catalogue.js';
 export * from './subnets.js';
+export * from './custom.js';
 export * from './coupling.js';
 export * from './all-in-one.js';
 export * from './actnorm.js';

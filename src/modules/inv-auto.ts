@@ -19,7 +19,8 @@ import { sumExceptBatch } from '../math/layout.js';
 import { globalRng, normalTensor } from '../math/rng.js';
 import type { Add, Mul, Sub } from '../types/arithmetic.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
-import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, convertLayout, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 
 /** Options of {@link InvAutoAct} and {@link InvAutoActFixed} (FrEIA's `slope_init`, `learnable`). */
 export interface InvAutoActOptions {
@@ -86,9 +87,9 @@ function positive(node: string, name: string, value: number): number {
 export class InvAutoAct extends InvertibleModule {
   private readonly alpha: tf.Variable;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<InvAutoActOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<InvAutoActOptions>(def);
+    const args = def.args;
     const init = positive(def.kind, 'slopeInit', args.slopeInit ?? 2);
     this.alpha = this.addParam('alpha', tf.fill([def.inputShapes[0][0]], Math.log(init)), args.learnable ?? true);
   }
@@ -128,9 +129,9 @@ export class InvAutoActTwoSided extends InvertibleModule {
   private readonly alphaPos: tf.Variable;
   private readonly alphaNeg: tf.Variable;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<InvAutoActTwoSidedOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<InvAutoActTwoSidedOptions>(def);
+    const args = def.args;
     const channels = def.inputShapes[0][0];
     const learnable = args.learnable ?? true;
     this.alphaPos = this.addParam('alpha_pos', tf.fill([channels], Math.log(positive(def.kind, 'initPos', args.initPos ?? 2))), learnable);
@@ -210,9 +211,9 @@ export class InvAutoConv2D extends InvertibleModule {
   private readonly bias: tf.Variable;
   private readonly padding: number;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<InvAutoConv2DOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<InvAutoConv2DOptions>(def);
+    const args = def.args;
     const size = args.kernelSize ?? 3;
     this.padding = args.padding ?? 1;
     const cIn = def.inputShapes[0][0];
@@ -273,11 +274,11 @@ function convShape(node: string, inputShapes: readonly Shape[], conditionShapes:
   return [[...wanted]];
 }
 
-registerModule({ kind: 'InvAutoAct', outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
-registerModule({ kind: 'InvAutoActFixed', outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
-registerModule({ kind: 'InvAutoActTwoSided', outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
-registerModule({ kind: 'InvAutoFC', outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
-registerModule({ kind: 'InvAutoConv2D', outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
+export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
+export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
+export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
+export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
+export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
 
 // ---- type-level shape rules ----
 

@@ -23,7 +23,8 @@ import { internalShape, numel } from '../math/layout.js';
 import { batchedLogAbsDet } from '../math/linalg.js';
 import { globalRng, mulberry32, normalTensor, uniformTensor } from '../math/rng.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry, type KeepRule } from './registry.js';
 
 /**
  * Options of {@link IResNetLayer}: FrEIA's constructor arguments (camelCase)
@@ -157,9 +158,9 @@ export class IResNetLayer extends InvertibleModule {
   /** Fixed start vectors of `'forward'` normalisation, one batch per layer (not parameters). */
   private readonly starts: tf.Variable[] = [];
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<IResNetOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<IResNetOptions>(def);
+    const args = def.args;
     const [channels, ...spatial] = def.inputShapes[0];
     this.spatial = spatial.length ? internalShape(def.inputShapes[0]).slice(0, -1) : [];
     this.dim = numel(def.inputShapes[0]);
@@ -391,14 +392,13 @@ export function lipschitzCorrection(flow: { readonly modules: readonly (Invertib
   return count;
 }
 
-function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[] {
+function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options: IResNetOptions): Shape[] {
   if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
   if (conditionShapes.length > 0) {
     throw new ShapeMismatchError(node, 'no condition (IResNetLayer reads none; FrEIA would silently ignore it)', `${conditionShapes.length} condition(s)`);
   }
   const [x] = inputShapes;
   if (x.length !== 1 && x.length !== 3) throw new ShapeMismatchError(node, 'a vector [C] or an image [C, H, W]', formatShape(x));
-  const options = args as IResNetOptions;
   if (options.spectralNorm !== undefined && options.spectralNorm !== 'manual' && options.spectralNorm !== 'forward') {
     throw new FreiaError(`${node}: spectralNorm must be 'manual' or 'forward', got ${String(options.spectralNorm)}`);
   }
@@ -415,15 +415,20 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
   return [x];
 }
 
-registerModule({ kind: 'IResNetLayer', outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
+export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
 
 // ---- type-level shape rule ----
 
 /** A vector `[C]` or an image `[C, H, W]` is kept; any other rank is a {@link ShapeError}. */
-export type IResNetShape<S extends Shape | ShapeError<string>> = S extends Shape
+export type IResNetShape<S> = S extends Shape
   ? number extends S['length']
     ? S
     : S extends readonly [number] | readonly [number, number, number]
       ? S
       : ShapeError<`iresnet needs a vector [C] or an image [C, H, W], got ${FormatShape<S>}`>
   : S;
+
+/** The catalogue rule of IResNetLayer: {@link IResNetShape}. */
+export interface IResNetRule extends KeepRule {
+  readonly result: IResNetShape<this['shape']>;
+}

@@ -9,7 +9,8 @@ import { FreiaError } from '../core/errors.js';
 import { globalRng, mulberry32 } from '../math/rng.js';
 import { luFactors, randomRotation, tfSolveTriangular } from '../math/linalg.js';
 import { numel } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import { channelMatMul, unconditionalSameShape } from './fixed.js';
 
 /** Options of {@link InvertibleConv1x1LU}. */
@@ -45,12 +46,12 @@ export class InvertibleConv1x1LU extends InvertibleModule {
   private readonly pixels: number;
   private readonly channels: number;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<Conv1x1LUOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [channels, ...spatial] = def.inputShapes[0];
     this.channels = channels;
     this.pixels = numel(spatial);
-    const { seed } = argsOf<Conv1x1LUOptions>(def);
+    const { seed } = def.args;
     const { p, l, u } = luFactors(randomRotation(channels, seed === undefined ? globalRng() : mulberry32(seed)));
     const diagonal = u.map((row, i) => row[i]);
     this.addParam('w_p', tf.tensor2d(p), false);
@@ -89,8 +90,7 @@ export class InvertibleConv1x1LU extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'InvertibleConv1x1LU',
+export const invertibleConv1x1LU = moduleEntry<Conv1x1LUOptions>()({ kind: 'InvertibleConv1x1LU', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const seed = args.seed;
     if (seed !== undefined && !Number.isInteger(seed)) throw new FreiaError(`${node}: seed must be a whole number, got ${String(seed)}`);

@@ -9,8 +9,9 @@ import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { gaussian, globalRng } from '../math/rng.js';
 import { householderProduct, randomRotation, tfOrthonormalRows } from '../math/linalg.js';
 import { numel, toPublic } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
-import { unconditionalSameShape } from './fixed.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
+import { unconditionalSameShape, type VectorRule } from './fixed.js';
 
 /** Options of {@link OrthogonalTransform} (FrEIA's `correction_interval`, `clamp`). */
 export interface OrthogonalOptions {
@@ -71,10 +72,10 @@ export class OrthogonalTransform extends InvertibleModule {
   private readonly bias: tf.Variable;
   private readonly scaling: tf.Variable;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<OrthogonalOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const channels = def.inputShapes[0][0];
-    this.clamp = argsOf<OrthogonalOptions>(def).clamp ?? 5;
+    this.clamp = def.args.clamp ?? 5;
     const rng = globalRng();
     this.weights = this.addParam('weights', tf.tensor2d(randomRotation(channels, rng)));
     this.bias = this.addParam('bias', tf.tensor1d(Array.from({ length: channels }, () => 0.05 * gaussian(rng))));
@@ -120,9 +121,9 @@ export class HouseholderPerm extends InvertibleModule {
   private readonly reflections: number;
   private readonly fixed: boolean;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<HouseholderPermOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<HouseholderPermOptions>(def);
+    const args = def.args;
     this.channels = def.inputShapes[0][0];
     this.reflections = args.nReflections ?? 1;
     this.fixed = args.fixed ?? false;
@@ -155,8 +156,7 @@ export class HouseholderPerm extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'OrthogonalTransform',
+export const orthogonalTransform = moduleEntry<OrthogonalOptions, VectorRule>()({ kind: 'OrthogonalTransform', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const clamp = args.clamp;
     if (clamp !== undefined && !(typeof clamp === 'number' && clamp > 0 && Number.isFinite(clamp))) {
@@ -167,10 +167,9 @@ registerModule({
   create: (def) => new OrthogonalTransform(def),
 });
 
-registerModule({
-  kind: 'HouseholderPerm',
+export const householderPerm = moduleEntry<HouseholderPermOptions, VectorRule>()({ kind: 'HouseholderPerm', conditions: 'optional',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
-    const { nReflections = 1, fixed = false } = args as HouseholderPermOptions;
+    const { nReflections = 1, fixed = false } = args;
     if (!Number.isInteger(nReflections) || nReflections < 1) throw new FreiaError(`${node}: nReflections must be a whole number ≥ 1, got ${String(nReflections)}`);
     if (conditionShapes.length === 0) return unconditionalSameShape(node, inputShapes, [], 1);
     const shapes = unconditionalSameShape(node, inputShapes, [], 1);

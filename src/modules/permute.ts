@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
 import { globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import { sameShapeWithConditions } from './coupling.js';
 
 export interface PermuteRandomOptions {
@@ -31,9 +32,9 @@ export function permuteChannels(x: tf.Tensor, perm: tf.Tensor, inverse: tf.Tenso
 }
 
 export class PermuteRandom extends InvertibleModule {
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<PermuteRandomOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const { seed } = argsOf<PermuteRandomOptions>(def);
+    const { seed } = def.args;
     const perm = randomPermutation(def.inputShapes[0][0], seed === undefined ? globalRng() : mulberry32(seed));
     this.addParam('perm', tf.tensor1d(perm, 'int32'), false);
     this.addParam('perm_inv', tf.tensor1d(invertPermutation(perm), 'int32'), false);
@@ -46,8 +47,7 @@ export class PermuteRandom extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'PermuteRandom',
+export const permuteRandom = moduleEntry<PermuteRandomOptions>()({ kind: 'PermuteRandom', conditions: 'none',
   outputShapes: (node, inputShapes) => sameShapeWithConditions(node, inputShapes, []),
   create: (def) => new PermuteRandom(def),
 });

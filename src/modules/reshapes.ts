@@ -15,7 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Shape } from '../core/graph.js';
 import { ShapeMismatchError, formatShape } from '../core/errors.js';
 import { numel, toInternal, toPublic } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry, type NoOptions } from './registry.js';
 import type { ModuleDef } from '../core/graph.js';
 import type { AllLiteral, Half, Mul, Product } from '../types/arithmetic.js';
 import type { FormatShape, IsOdd, ShapeError } from '../types/shape.js';
@@ -66,9 +67,9 @@ export interface IRevNetOptions {
 /** Space-to-depth by 2×2 blocks; a permutation, log-det 0. */
 export class IRevNetDownsampling extends InvertibleModule {
   protected readonly channelMajor: boolean;
-  constructor(def: ModuleDef, protected readonly up = false) {
+  constructor(def: ModuleDef<IRevNetOptions>, protected readonly up = false) {
     super(def.inputShapes, def.conditionShapes);
-    this.channelMajor = !argsOf<IRevNetOptions>(def).legacy;
+    this.channelMajor = !def.args.legacy;
   }
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const down = rev === this.up;
@@ -88,9 +89,9 @@ export class HaarDownsampling extends InvertibleModule {
   private readonly rebalance: number;
   private readonly channelMajor: boolean;
   private readonly numel: number;
-  constructor(def: ModuleDef, private readonly up = false) {
+  constructor(def: ModuleDef<HaarOptions>, private readonly up = false) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<HaarOptions>(def);
+    const args = def.args;
     this.rebalance = args.rebalance ?? 1;
     this.channelMajor = !args.orderByWavelet;
     // FrEIA's log-det counts the elements of the downsampling side's input (the same count on both sides).
@@ -142,9 +143,9 @@ export interface ReshapeOptions {
 /** Any shape with the same number of elements, in PyTorch's row-major order. */
 export class Reshape extends InvertibleModule {
   private readonly target: Shape;
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<ReshapeOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    this.target = argsOf<ReshapeOptions>(def).shape;
+    this.target = def.args.shape;
   }
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const batch = xs[0].shape[0];
@@ -155,20 +156,18 @@ export class Reshape extends InvertibleModule {
 
 const irevnetFreia = { rename: { legacy_backend: 'legacy' }, derived: ['downsample_kernel'] };
 const haarFreia = { derived: ['haar_weights'] };
-registerModule({ kind: 'IRevNetDownsampling', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def), freia: irevnetFreia });
-registerModule({ kind: 'IRevNetUpsampling', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true), freia: irevnetFreia });
-registerModule({ kind: 'HaarDownsampling', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def), freia: haarFreia });
-registerModule({ kind: 'HaarUpsampling', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true), freia: haarFreia });
-registerModule({
-  kind: 'Flatten',
+export const irevnetDownsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetDownsampling', conditions: 'none', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def), freia: irevnetFreia });
+export const irevnetUpsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetUpsampling', conditions: 'none', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true), freia: irevnetFreia });
+export const haarDownsampling = moduleEntry<HaarOptions>()({ kind: 'HaarDownsampling', conditions: 'none', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def), freia: haarFreia });
+export const haarUpsampling = moduleEntry<HaarOptions>()({ kind: 'HaarUpsampling', conditions: 'none', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true), freia: haarFreia });
+export const flatten = moduleEntry<NoOptions>()({ kind: 'Flatten', conditions: 'none',
   outputShapes: (node, inputShapes) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
     return [[numel(inputShapes[0])]];
   },
   create: (def) => new Flatten(def.inputShapes, def.conditionShapes),
 });
-registerModule({
-  kind: 'Reshape',
+export const reshape = moduleEntry<ReshapeOptions>()({ kind: 'Reshape', conditions: 'none',
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
     const target = (args as Partial<ReshapeOptions>).shape ?? [];

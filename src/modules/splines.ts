@@ -22,7 +22,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError } from '../core/errors.js';
 import { sumExceptBatch } from '../math/layout.js';
-import { InvertibleModule, argsOf, convertLayout, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, convertLayout, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import { addLogDets, conditionChannels, couplingSplit, sameShapeWithConditions, withConditions } from './coupling.js';
 import type { Subnet, SubnetFactory } from './subnets.js';
 
@@ -318,9 +319,9 @@ export class RationalQuadraticSpline extends InvertibleModule {
   private readonly subnet1: Subnet;
   private readonly subnet2: Subnet;
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<RqSplineOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<RqSplineOptions>(def);
+    const args = def.args;
     [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
     this.spline = new RqSplineParametrisation(args);
     const cond = conditionChannels(def);
@@ -364,13 +365,14 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
   /** Where the raw parameters come from: a subnet of the conditions, or learned directly. */
   private readonly source: { readonly subnet: Subnet } | { readonly raw: tf.Variable };
 
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<ElementwiseRqSplineOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<ElementwiseRqSplineOptions>(def);
+    const args = def.args;
     this.spline = new RqSplineParametrisation(args);
     const [channels, ...spatial] = def.inputShapes[0];
     const width = channels * this.spline.count;
-    this.source = def.conditionShapes.length > 0
+    // The shape rule has made sure that conditions come with a subnet.
+    this.source = def.conditionShapes.length > 0 && args.subnet
       ? { subnet: this.addSubnet('subnet', args.subnet, conditionChannels(def), width) }
       : { raw: this.addParam('spline_parameters', tf.zeros([...spatial, width])) };
   }
@@ -401,8 +403,7 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
 /** FrEIA's buffers that only repeat the options (the coupling keeps them under `spline_base.`). */
 const optionBuffers = ['bins', 'min_bin_sizes', 'default_domain', 'identity_tails', 'default_width'];
 
-registerModule({
-  kind: 'RationalQuadraticSpline',
+export const rationalQuadraticSpline = moduleEntry<RqSplineOptions>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args) {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
     // The builder and the importer write these options as the definition's args.
@@ -419,8 +420,7 @@ registerModule({
   freia: { derived: optionBuffers.map((key) => `spline_base.${key}`) },
 });
 
-registerModule({
-  kind: 'ElementwiseRationalQuadraticSpline',
+export const elementwiseRationalQuadraticSpline = moduleEntry<ElementwiseRqSplineOptions>()({ kind: 'ElementwiseRationalQuadraticSpline', conditions: 'with-subnet',
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args) {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
     // The builder and the importer write these options as the definition's args.

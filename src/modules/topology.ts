@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, formatShape } from '../core/errors.js';
 import { internalAxis } from '../math/layout.js';
-import { InvertibleModule, argsOf, registerModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { moduleEntry } from './registry.js';
 import type { AllLiteral, IsLiteral, Sum } from '../types/arithmetic.js';
 import type { FormatShape, SetDim, ShapeError, Shapes } from '../types/shape.js';
 
@@ -50,9 +51,9 @@ function checkDim(node: string, shape: Shape, dim: number): void {
 export class Split extends InvertibleModule {
   private readonly sections: number[];
   private readonly dim: number;
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<SplitOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    const args = argsOf<SplitOptions>(def);
+    const args = def.args;
     this.dim = args.dim ?? 0;
     this.sections = splitSections(def.kind, def.inputShapes[0][this.dim], args);
   }
@@ -69,9 +70,9 @@ export interface ConcatOptions {
 
 export class Concat extends InvertibleModule {
   private readonly dim: number;
-  constructor(def: ModuleDef) {
+  constructor(def: ModuleDef<ConcatOptions>) {
     super(def.inputShapes, def.conditionShapes);
-    this.dim = argsOf<ConcatOptions>(def).dim ?? 0;
+    this.dim = def.args.dim ?? 0;
   }
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const axis = internalAxis(this.dim, this.dimsIn[0].length);
@@ -80,8 +81,7 @@ export class Concat extends InvertibleModule {
   }
 }
 
-registerModule({
-  kind: 'Split',
+export const split = moduleEntry<SplitOptions>()({ kind: 'Split', conditions: 'none',
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
     const shape = inputShapes[0];
@@ -93,8 +93,7 @@ registerModule({
   freia: { rename: { section_sizes: 'sections' } },
 });
 
-registerModule({
-  kind: 'Concat',
+export const concat = moduleEntry<ConcatOptions>()({ kind: 'Concat', conditions: 'none',
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length < 2) throw new ShapeMismatchError(node, 'at least 2 inputs', `${inputShapes.length}`);
     const dim = (args as ConcatOptions).dim ?? 0;

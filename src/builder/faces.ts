@@ -1,0 +1,30 @@
+/**
+ * The types that turn a catalogue entry into a builder method's options: the
+ * module's own options, `name`, and the `cond` option its condition use asks
+ * for, in the way the face names conditions (indices in a chain, handles in
+ * a graph).
+ */
+import type { ConditionUse, KeepRule, ModuleSpec, OptionsOf } from '../modules/index.js';
+import type { SubnetFactory } from '../modules/subnets.js';
+
+/** How an entry reads conditions. */
+export type ConditionUseOf<E> = E extends ModuleSpec<string, object, infer U, KeepRule> ? U : never;
+
+/**
+ * The `cond` option for condition use `Use`, where a face names conditions
+ * by `Ref` (one or several) and `Required` (at least one):
+ * `CondOption<'optional', 0 | 1, ...>` is `{ readonly cond?: 0 | 1 }`.
+ */
+export type CondOption<Use extends ConditionUse, Ref, Required> = Use extends 'none'
+  ? unknown
+  : Use extends 'optional'
+    ? { readonly cond?: Ref }
+    : Use extends 'required'
+      ? { readonly cond: Required }
+      : { readonly subnet?: undefined; readonly cond?: undefined } | { readonly subnet: SubnetFactory; readonly cond: Ref };
+
+/** A block's options in a face: the entry's options, `name`, and its `cond` option. */
+export type FaceOptions<E, Ref, Required> = OptionsOf<E> & { readonly name?: string } & CondOption<ConditionUseOf<E>, Ref, Required>;
+
+/** The options parameter of a block method: optional when every option is (`[options?: O]`), else required. */
+export type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];

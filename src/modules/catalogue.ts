@@ -1,0 +1,153 @@
+/**
+ * The catalogue: every built-in module, declared once. The key is the
+ * builder method (`inn.input([2]).glow(...)`, `g.glow(x, ...)`), the entry
+ * (in the module's own file) gives the kind (FrEIA's class name, `Fm.X`),
+ * options, condition use, run-time shape rule, factory and FrEIA mapping.
+ *
+ * Modules that keep their input's shape are listed in {@link shapeKeeping}:
+ * the chain's and the graph builder's methods for them are derived from
+ * this list, type-level rule included, and the doc comment on each line is
+ * what the editor shows for the method. Modules that change shapes are
+ * listed in {@link shapeChanging}; their builder methods have hand-written
+ * signatures (their type-level rules compute new shapes).
+ *
+ * Adding a module: write its file (maths, `moduleEntry`, type-level rule),
+ * add one line here, and one row to the module table (test/cases).
+ */
+import type { ModuleDef, Shape } from '../core/graph.js';
+import { FreiaError } from '../core/errors.js';
+import { actNorm } from './actnorm.js';
+import { allInOneBlock } from './all-in-one.js';
+import { affineCouplingOneSided, conditionalAffineTransform, ginCouplingBlock, glowCouplingBlock, niceCouplingBlock, rnvpCouplingBlock } from './coupling.js';
+import { fixed1x1Conv, fixedLinearTransform, invertibleSigmoid, learnedElementwiseScaling } from './fixed.js';
+import { gaussianMixtureModel } from './gaussian-mixture.js';
+import { invAutoAct, invAutoActFixed, invAutoActTwoSided, invAutoConv2D, invAutoFC } from './inv-auto.js';
+import { iresnetLayer } from './iresnet.js';
+import { invertibleConv1x1LU } from './lu-conv.js';
+import { householderPerm, orthogonalTransform } from './orthogonal.js';
+import { permuteRandom } from './permute.js';
+import { flatten, haarDownsampling, haarUpsampling, irevnetDownsampling, irevnetUpsampling, reshape } from './reshapes.js';
+import { elementwiseRationalQuadraticSpline, rationalQuadraticSpline } from './splines.js';
+import { concat, split } from './topology.js';
+import { addedKinds, addedModule, type ModuleSpec } from './registry.js';
+import { subnetFromSpec, type SubnetSpec } from './subnets.js';
+
+/** Modules that keep their input's shape, by builder method. */
+export const shapeKeeping = {
+  /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. */
+  allInOne: allInOneBlock,
+  /** FrEIA's GLOWCouplingBlock: two affine half-steps, `[s | t]` from one subnet each. */
+  glow: glowCouplingBlock,
+  /** FrEIA's RNVPCouplingBlock: two affine half-steps, separate subnets for `s` and `t`. */
+  rnvp: rnvpCouplingBlock,
+  /** FrEIA's NICECouplingBlock: two additive half-steps (no clamp, log-det 0). */
+  nice: niceCouplingBlock,
+  /** FrEIA's GINCouplingBlock: GLOW with each log-scale centred over channels (volume preserving, log-det 0). */
+  gin: ginCouplingBlock,
+  /** FrEIA's AffineCouplingOneSided: `x1` passes, `x2 · exp(s) + t` with `[s | t] = subnet([x1, c])`. */
+  affineCouplingOneSided,
+  /** FrEIA's ConditionalAffineTransform: `x · exp(s) + t` with `[s | t] = subnet(c)`; `cond` is required. */
+  conditionalAffine: conditionalAffineTransform,
+  /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
+  rqSpline: rationalQuadraticSpline,
+  /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
+  elementwiseRqSpline: elementwiseRationalQuadraticSpline,
+  /** FrEIA's ActNorm with data-dependent initialisation. */
+  actNorm,
+  /** FrEIA's PermuteRandom: a fixed random permutation of the channels. */
+  permuteRandom,
+  /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). */
+  fixedLinear: fixedLinearTransform,
+  /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). */
+  fixed1x1Conv,
+  /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). */
+  invertibleSigmoid,
+  /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. */
+  learnedElementwiseScaling,
+  /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. */
+  orthogonal: orthogonalTransform,
+  /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). */
+  householderPerm,
+  /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]` (beyond FrEIA). */
+  conv1x1LU: invertibleConv1x1LU,
+  /**
+   * FrEIA's IResNetLayer: `y = x + g(x)` with a contractive residual MLP (vectors) or 3×3 CNN (images); the
+   * inverse is a fixed-point iteration. Set `exactLogDet` for an exact log-det (small dimensions) and
+   * `spectralNorm: 'forward'` to keep it invertible without calling `lipschitzCorrection(flow)` after each step.
+   */
+  iresnet: iresnetLayer,
+  /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). */
+  invAutoAct,
+  /**
+   * FrEIA's InvAutoActFixed: the same as `invAutoAct` (learnable unless `learnable: false`, as in FrEIA).
+   * @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope.
+   */
+  invAutoActFixed,
+  /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. */
+  invAutoActTwoSided,
+  /**
+   * FrEIA's GaussianMixtureModel: `z = U_k (x − μ_k)` for a mixture component k, with the weights `[K]`, means
+   * `[K, D]`, Cholesky entries `[K, D(D+1)/2]` (and an index `[1]`) read from `cond` in that order. The
+   * condition shapes are checked when the network is built, not by the compiler.
+   */
+  gaussianMixture: gaussianMixtureModel,
+} as const;
+
+/** Modules that change shapes, by builder method; their builder signatures are written by hand. */
+export const shapeChanging = {
+  flatten,
+  reshape,
+  irevnetDownsample: irevnetDownsampling,
+  irevnetUpsample: irevnetUpsampling,
+  haarDownsample: haarDownsampling,
+  haarUpsample: haarUpsampling,
+  split,
+  concat,
+  invAutoFC,
+  invAutoConv2D,
+} as const;
+
+/** Every built-in module, by builder method. */
+export const catalogue = { ...shapeKeeping, ...shapeChanging } as const;
+
+/** The methods of modules that keep their input's shape. */
+export type ShapeKeepingMethod = keyof typeof shapeKeeping;
+
+/** A built-in module's kind (FrEIA's class name). */
+export type BuiltInKind = (typeof catalogue)[keyof typeof catalogue]['kind'];
+
+const builtIns: ReadonlyMap<string, ModuleSpec> = new Map(Object.values(catalogue).map((entry): [string, ModuleSpec] => [entry.kind, entry]));
+
+/** The entry of a kind (built in, or added at run time), or an error listing the known kinds. */
+export function moduleSpec(kind: string): ModuleSpec {
+  const spec = builtIns.get(kind) ?? addedModule(kind);
+  if (!spec) throw new FreiaError(`unknown module kind "${kind}" (known: ${[...builtIns.keys(), ...addedKinds()].sort().join(', ')})`);
+  return spec;
+}
+
+/**
+ * Builds a validated definition: runs the kind's run-time shape rule, so a
+ * bad wiring fails here, naming the node.
+ */
+export function defineModule(node: string, kind: string, args: object, inputShapes: readonly Shape[], conditionShapes: readonly Shape[] = []): ModuleDef {
+  const outputShapes = moduleSpec(kind).outputShapes(node, inputShapes, conditionShapes, args);
+  return { kind, args, inputShapes, conditionShapes, outputShapes };
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * FrEIA constructor arguments (snake_case, as in Python) as our module
+ * options: the module's own renames, then camelCase; `subnet_constructor`
+ * becomes `subnet`; `null` means "not given".
+ */
+export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
+  const rules = moduleSpec(kind).freia ?? {};
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(freiaArgs)) {
+    if (value === null || value === undefined || rules.drop?.includes(key)) continue;
+    args[rules.rename?.[key] ?? (key === 'subnet_constructor' ? 'subnet' : camel(key))] = value;
+  }
+  if (subnet) args.subnet = subnetFromSpec(subnet);
+  return rules.adjust ? rules.adjust(args) : args;
+}

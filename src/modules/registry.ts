@@ -1,0 +1,145 @@
+/**
+ * What one catalogue entry declares about a module kind, and the registry of
+ * kinds added at run time (custom module classes, `registerModule`).
+ *
+ * An entry is the single source of truth for a module: its kind (FrEIA's
+ * class name), how it reads conditions, its options type, its run-time shape
+ * rule, its factory, its FrEIA argument mapping and, for modules that keep
+ * their input's shape, its type-level rule. The chain, the graph builder and
+ * FrEIA's API derive their methods and names from the entries listed in
+ * `catalogue.ts`.
+ */
+import type { ModuleDef, Shape } from '../core/graph.js';
+import type { ShapeError } from '../types/shape.js';
+import type { InvertibleModule } from './base.js';
+
+/**
+ * How a module reads conditions, which decides the `cond` option of every face:
+ * - `'none'`: no `cond` option;
+ * - `'optional'`: `cond` may name one or several conditions;
+ * - `'required'`: `cond` must name at least one;
+ * - `'with-subnet'`: `subnet` and `cond` come together or not at all (a subnet
+ *   predicts the parameters from the conditions).
+ */
+export type ConditionUse = 'none' | 'optional' | 'required' | 'with-subnet';
+
+/**
+ * A type-level rule of a module that keeps its input's shape: `result` is the
+ * shape `this['shape']` when the module accepts it, else a {@link ShapeError}
+ * that may name the builder method `this['method']`.
+ *
+ * @example
+ * ```ts
+ * import type { KeepRule } from 'freia-ts';
+ * // accepts only vectors [C]
+ * interface VectorsOnly extends KeepRule {
+ *   readonly result: this['shape'] extends readonly [number] ? this['shape'] : never;
+ * }
+ * ```
+ */
+export interface KeepRule {
+  /**
+   * `unknown` rather than `Shape | ShapeError`: the rule is applied by
+   * intersecting it with the actual shape, and `unknown & S` is exactly `S`.
+   */
+  readonly shape: unknown;
+  readonly method: string;
+  /** The shape, or a {@link ShapeError}. */
+  readonly result: unknown;
+}
+
+/** The rule of a module that takes any shape: the result is the input's shape. */
+export interface AnyShape extends KeepRule {
+  readonly result: this['shape'];
+}
+
+/** Rule `R` applied to shape `S` for the builder method `M`: `RuleResult<AnyShape, [3, 4], 'glow'>` is `[3, 4]`. */
+export type RuleResult<R extends KeepRule, S, M extends string> = (R & { readonly shape: S; readonly method: M })['result'];
+
+/**
+ * How FrEIA's constructor arguments map onto ours. By default every
+ * snake_case argument becomes camelCase and keeps its value.
+ */
+export interface FreiaImport {
+  /** FrEIA argument → our option name, where camelCase is not enough. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** FrEIA arguments we do not use (e.g. `init_data`). */
+  readonly drop?: readonly string[];
+  /** Final adjustment of the mapped arguments (tensor-valued arguments, defaults). */
+  readonly adjust?: (args: Record<string, unknown>) => Record<string, unknown>;
+  /** State-dict keys FrEIA stores but we recompute from other parameters; ignored on import. */
+  readonly derived?: readonly string[];
+}
+
+declare const typeLevel: unique symbol;
+
+/**
+ * Everything the library knows about one module kind. `O` is the options
+ * type the module's definition carries as `args`; `R` its type-level rule
+ * when it keeps its input's shape.
+ */
+export interface ModuleSpec<K extends string = string, O extends object = object, Use extends ConditionUse = ConditionUse, R extends KeepRule = KeepRule> {
+  /** Registry key: FrEIA's class name for FrEIA's modules (and `Fm`'s name). */
+  readonly kind: K;
+  /** How the module reads conditions (decides the builders' `cond` option). */
+  readonly conditions: Use;
+  /**
+   * The run-time twin of the type-level shape rule: output shapes, or a
+   * thrown error naming `node` and the shapes.
+   */
+  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: O): Shape[];
+  /** Instantiates the module for a definition (weights freshly initialised). */
+  create(def: ModuleDef<O>): InvertibleModule;
+  /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
+  readonly freia?: FreiaImport;
+  /** Types only, never present at run time: the options and the type-level rule. */
+  readonly [typeLevel]?: { readonly options: O; readonly rule: R };
+}
+
+/** The options type of an entry. */
+export type OptionsOf<E> = E extends ModuleSpec<string, infer O, ConditionUse, KeepRule> ? O : never;
+
+/** The type-level rule of an entry. */
+export type RuleOfEntry<E> = E extends ModuleSpec<string, object, ConditionUse, infer R> ? R : AnyShape;
+
+/**
+ * Declares a catalogue entry with options `O` and (for shape-keeping
+ * modules) type-level rule `R`; the kind and condition use are taken
+ * literally from the object.
+ *
+ * @example
+ * ```ts
+ * import { moduleEntry } from 'freia-ts';
+ * // inside a module file: `export const myBlock = moduleEntry<MyOptions>()({ kind: 'MyBlock', conditions: 'none', outputShapes, create })`
+ * const entry = moduleEntry<{ readonly gain?: number }>();
+ * ```
+ */
+export function moduleEntry<O extends object, R extends KeepRule = AnyShape>() {
+  return <const K extends string, const Use extends ConditionUse>(spec: ModuleSpec<K, O, Use, R>): ModuleSpec<K, O, Use, R> => Object.freeze(spec);
+}
+
+/** Kinds added at run time: custom module classes and `registerModule`. */
+const added = new Map<string, ModuleSpec>();
+
+/**
+ * Adds a module kind at run time, so that definitions, saved flows and FrEIA
+ * imports naming it can be instantiated. Built-in modules are listed in the
+ * catalogue instead; custom module classes register themselves on first use.
+ */
+export function registerModule<K extends string, O extends object>(spec: ModuleSpec<K, O>): ModuleSpec<K, O> {
+  added.set(spec.kind, spec);
+  return spec;
+}
+
+/** A kind added by {@link registerModule}, if any. */
+export function addedModule(kind: string): ModuleSpec | undefined {
+  return added.get(kind);
+}
+
+/** Every kind added by {@link registerModule}. */
+export function addedKinds(): string[] {
+  return [...added.keys()];
+}
+
+/** The options of a module that takes none. */
+export type NoOptions = Readonly<Record<never, never>>;
