@@ -247,7 +247,7 @@ function resolveComponent(node: string, inputShapes: readonly Shape[], condition
 
 export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind: 'GaussianMixtureModel', conditions: 'required',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
-    resolveComponent(node, inputShapes, conditionShapes, args as GaussianMixtureOptions);
+    resolveComponent(node, inputShapes, conditionShapes, args);
     return [inputShapes[0]];
   },
   create: (def) => new GaussianMixtureModel(def),

@@ -247,18 +247,17 @@ export class InvAutoConv2D extends InvertibleModule {
   }
 }
 
-function fcShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[] {
+function fcShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: InvAutoFCOptions): Shape[] {
   const [x] = activationShape(node, inputShapes, conditionShapes);
   if (x.length !== 1) throw new ShapeMismatchError(node, 'a flattened input [C]', formatShape(x));
-  const out = (args as InvAutoFCOptions).dimsOut ?? x[0];
+  const out = args.dimsOut ?? x[0];
   if (!Number.isInteger(out) || out < 1) throw new ShapeMismatchError(node, 'dimsOut a positive whole number', String(out));
   return [[out]];
 }
 
-function convShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Readonly<Record<string, unknown>>): Shape[] {
+function convShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options: InvAutoConv2DOptions): Shape[] {
   const [x] = activationShape(node, inputShapes, conditionShapes);
   if (x.length !== 3) throw new ShapeMismatchError(node, 'an image input [C, H, W]', formatShape(x));
-  const options = args as InvAutoConv2DOptions;
   const size = options.kernelSize ?? 3;
   const padding = options.padding ?? 1;
   if (!Number.isInteger(size) || size < 1 || !Number.isInteger(padding) || padding < 0) {

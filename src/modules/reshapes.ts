@@ -170,7 +170,7 @@ export const flatten = moduleEntry<NoOptions>()({ kind: 'Flatten', conditions: '
 export const reshape = moduleEntry<ReshapeOptions>()({ kind: 'Reshape', conditions: 'none',
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
-    const target = (args as Partial<ReshapeOptions>).shape ?? [];
+    const target = args.shape ?? [] /* absent in a malformed document */;
     if (numel(target) !== numel(inputShapes[0]) || target.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new ShapeMismatchError(node, `a shape with ${numel(inputShapes[0])} elements like ${formatShape(inputShapes[0])}`, formatShape(target));
     }

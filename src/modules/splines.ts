@@ -404,10 +404,9 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
 const optionBuffers = ['bins', 'min_bin_sizes', 'default_domain', 'identity_tails', 'default_width'];
 
 export const rationalQuadraticSpline = moduleEntry<RqSplineOptions>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
-  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args) {
+  // A document may omit any option (or give nonsense): each is checked before use.
+  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
-    // The builder and the importer write these options as the definition's args.
-    const options = args as Partial<RqSplineOptions>;
     const [len1, len2] = couplingSplit(node, inputShapes[0][0], options.splitLen);
     if (len1 === 0 || len2 === 0) {
       throw new ShapeMismatchError(node, 'two non-empty halves', `a split ${len1}|${len2}`, `input [${inputShapes[0].join(', ')}], splitLen ${options.splitLen ?? 0.5}`);
@@ -421,10 +420,8 @@ export const rationalQuadraticSpline = moduleEntry<RqSplineOptions>()({ kind: 'R
 });
 
 export const elementwiseRationalQuadraticSpline = moduleEntry<ElementwiseRqSplineOptions>()({ kind: 'ElementwiseRationalQuadraticSpline', conditions: 'with-subnet',
-  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args) {
+  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
-    // The builder and the importer write these options as the definition's args.
-    const options = args as Partial<ElementwiseRqSplineOptions>;
     if (conditionShapes.length > 0 && !options.subnet) {
       throw new FreiaError(`${node}: a conditional ElementwiseRationalQuadraticSpline needs a subnet (conditions → parameters)`);
     }

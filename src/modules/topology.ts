@@ -85,9 +85,9 @@ export const split = moduleEntry<SplitOptions>()({ kind: 'Split', conditions: 'n
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
     const shape = inputShapes[0];
-    const dim = (args as SplitOptions).dim ?? 0;
+    const dim = args.dim ?? 0;
     checkDim(node, shape, dim);
-    return splitSections(node, shape[dim], args as SplitOptions).map((size) => shape.map((d, j) => (j === dim ? size : d)));
+    return splitSections(node, shape[dim], args).map((size) => shape.map((d, j) => (j === dim ? size : d)));
   },
   create: (def) => new Split(def),
   freia: { rename: { section_sizes: 'sections' } },
@@ -96,7 +96,7 @@ export const split = moduleEntry<SplitOptions>()({ kind: 'Split', conditions: 'n
 export const concat = moduleEntry<ConcatOptions>()({ kind: 'Concat', conditions: 'none',
   outputShapes: (node, inputShapes, _c, args) => {
     if (inputShapes.length < 2) throw new ShapeMismatchError(node, 'at least 2 inputs', `${inputShapes.length}`);
-    const dim = (args as ConcatOptions).dim ?? 0;
+    const dim = args.dim ?? 0;
     const first = inputShapes[0];
     checkDim(node, first, dim);
     for (const s of inputShapes) {
