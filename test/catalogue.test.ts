@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { Fm, catalogue, inn, shapeChanging, shapeKeeping, setGlobalSeed } from '../src/index.js';
+import { Fm, GraphINN, InputNode, Node, OutputNode, SequenceINN, catalogue, inn, shapeChanging, shapeKeeping, setGlobalSeed } from '../src/index.js';
 import { moduleTable } from './cases/index.js';
 
 /** Kinds that cannot join the table of invertible modules, and why. */
@@ -82,14 +82,22 @@ describe('the catalogue', () => {
     }
   });
 
-  it("the chain copies the caller's options in every face, so freezing a definition leaves them alone", () => {
+  it("every face copies the caller's options, so freezing a definition leaves them alone", () => {
     const M = [[2, 0], [0, 3]];
+    const freiaStyle = () => {
+      const inp = new InputNode(2);
+      const node = new Node(inp, Fm.FixedLinearTransform, { M });
+      return new GraphINN([inp, node, new OutputNode(node)]).flow;
+    };
+    const sequence = new SequenceINN(2).append(Fm.FixedLinearTransform, { M });
     const flows = [
       inn.input([2]).fixedLinear({ M }).build(),
       (() => {
         const g = inn.graph();
         return g.build({ outputs: [g.fixedLinear(g.input([2]), { M })] });
       })(),
+      freiaStyle(),
+      sequence.flow,
     ];
     expect(Object.isFrozen(M)).toBe(false);
     expect(Object.isFrozen(M[0])).toBe(false);
