@@ -2,13 +2,12 @@
  * Importing FrEIA exports: bad documents fail with every problem listed,
  * and nothing is left allocated.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from './helpers/fixtures.js';
+import { readFixture } from './helpers/fixtures.js';
 import { importFreia, FreiaImportError, type FreiaDocument } from '../src/index.js';
 
-const load = (name: string) => JSON.parse(readFileSync(fixturePath(name), 'utf8')) as FreiaDocument;
+const load = readFixture;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function problemsOf(doc: FreiaDocument): string[] {

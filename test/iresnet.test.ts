@@ -4,11 +4,10 @@
  * both log-dets (ELU included, on whatever backend runs the tests), the two
  * spectral-normalisation modes, and the imported FrEIA model in exact mode.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from './helpers/fixtures.js';
-import { IResNetLayer, ShapeMismatchError, defineModule, importFreia, inn, lipschitzCorrection, setGlobalSeed, type AnyFlow, type FreiaDocument } from '../src/index.js';
+import { readFixture } from './helpers/fixtures.js';
+import { IResNetLayer, ShapeMismatchError, defineModule, importFreia, inn, lipschitzCorrection, setGlobalSeed, type AnyFlow } from '../src/index.js';
 import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 
 function layerOf(flow: AnyFlow): IResNetLayer {
@@ -157,8 +156,7 @@ describe('IResNetLayer', () => {
   });
 
   it('the imported FrEIA model in exact mode: the same outputs, an exact log-det', () => {
-    const file = fixturePath('iresnet');
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as FreiaDocument;
+    const doc = readFixture('iresnet');
     const nodes = doc.graph.nodes.map((n) => (n.kind === 'module' ? { ...n, args: { ...n.args, exact_log_det: true } } : n));
     const flow = importFreia({ ...doc, graph: { nodes } });
     const c = doc.cases![0];

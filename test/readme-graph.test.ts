@@ -5,17 +5,17 @@
  * APIs with the fixture's node names, loaded with FrEIA's weights from
  * graph_readme.json and matched against FrEIA's recorded numbers.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from './helpers/fixtures.js';
+import { readFixture } from './helpers/fixtures.js';
 import {
   inn, subnets, loadFreiaWeights, toTensor, FreiaImportError,
   InputNode, ConditionNode, Node, OutputNode, GraphINN, Fm,
   type AnyFlow, type FreiaDocument,
 } from '../src/index.js';
 
-const doc = JSON.parse(readFileSync(fixturePath('graph_readme'), 'utf8')) as FreiaDocument;
+// Read inside each test, so a missing fixture fails the tests, not the file's loading.
+const readme = () => readFixture('graph_readme');
 const subnet = subnets.mlp({ hidden: 64 });
 
 function typedGraph(): AnyFlow {
@@ -49,7 +49,7 @@ function freiaStyle(): GraphINN {
   return new GraphINN([in1, in2, cond, perm, split1, split2, actnorm, concat1, affine, concat2, output1, output2]);
 }
 
-function compare(flow: AnyFlow): { out: number; logDet: number; inverse: number; inverseLogDet: number } {
+function compare(flow: AnyFlow, doc: FreiaDocument): { out: number; logDet: number; inverse: number; inverseLogDet: number } {
   const c = doc.cases![0];
   return tf.tidy(() => {
     const diff = (a: tf.Tensor | tf.Tensor[], b: readonly { shape: readonly number[]; data: readonly number[] }[]) =>
@@ -64,9 +64,10 @@ function compare(flow: AnyFlow): { out: number; logDet: number; inverse: number;
 describe("the seed's README graph with FrEIA's weights", () => {
   for (const [api, make] of [['typed graph builder', typedGraph], ['FrEIA-style API', () => freiaStyle().flow]] as const) {
     it(`${api}: matches graph_readme.json`, () => {
+      const doc = readme();
       const flow = make();
       loadFreiaWeights(flow, doc);
-      const errors = compare(flow);
+      const errors = compare(flow, doc);
       expect(errors.out).toBeLessThan(1e-4);
       expect(errors.inverse).toBeLessThan(1e-4);
       expect(errors.logDet).toBeLessThan(1e-3);
@@ -76,6 +77,7 @@ describe("the seed's README graph with FrEIA's weights", () => {
   }
 
   it('FrEIA-style forward returns [out, logJacDet] and runs in reverse with rev', () => {
+    const doc = readme();
     const net = freiaStyle();
     loadFreiaWeights(net.flow, doc);
     const c = doc.cases![0];
@@ -88,6 +90,7 @@ describe("the seed's README graph with FrEIA's weights", () => {
   });
 
   it('reports every node or parameter it cannot place, and leaves the weights as they were', () => {
+    const doc = readme();
     const g = inn.graph();
     const in1 = g.input([100], { name: 'in1' });
     const normed = g.actNorm(in1, { name: 'renamed' });
