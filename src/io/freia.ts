@@ -1,7 +1,7 @@
 /**
  * FrEIA models in freia-ts: `importFreia` turns a `freia-reference/1`
  * document (a FrEIA model's graph, state dict and recorded evaluations; see
- * ../shared/reference/FORMAT.md) into a runnable {@link Flow} with its
+ * docs/freia-reference-format.md) into a runnable {@link Flow} with its
  * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
  */
 import * as tf from '@tensorflow/tfjs';
