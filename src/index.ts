@@ -29,8 +29,6 @@ export type { FitOptions, Batch } from './train/training.js';
 export { ready, useBackend, backendOrder } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical } from './runtime/numerical.js';
-export { ProgressBar, formatDuration } from './train/progress.js';
-export type { ProgressBarOptions, ProgressStream } from './train/progress.js';
 export { saveFlow, loadFlow, saveFlowFile, loadFlowFile, FlowFormatError } from './io/persistence.js';
 export type { FlowDocument, SavedTensor } from './io/persistence.js';
 export type { NumericalOptions } from './runtime/numerical.js';

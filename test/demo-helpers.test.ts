@@ -12,6 +12,7 @@ import { makeMoons, sampleMoons } from '../src/cli/datasets/moons.js';
 import { gaussian, mulberry32 } from '../src/math/rng.js';
 import { scatterPlotPng } from '../src/cli/plots/png.js';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
+import * as publicApi from '../src/index.js';
 
 // ---------------------------------------------------------------- PNG ----
 
@@ -383,6 +384,10 @@ function fakeClock(stepMs: number): { now: () => number; advance: () => void } {
 }
 
 describe('ProgressBar', () => {
+  it('is internal to training: the package entry does not export it', () => {
+    for (const name of ['ProgressBar', 'formatDuration']) expect(Object.keys(publicApi)).not.toContain(name);
+  });
+
   it('prints about one line per 10 % when not a TTY', () => {
     const { stream, text } = fakeStream(false);
     const clock = fakeClock(10);
