@@ -1,5 +1,6 @@
 // A smoke test of freia-ts in a real browser: backend choice, a chain with a
-// condition, training with the default progress output, inverse, save/load.
+// condition, training with the default progress output, inverse, and saving
+// and loading through tf.io's browser handlers (IndexedDB, localStorage).
 import * as tf from '@tensorflow/tfjs';
 import { inn, subnets, train, ready, saveFlow, loadFlow } from '../src/index.js';
 
@@ -13,9 +14,15 @@ try {
   const { out: z } = flow.forward(x, { c });
   const { out: back } = flow.inverse(z, { c });
   const error = tf.max(tf.abs(tf.sub(back as tf.Tensor, x))).dataSync()[0];
-  const again = loadFlow(JSON.parse(JSON.stringify(saveFlow(flow))));
-  const z2 = again.forward(x, { c }).out as tf.Tensor;
-  const saveError = tf.max(tf.abs(tf.sub(z2, z as tf.Tensor))).dataSync()[0];
+  let saveError = 0;
+  for (const url of ['indexeddb://freia-ts-check', 'localstorage://freia-ts-check']) {
+    await saveFlow(flow, url);
+    const again = await loadFlow(url);
+    const z2 = again.forward(x, { c }).out as tf.Tensor;
+    saveError = Math.max(saveError, tf.max(tf.abs(tf.sub(z2, z as tf.Tensor))).dataSync()[0]);
+    again.dispose();
+    await tf.io.removeModel(url);
+  }
   out.textContent = `OK backend=${backend} losses=${losses.length} inverseError=${error.toExponential(2)} saveError=${saveError}`;
 } catch (error) {
   out.textContent = `FAIL ${error instanceof Error ? error.stack ?? error.message : String(error)}`;

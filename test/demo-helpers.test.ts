@@ -1,20 +1,22 @@
 /**
- * Tests for the demo helpers: PNG writer, two-moons data, seeded RNG and
- * progress bar. The PNG is checked with a decoder written here from the
- * spec (and a bitwise CRC), so that a bug shared by encoder and check
- * cannot hide.
+ * Tests for the demo helpers: scatter-plot pictures, two-moons data, seeded
+ * RNG and progress bar. The PNG is encoded by fast-png; it is read back here
+ * with a decoder written from the spec (bitwise CRC, node:zlib, all five row
+ * filters), so the pixels are checked by code that shares nothing with the
+ * encoder.
  */
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 import { makeMoons, sampleMoons } from '../src/cli/datasets/moons.js';
 import { gaussian, mulberry32 } from '../src/math/rng.js';
-import { encodePng, scatterPlotPng } from '../src/cli/plots/png.js';
+import { scatterPlotPng } from '../src/cli/plots/png.js';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
+import * as publicApi from '../src/index.js';
 
 // ---------------------------------------------------------------- PNG ----
 
-/** Bit-by-bit CRC-32, deliberately unlike the table-driven one under test. */
+/** Bit-by-bit CRC-32 (PNG's polynomial 0xEDB88320). */
 function crc32Bitwise(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (const byte of bytes) {
@@ -30,19 +32,22 @@ function crc32Bitwise(bytes: Uint8Array): number {
 interface DecodedPng {
   width: number;
   height: number;
-  bitDepth: number;
-  colorType: number;
-  compression: number;
-  filter: number;
-  interlace: number;
-  chunkTypes: string[];
   rgba: Uint8Array;
 }
 
-function decodePng(png: Buffer): DecodedPng {
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  expect([...png.subarray(0, 8)]).toEqual(signature);
+/** The Paeth predictor of the PNG spec (section 9.4). */
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const pa = Math.abs(p - a);
+  const pb = Math.abs(p - b);
+  const pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
 
+/** Reads an 8-bit RGBA, non-interlaced PNG; fails the test on anything else or a bad CRC. */
+function decodePng(bytes: Uint8Array): DecodedPng {
+  const png = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   const chunkTypes: string[] = [];
   const idat: Buffer[] = [];
   let ihdr: Buffer | undefined;
@@ -50,137 +55,164 @@ function decodePng(png: Buffer): DecodedPng {
   while (pos < png.length) {
     const length = png.readUInt32BE(pos);
     const type = png.subarray(pos + 4, pos + 8).toString('latin1');
-    const data = png.subarray(pos + 8, pos + 8 + length);
-    const storedCrc = png.readUInt32BE(pos + 8 + length);
-    expect(storedCrc, `CRC of ${type}`).toBe(crc32Bitwise(png.subarray(pos + 4, pos + 8 + length)));
+    expect(png.readUInt32BE(pos + 8 + length), `CRC of ${type}`).toBe(crc32Bitwise(png.subarray(pos + 4, pos + 8 + length)));
     chunkTypes.push(type);
-    if (type === 'IHDR') ihdr = data;
-    if (type === 'IDAT') idat.push(data);
+    if (type === 'IHDR') ihdr = png.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IDAT') idat.push(png.subarray(pos + 8, pos + 8 + length));
     pos += 12 + length;
   }
   expect(pos).toBe(png.length);
+  expect(chunkTypes[0]).toBe('IHDR');
+  expect(chunkTypes[chunkTypes.length - 1]).toBe('IEND');
   if (ihdr === undefined) throw new Error('no IHDR');
-  expect(ihdr.length).toBe(13);
-
   const width = ihdr.readUInt32BE(0);
   const height = ihdr.readUInt32BE(4);
+  // bit depth 8, colour type 6 (RGBA), deflate, adaptive filtering, no interlace
+  expect([...ihdr.subarray(8, 13)]).toEqual([8, 6, 0, 0, 0]);
+
   const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * 4 + 1;
-  expect(raw.length).toBe(stride * height);
-  const rgba = new Uint8Array(width * height * 4);
+  const rowBytes = width * 4;
+  expect(raw.length).toBe((rowBytes + 1) * height);
+  const rgba = new Uint8Array(rowBytes * height);
   for (let y = 0; y < height; y++) {
-    expect(raw[y * stride], `filter byte of row ${y}`).toBe(0);
-    rgba.set(raw.subarray(y * stride + 1, (y + 1) * stride), y * width * 4);
-  }
-  return {
-    width,
-    height,
-    bitDepth: ihdr[8],
-    colorType: ihdr[9],
-    compression: ihdr[10],
-    filter: ihdr[11],
-    interlace: ihdr[12],
-    chunkTypes,
-    rgba,
-  };
-}
-
-function randomPixels(width: number, height: number, seed: number): Uint8Array {
-  const rng = mulberry32(seed);
-  const px = new Uint8Array(width * height * 4);
-  for (let i = 0; i < px.length; i++) px[i] = Math.floor(rng() * 256);
-  return px;
-}
-
-describe('encodePng', () => {
-  it('writes a valid RGBA PNG whose pixels round-trip', () => {
-    for (const [w, h] of [
-      [1, 1],
-      [7, 5],
-      [64, 3],
-    ]) {
-      const pixels = randomPixels(w, h, w * 100 + h);
-      const decoded = decodePng(encodePng(w, h, pixels));
-      expect(decoded.chunkTypes).toEqual(['IHDR', 'IDAT', 'IEND']);
-      expect(decoded).toMatchObject({
-        width: w,
-        height: h,
-        bitDepth: 8,
-        colorType: 6,
-        compression: 0,
-        filter: 0,
-        interlace: 0,
-      });
-      expect(decoded.rgba).toEqual(pixels);
+    const filter = raw[y * (rowBytes + 1)];
+    expect(filter, `filter type of row ${y}`).toBeLessThanOrEqual(4);
+    const line = raw.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1));
+    const out = rgba.subarray(y * rowBytes, (y + 1) * rowBytes);
+    const up = y > 0 ? rgba.subarray((y - 1) * rowBytes, y * rowBytes) : new Uint8Array(rowBytes);
+    for (let i = 0; i < rowBytes; i++) {
+      const a = i >= 4 ? out[i - 4] : 0;
+      const c = i >= 4 ? up[i - 4] : 0;
+      const predictor = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? up[i] : filter === 3 ? (a + up[i]) >> 1 : paeth(a, up[i], c);
+      out[i] = (line[i] + predictor) & 0xff;
     }
-  });
+  }
+  return { width, height, rgba };
+}
 
-  it('checks its arguments', () => {
-    expect(() => encodePng(2, 2, new Uint8Array(15))).toThrow(RangeError);
-    expect(() => encodePng(0, 2, new Uint8Array(0))).toThrow(RangeError);
-    expect(() => encodePng(1.5, 2, new Uint8Array(12))).toThrow(RangeError);
-  });
+type RGB = [number, number, number];
 
-  it('agrees with a known CRC value', () => {
-    // IEND's CRC is the same in every PNG file.
-    const png = encodePng(1, 1, new Uint8Array(4));
-    expect(png.readUInt32BE(png.length - 4)).toBe(0xae426082);
-    expect(crc32Bitwise(Buffer.from('IEND', 'latin1'))).toBe(0xae426082);
-  });
-});
+const pixel = (img: DecodedPng, x: number, y: number): number[] => {
+  const o = (y * img.width + x) * 4;
+  return [...img.rgba.subarray(o, o + 4)];
+};
+const FRAME: RGB = [150, 150, 150];
+
+/** Every pixel of a colour in columns [x0, x1), as [x, y]. */
+function pixelsOf(img: DecodedPng, color: readonly number[], x0 = 0, x1 = img.width): [number, number][] {
+  const found: [number, number][] = [];
+  const d = img.rgba;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = x0; x < x1; x++) {
+      const o = (y * img.width + x) * 4;
+      if (d[o] === color[0] && d[o + 1] === color[1] && d[o + 2] === color[2] && d[o + 3] === 255) found.push([x, y]);
+    }
+  }
+  return found;
+}
+
+/** The plot area of a panel, read from the picture: the bounding box of its grey frame. */
+function frameBox(img: DecodedPng, x0: number, x1: number): { left: number; top: number; right: number; bottom: number } {
+  const grey = pixelsOf(img, FRAME, x0, x1);
+  expect(grey.length).toBeGreaterThan(0);
+  const xs = grey.map(([x]) => x);
+  const ys = grey.map(([, y]) => y);
+  return { left: Math.min(...xs), top: Math.min(...ys), right: Math.max(...xs), bottom: Math.max(...ys) };
+}
 
 describe('scatterPlotPng', () => {
-  const pixel = (img: DecodedPng, x: number, y: number): number[] => {
-    const o = (y * img.width + x) * 4;
-    return [...img.rgba.subarray(o, o + 4)];
-  };
-
-  it('draws panels side by side with frame, dots and title', () => {
-    const red: [number, number, number] = [220, 30, 30];
-    const blue: [number, number, number] = [30, 60, 220];
+  it('draws each point where its coordinates say, inside the panel\'s frame, on a white background', () => {
+    const red: RGB = [220, 30, 30];
+    const blue: RGB = [30, 60, 220];
+    const redPoints = [0.5, 0.5, -0.5, -0.5, 0.9, -0.9];
+    const bluePoints = [0.25, 0.75];
     const png = scatterPlotPng(
       [
-        { title: 'Data (n=3)', points: [0.5, 0.5, -0.5, -0.5, 0.9, -0.9], color: red },
-        { title: 'Samples', points: new Float32Array([0.25, 0.75]), color: blue },
+        { title: 'Data (n=3)', points: redPoints, color: red },
+        { title: 'Samples', points: new Float32Array(bluePoints), color: blue },
       ],
       { size: 200, range: [-1, 1] },
     );
+    expect(png).toBeInstanceOf(Uint8Array);
     const img = decodePng(png);
-    expect(img.width).toBe(400);
-    expect(img.height).toBe(200);
+    expect([img.width, img.height]).toEqual([400, 200]);
 
-    const count = (pred: (p: number[]) => boolean, x0: number, x1: number): number => {
-      let n = 0;
-      for (let y = 0; y < img.height; y++) for (let x = x0; x < x1; x++) if (pred(pixel(img, x, y))) n++;
-      return n;
+    for (const [panel, points, color, other] of [[0, redPoints, red, blue], [1, bluePoints, blue, red]] as const) {
+      const [x0, x1] = [panel * 200, panel * 200 + 200];
+      const box = frameBox(img, x0, x1);
+      // the frame is a square (both axes share one range, so circles stay round)
+      expect(box.right - box.left).toBe(box.bottom - box.top);
+      expect(box.right - box.left).toBeGreaterThan(150);
+      const dots = pixelsOf(img, color, x0, x1);
+      // size < 300 draws 2x2 dots
+      expect(dots.length).toBe((points.length / 2) * 4);
+      expect(pixelsOf(img, other, x0, x1)).toEqual([]);
+      for (let i = 0; i < points.length; i += 2) {
+        // x grows to the right, y upwards, and [-1, 1] spans the frame
+        const px = box.left + ((points[i] + 1) / 2) * (box.right - box.left);
+        const py = box.bottom - ((points[i + 1] + 1) / 2) * (box.bottom - box.top);
+        const near = dots.filter(([x, y]) => Math.abs(x - px) <= 1.5 && Math.abs(y - py) <= 1.5);
+        expect(near.length, `point (${points[i]}, ${points[i + 1]}) of panel ${panel}`).toBe(4);
+      }
+      // background: white inside the frame away from the dots, and outside it
+      expect(pixel(img, box.left + 5, box.top + 5)).toEqual([255, 255, 255, 255]);
+      expect(pixel(img, x0 + 1, img.height - 1)).toEqual([255, 255, 255, 255]);
+      // the title is dark text above the frame
+      const dark = (p: number[]) => p[0] < 100 && p[1] < 100 && p[2] < 100;
+      let title = 0;
+      for (let y = 0; y < box.top; y++) for (let x = x0; x < x1; x++) if (dark(pixel(img, x, y))) title++;
+      expect(title).toBeGreaterThan(30);
+    }
+  });
+
+  it('draws the demo\'s picture: moons data on the left, samples on the right, every dot on a moon', () => {
+    const blue: RGB = [31, 119, 180];
+    const red: RGB = [214, 39, 40];
+    const data = makeMoons(400, { noise: 0, seed: 1 });
+    // "samples": the same moons mirrored top-down, so the two panels must differ
+    const samples = data.map((v, i) => (i % 2 ? 0.5 - v : v));
+    const img = decodePng(scatterPlotPng([
+      { title: 'data: two moons', points: data, color: blue },
+      { title: 'samples', points: samples, color: red },
+    ], { range: [-2, 3] }));
+    expect([img.width, img.height]).toEqual([800, 400]);
+    const moonDistance = (x: number, y: number, flip: boolean): number => {
+      const yy = flip ? 0.5 - y : y;
+      return Math.min(Math.abs(Math.hypot(x, yy) - 1), Math.abs(Math.hypot(x - 1, yy - 0.5) - 1));
     };
-    const isColor = (c: [number, number, number]) => (p: number[]) =>
-      p[0] === c[0] && p[1] === c[1] && p[2] === c[2] && p[3] === 255;
-    // size < 300 gives 2x2 dots.
-    expect(count(isColor(red), 0, 200)).toBe(3 * 4);
-    expect(count(isColor(blue), 200, 400)).toBe(4);
-    expect(count(isColor(red), 200, 400)).toBe(0);
-
-    // Background is opaque white, title text is dark, frame is grey.
-    expect(pixel(img, 0, img.height - 1)).toEqual([255, 255, 255, 255]);
-    const dark = (p: number[]) => p[0] < 100 && p[1] < 100 && p[2] < 100;
-    expect(count(dark, 0, 200)).toBeGreaterThan(30);
-    expect(count(dark, 200, 400)).toBeGreaterThan(30);
-    const grey = (p: number[]) => p[0] === 150 && p[1] === 150 && p[2] === 150;
-    expect(count(grey, 0, 200)).toBeGreaterThan(4 * 150);
+    for (const [panel, color, flip] of [[0, blue, false], [1, red, true]] as const) {
+      const box = frameBox(img, panel * 400, panel * 400 + 400);
+      const scale = 5 / (box.right - box.left); // data units per pixel
+      const dots = pixelsOf(img, color, panel * 400, panel * 400 + 400);
+      expect(dots.length).toBeGreaterThan(400);
+      for (const [x, y] of dots) {
+        const dx = -2 + (x - box.left) * scale;
+        const dy = 3 - (y - box.top) * scale;
+        expect(moonDistance(dx, dy, flip), `pixel (${x}, ${y}) of panel ${panel}`).toBeLessThan(3 * scale);
+      }
+      // both ends of both moons are drawn: (-1, 0), (2, 0.5) and the tops (0, 1), (1, -0.5)
+      for (const [mx, my] of [[-1, 0], [2, 0.5], [0, 1], [1, -0.5]]) {
+        const ty = flip ? 0.5 - my : my;
+        const tx = box.left + (mx + 2) / scale;
+        const tyPx = box.top + (3 - ty) / scale;
+        expect(dots.some(([x, y]) => Math.hypot(x - tx, y - tyPx) < 3), `moon point (${mx}, ${ty}) of panel ${panel}`).toBe(true);
+      }
+    }
   });
 
   it('computes a range from the data and tolerates odd input', () => {
-    const png = scatterPlotPng([
-      { title: 'weird chars: [ok] ~ é', points: [1, 1, Number.NaN, 2, 1, 1], color: [0, 0, 0] },
-    ]);
-    const img = decodePng(png);
-    expect(img.width).toBe(400);
-    expect(img.height).toBe(400);
+    const img = decodePng(scatterPlotPng([
+      { title: 'weird chars: [ok] ~ é', points: [1, 1, Number.NaN, 2, 1, 1, 3, 2], color: [0, 0, 0] },
+    ]));
+    expect([img.width, img.height]).toEqual([400, 400]);
+    // the range comes from the finite points (x and y in [1, 3]), so both corners of the data are inside the frame
+    const box = frameBox(img, 0, 400);
+    const black = pixelsOf(img, [0, 0, 0], 0, 400).filter(([x, y]) => x > box.left && x < box.right && y > box.top && y < box.bottom);
+    const xs = black.map(([x]) => x);
+    expect(Math.min(...xs) - box.left).toBeLessThan(0.1 * (box.right - box.left));
+    expect(box.right - Math.max(...xs)).toBeLessThan(0.1 * (box.right - box.left));
     expect(() => scatterPlotPng([])).toThrow(RangeError);
-    expect(() => scatterPlotPng([{ title: '', points: [], color: [0, 0, 0] }], { range: [1, 1] })).toThrow(
-      RangeError,
-    );
+    expect(() => scatterPlotPng([{ title: '', points: [], color: [0, 0, 0] }], { range: [1, 1] })).toThrow(RangeError);
   });
 });
 
@@ -352,6 +384,10 @@ function fakeClock(stepMs: number): { now: () => number; advance: () => void } {
 }
 
 describe('ProgressBar', () => {
+  it('is internal to training: the package entry does not export it', () => {
+    for (const name of ['ProgressBar', 'formatDuration']) expect(Object.keys(publicApi)).not.toContain(name);
+  });
+
   it('prints about one line per 10 % when not a TTY', () => {
     const { stream, text } = fakeStream(false);
     const clock = fakeClock(10);

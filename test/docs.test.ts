@@ -13,6 +13,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const scratch = path.join(root, 'test', '.docs-scratch');
 const blocks = [...readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 const entry = path.join(root, 'src', 'index.js');
+const nodeEntry = path.join(root, 'src', 'node', 'index.js');
 
 /** Every ```ts block of a TSDoc comment in src/, with the comment's leading ` * ` removed. */
 function tsdocExamples(): { file: string; code: string }[] {
@@ -26,7 +27,7 @@ function tsdocExamples(): { file: string; code: string }[] {
   });
 }
 
-/** Compiles snippets (importing 'freia-ts') against the sources, strictly; returns the messages. */
+/** Compiles snippets (importing 'freia-ts' or 'freia-ts/node') against the sources, strictly; returns the messages. */
 function typeCheck(snippets: { label: string; code: string }[]): string[] {
   const files = snippets.map(({ code }, k) => {
     const file = path.join(scratch, `snippet-${k}.ts`);
@@ -42,7 +43,7 @@ function typeCheck(snippets: { label: string; code: string }[]): string[] {
 }
 
 function localize(code: string): string {
-  return code.replaceAll("from 'freia-ts'", `from ${JSON.stringify(entry)}`);
+  return code.replaceAll("from 'freia-ts/node'", `from ${JSON.stringify(nodeEntry)}`).replaceAll("from 'freia-ts'", `from ${JSON.stringify(entry)}`);
 }
 
 mkdirSync(scratch, { recursive: true });

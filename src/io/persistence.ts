@@ -1,168 +1,252 @@
 /**
- * Saving and loading a flow: its architecture (the definition data) and its
- * weights, as one JSON document (`freia-ts/1`) that works anywhere JSON does
- * (a file in Node, localStorage or IndexedDB in a browser).
+ * Saving and loading a flow through `tf.io`, the way tfjs-layers saves a
+ * `LayersModel`: `await saveFlow(flow, 'indexeddb://my-flow')`, then
+ * `await loadFlow('indexeddb://my-flow')`. Any `tf.io` URL scheme works
+ * (`indexeddb://`, `localstorage://`, `downloads://`, `http(s)://`, and
+ * `file://` in Node with `freia-ts/node` or tfjs-node imported), and so does
+ * any `tf.io.IOHandler` object. What is saved is described in
+ * saved-format.ts.
  *
- * Built-in subnets (`subnets.mlp`, `subnets.conv`) are saved by their
- * description; a user-written subnet function cannot be, and saving fails
- * naming the node. Custom modules are saved by class name; pass the classes
- * to {@link loadFlow} to bring them back.
+ * A user-written subnet function cannot be saved, and saving fails naming the
+ * node. Custom modules are saved by class name; pass the classes to
+ * {@link loadFlow} to bring them back. Documents in the previous format
+ * (`freia-ts/1`, one JSON object) still load: pass the parsed object.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleDef, NodeDef } from '../core/graph.js';
+import type { NodeDef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
 import { Flow, type AnyFlow } from '../runtime/flow.js';
-import { FreiaError } from '../core/errors.js';
-import { subnetFromSpec, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
+import { FreiaError, formatShape } from '../core/errors.js';
+import { moduleSpec } from '../modules/catalogue.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
+import {
+  FLOW_FORMAT, FLOW_FORMAT_VERSION, FlowFormatError, flowTopology, isFlowDocument, loadArgs, readDocument, readSaved, sameShape,
+  type FlowDocument, type Saved,
+} from './saved-format.js';
 
-/** A saved weight: raw little-endian bytes, base64. */
-export interface SavedTensor {
-  readonly shape: readonly number[];
-  readonly dtype: 'float32' | 'int32' | 'bool';
-  readonly data: string;
+/** Where {@link saveFlow} writes: a `tf.io` URL (`'indexeddb://name'`, ...) or an `IOHandler` with `save`. */
+export type FlowDestination = string | tf.io.IOHandler;
+/** What {@link loadFlow} reads: a `tf.io` URL, an `IOHandler` with `load`, or a parsed `freia-ts/1` document. */
+export type FlowSource = string | tf.io.IOHandler | FlowDocument;
+
+/** Options of {@link loadFlow}. */
+export interface LoadFlowOptions {
+  /** The custom module classes the flow uses, by class name: `{ modules: { MyModule } }`. */
+  readonly modules?: Readonly<Record<string, CustomModuleClass<never>>>;
+  /** Passed to `tf.io`'s handler for a URL (`requestInit`, `fetchFunc`, `onProgress`, ...). */
+  readonly loadOptions?: tf.io.LoadOptions;
 }
 
-/** A saved flow. */
-export interface FlowDocument {
-  readonly format: 'freia-ts/1';
-  /** The definition data; module `args` with subnets as `{ "$subnet": spec }`, custom kinds as class names. */
-  readonly graph: GraphDef;
-  /** Weights by node name, then parameter name (FrEIA's state-dict names). */
-  readonly weights: Readonly<Record<string, Readonly<Record<string, SavedTensor>>>>;
+// ------------------------------------------------------------------ saving ----
+
+/** The `tf.io` artifacts of a flow: topology plus binary weights named `<node>/<param>`. */
+async function flowArtifacts(flow: AnyFlow): Promise<tf.io.ModelArtifacts> {
+  const modelTopology = flowTopology(flow);
+  const named: tf.NamedTensorMap = {};
+  flow.graph.nodes.forEach((node, i) => {
+    for (const [param, variable] of flow.modules[i]?.params ?? []) named[`${node.name}/${param}`] = variable;
+  });
+  const { data, specs } = await tf.io.encodeWeights(named);
+  return { modelTopology, format: FLOW_FORMAT, generatedBy: `freia-ts (format version ${FLOW_FORMAT_VERSION})`, convertedBy: null, weightSpecs: specs, weightData: data };
 }
 
-export class FlowFormatError extends FreiaError {
-  override readonly name = 'FlowFormatError';
-  constructor(readonly problems: readonly string[]) {
-    super(`cannot load the flow: ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
+/** The one handler a URL resolves to, as tfjs-layers' `model.save` and `loadLayersModel` pick it. */
+function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.io.LoadOptions): tf.io.IOHandler {
+  const handlers = kind === 'save' ? tf.io.getSaveHandlers(url) : tf.io.getLoadHandlers(url, loadOptions);
+  // loadLayersModel treats a URL no router claims as a relative http(s) path; so do we, but
+  // only for a URL without a scheme: fetching 'indexeddb://x' in Node would only hide the real problem.
+  if (handlers.length === 0 && kind === 'load' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return tf.io.browserHTTPRequest(url, loadOptions);
+  if (handlers.length === 0) {
+    const hint = url.startsWith('file://') ? " (in Node, import 'freia-ts/node' or @tensorflow/tfjs-node to register file://)" : ' (indexeddb://, localstorage:// and downloads:// exist only in a browser)';
+    throw new FreiaError(`cannot find any ${kind} handlers for URL '${url}'${hint}`);
   }
-}
-
-// btoa/atob exist in browsers and in Node ≥ 16, so the format needs no Buffer.
-function encode(values: tf.backend_util.TypedArray): string {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function decode(saved: SavedTensor): tf.Tensor {
-  const binary = atob(saved.data);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const values = saved.dtype === 'float32' ? new Float32Array(bytes.buffer) : saved.dtype === 'int32' ? new Int32Array(bytes.buffer) : bytes;
-  return tf.tensor(values, [...saved.shape], saved.dtype);
-}
-
-function saveArgs(node: string, args: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(args).map(([key, value]) => {
-      if (typeof value !== 'function') return [key, value];
-      const spec = (value as SubnetFactory).spec;
-      if (!spec) throw new FreiaError(`node "${node}": option "${key}" is a user function; only subnets.mlp/subnets.conv subnets can be saved`);
-      return [key, { $subnet: spec }];
-    }),
-  );
-}
-
-function loadArgs(args: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(args).map(([key, value]) => {
-      const spec = value !== null && typeof value === 'object' && '$subnet' in value ? (value as { $subnet: SubnetSpec }).$subnet : undefined;
-      return [key, spec ? subnetFromSpec(spec) : value];
-    }),
-  );
+  if (handlers.length > 1) throw new FreiaError(`found more than one (${handlers.length}) ${kind} handlers for URL '${url}'`);
+  return handlers[0];
 }
 
 /**
- * The flow as a JSON-ready document: architecture and weights.
+ * Saves a flow's architecture and weights through `tf.io`, like tfjs-layers'
+ * `model.save`: to a URL (`'indexeddb://name'`, `'localstorage://name'`,
+ * `'downloads://name'`, `'http(s)://…'`, `'file://dir'` in Node with
+ * `freia-ts/node`) or to any `tf.io.IOHandler` ({@link memoryHandler} keeps
+ * it in memory). Returns the handler's `SaveResult`.
+ *
+ * Fails, naming the node, for a flow with a user-written subnet function
+ * (only `subnets.mlp`/`subnets.conv` have a description to save).
  *
  * @example
  * ```ts
- * import { inn, subnets, saveFlow, loadFlow } from 'freia-ts';
+ * import { inn, subnets, saveFlow, loadFlow, memoryHandler } from 'freia-ts';
  * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 32 }) }).build();
- * const json = JSON.stringify(saveFlow(flow));
- * const again = loadFlow(JSON.parse(json));
+ * const store = memoryHandler();          // in a browser: 'indexeddb://my-flow'
+ * await saveFlow(flow, store);
+ * const again = await loadFlow(store);    // same numbers
  * ```
  */
-export function saveFlow(flow: AnyFlow): FlowDocument {
-  const nodes = flow.graph.nodes.map((node): NodeDef => {
-    if (node.kind !== 'module') return node;
-    const module: ModuleDef = { ...node.module, kind: node.module.kind.replace(/#\d+$/, ''), args: saveArgs(node.name, node.module.args) };
-    return { ...node, module };
-  });
-  const weights: Record<string, Record<string, SavedTensor>> = {};
-  flow.graph.nodes.forEach((node, i) => {
-    const module = flow.modules[i];
-    if (!module || module.params.size === 0) return;
-    weights[node.name] = Object.fromEntries(
-      [...module.params].map(([name, v]) => [name, { shape: [...v.shape], dtype: v.dtype as SavedTensor['dtype'], data: encode(v.dataSync()) }]),
-    );
-  });
-  return { format: 'freia-ts/1', graph: { nodes }, weights };
+export async function saveFlow(flow: AnyFlow, destination: FlowDestination): Promise<tf.io.SaveResult> {
+  const handler = typeof destination === 'string' ? handlerFor(destination, 'save') : destination;
+  if (typeof handler?.save !== 'function') throw new FreiaError('saveFlow: the IOHandler has no save method');
+  return handler.save(await flowArtifacts(flow));
 }
 
-/**
- * A flow from a saved document. Custom module classes used by the flow must
- * be passed by name (`{ modules: { MyModule } }`). Every problem (unknown
- * kind, missing or mis-shaped weight, weight for no node) is reported at
- * once, and nothing is left allocated.
- */
-export function loadFlow(doc: FlowDocument, options: { readonly modules?: Readonly<Record<string, CustomModuleClass<never>>> } = {}): Flow {
-  if (doc?.format !== 'freia-ts/1') throw new FlowFormatError([`format is "${(doc as { format?: string })?.format}", expected "freia-ts/1"`]);
-  const problems: string[] = [];
-  const custom = new Map(Object.entries(options.modules ?? {}).map(([name, cls]) => [name, customKind(cls as CustomModuleClass<unknown>)]));
-  const nodes = doc.graph.nodes.map((node): NodeDef => {
-    if (node.kind !== 'module') return node;
-    const kind = custom.get(node.module.kind) ?? node.module.kind;
-    return { ...node, module: { ...node.module, kind, args: loadArgs(node.module.args) } };
+// ----------------------------------------------------------------- loading ----
+
+/** The module kind to instantiate for each saved kind; unknown kinds are problems. */
+function resolveKinds(saved: Saved, modules: LoadFlowOptions['modules'], problems: string[]): Map<string, string> {
+  const classes = new Map(Object.entries(modules ?? {}));
+  const kinds = new Map<string, string>();
+  saved.graph.nodes.forEach((node, i) => {
+    if (node.kind !== 'module' || kinds.has(node.module.kind)) return;
+    const name = node.module.kind;
+    const cls = classes.get(name);
+    if (cls) {
+      try {
+        kinds.set(name, customKind(cls as CustomModuleClass<unknown>)); // a class taking any arguments is a CustomModuleClass<unknown>
+      } catch (error) {
+        problems.push(`options.modules.${name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return;
+    }
+    let registered = !saved.customModules.includes(name);
+    if (registered) {
+      try {
+        moduleSpec(name);
+      } catch {
+        registered = false;
+      }
+    }
+    if (registered) kinds.set(name, name);
+    else problems.push(`${saved.field}.nodes[${i}].module.kind: unknown module kind "${name}" at node "${node.name}" (custom modules are passed as loadFlow(source, { modules: { ${name} } }))`);
   });
+  return kinds;
+}
+
+/** Builds the flow and fills its parameters; on any problem nothing stays allocated. */
+function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
+  const problems: string[] = [];
+  const kinds = resolveKinds(saved, options.modules, problems);
+  const nodes = saved.graph.nodes.map((node, i): NodeDef => {
+    if (node.kind !== 'module') return node;
+    const args = loadArgs(node.module.args, `${saved.field}.nodes[${i}].module.args`, problems) as Record<string, unknown>; // an object stays an object
+    return { ...node, module: { ...node.module, kind: kinds.get(node.module.kind) ?? node.module.kind, args } };
+  });
+  if (problems.length) throw new FlowFormatError(problems);
+
   let flow: Flow;
   try {
     flow = new Flow(deepFreeze({ nodes }));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new FlowFormatError([/unknown module kind/.test(message) ? `${message} (custom modules are passed as loadFlow(doc, { modules: { MyModule } }))` : message]);
+    // the constructor frees whatever it made before failing
+    throw new FlowFormatError([error instanceof Error ? error.message : String(error)]);
   }
-  const names = new Set<string>();
+  const specs = new Map(saved.specs.map((spec) => [spec.name, spec]));
+  const used = new Set<string>();
+  const targets: [tf.Variable, string][] = [];
   flow.graph.nodes.forEach((node, i) => {
-    const module = flow.modules[i];
-    if (!module) return;
-    names.add(node.name);
-    const saved = doc.weights[node.name] ?? {};
-    for (const [param, variable] of module.params) {
-      const entry = saved[param];
-      if (!entry) {
+    for (const [param, variable] of flow.modules[i]?.params ?? []) {
+      const name = `${node.name}/${param}`;
+      const spec = specs.get(name);
+      if (!spec) {
         problems.push(`node "${node.name}": missing weight "${param}"`);
         continue;
       }
-      if (entry.shape.length !== variable.shape.length || entry.shape.some((d, k) => d !== variable.shape[k])) {
-        problems.push(`node "${node.name}": weight "${param}" has shape [${entry.shape.join(', ')}], expected [${variable.shape.join(', ')}]`);
-        continue;
-      }
-      const value = decode(entry);
-      variable.assign(value.dtype === variable.dtype ? value : tf.cast(value, variable.dtype));
-      value.dispose();
+      used.add(name);
+      if (!sameShape(spec.shape, variable.shape)) problems.push(`node "${node.name}": weight "${param}" has shape ${formatShape(spec.shape)}, expected ${formatShape(variable.shape)}`);
+      else targets.push([variable, name]);
     }
-    for (const param of Object.keys(saved)) if (!module.params.has(param)) problems.push(`node "${node.name}": weight "${param}" belongs to no parameter`);
   });
-  for (const name of Object.keys(doc.weights)) if (!names.has(name)) problems.push(`weights for "${name}", which is no module node`);
+  const moduleNodes = flow.graph.nodes.filter((n) => n.kind === 'module').map((n) => n.name);
+  const strays = new Set<string>(saved.strays);
+  for (const name of specs.keys()) {
+    if (used.has(name)) continue;
+    // node names may contain '/', so the owner is the longest module node name that prefixes the weight's
+    const owner = moduleNodes.filter((n) => name.startsWith(`${n}/`)).sort((a, b) => b.length - a.length)[0];
+    if (owner !== undefined) problems.push(`node "${owner}": weight "${name.slice(owner.length + 1)}" belongs to no parameter`);
+    else strays.add(name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : name);
+  }
+  for (const node of strays) problems.push(`weights for "${node}", which is no module node`);
   if (problems.length) {
     flow.dispose();
     throw new FlowFormatError(problems);
   }
+  tf.tidy(() => {
+    const values = tf.io.decodeWeights(saved.data, saved.specs);
+    for (const [variable, name] of targets) {
+      const value = values[name];
+      variable.assign(value.dtype === variable.dtype ? value : tf.cast(value, variable.dtype));
+    }
+  });
   return flow;
 }
 
-/** Saves a flow to a JSON file (Node). */
-export async function saveFlowFile(flow: AnyFlow, file: string): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(file, JSON.stringify(saveFlow(flow)));
+/**
+ * A flow from what {@link saveFlow} wrote (a `tf.io` URL or an `IOHandler`
+ * with `load`), or from a parsed `freia-ts/1` document of earlier versions,
+ * like tfjs-layers' `loadLayersModel`. A URL no `tf.io` router claims is
+ * fetched as a relative http(s) path, as `loadLayersModel` does.
+ *
+ * Custom module classes used by the flow are passed by class name
+ * (`{ modules: { MyModule } }`). Every problem (a malformed field, an unknown
+ * kind, a missing, mis-shaped or stray weight) is reported at once in a
+ * {@link FlowFormatError}, and nothing is left allocated.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets, saveFlow, loadFlow, memoryHandler } from 'freia-ts';
+ * const store = memoryHandler();
+ * await saveFlow(inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 16 }) }).build(), store);
+ * const flow = await loadFlow(store);   // or loadFlow('indexeddb://my-flow'), loadFlow('https://example.com/flow/model.json')
+ * ```
+ */
+export async function loadFlow(source: FlowSource, options: LoadFlowOptions = {}): Promise<Flow> {
+  const problems: string[] = [];
+  let saved: Saved | undefined;
+  if (isFlowDocument(source)) saved = readDocument(source, problems);
+  else {
+    // not a freia-ts/1 document, so a URL or (checked next) a handler
+    const handler = typeof source === 'string' ? handlerFor(source, 'load', options.loadOptions) : (source as tf.io.IOHandler);
+    if (typeof handler?.load !== 'function') throw new FreiaError('loadFlow: expected a URL, an IOHandler with a load method, or a freia-ts/1 document');
+    saved = readSaved(await handler.load(), problems);
+  }
+  if (!saved || problems.length) throw new FlowFormatError(problems);
+  return buildFlow(saved, options);
 }
 
-/** Loads a flow from a JSON file written by {@link saveFlowFile} (Node). */
-export async function loadFlowFile(file: string, options?: Parameters<typeof loadFlow>[1]): Promise<Flow> {
-  const { readFile } = await import('node:fs/promises');
-  return loadFlow(JSON.parse(await readFile(file, 'utf8')) as FlowDocument, options);
+/** An `IOHandler` that keeps what is saved to it in memory (see {@link memoryHandler}). */
+export interface MemoryHandler extends tf.io.IOHandler {
+  /** The artifacts saved last, if any. */
+  readonly artifacts: tf.io.ModelArtifacts | undefined;
+  save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult>;
+  load(): Promise<tf.io.ModelArtifacts>;
+}
+
+/**
+ * A `tf.io.IOHandler` that keeps the artifacts in memory: save a flow to it,
+ * load a flow from it, or read `artifacts` (what `tf.io.fromMemory` takes).
+ * Loading before anything was saved fails.
+ *
+ * @example
+ * ```ts
+ * import { inn, saveFlow, loadFlow, memoryHandler } from 'freia-ts';
+ * const store = memoryHandler();
+ * await saveFlow(inn.input([3]).actNorm({ name: 'norm' }).build(), store);
+ * console.log(store.artifacts?.weightSpecs?.map((s) => s.name)); // ['norm/log_scale', 'norm/loc', 'norm/is_initialized']
+ * const flow = await loadFlow(store);
+ * ```
+ */
+export function memoryHandler(): MemoryHandler {
+  let saved: tf.io.ModelArtifacts | undefined;
+  return {
+    get artifacts() {
+      return saved;
+    },
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      saved = artifacts;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      if (!saved) throw new FreiaError('memoryHandler: nothing has been saved to it yet');
+      return saved;
+    },
+  };
 }

@@ -1,6 +1,11 @@
 /**
  * A tqdm-like progress line for long training runs.
  *
+ * Internal to training: `train.fit(flow, { progress })` draws it, and the
+ * command line reaches it through `fit` (or imports this file directly).
+ * It is not part of the package's public API, so it can change with the
+ * training loop's needs.
+ *
  * Kept dependency-free on purpose: the demo and the benchmarks only need a
  * single status line, and pulling in a terminal UI package for that would
  * be out of proportion.
@@ -8,7 +13,6 @@
  * @module
  */
 
-/** Options for {@link ProgressBar}. */
 /** Where a progress bar writes: a Node stream (stderr by default) or anything with `write`. */
 export interface ProgressStream {
   write(chunk: string): unknown;
@@ -34,6 +38,7 @@ function defaultStream(): ProgressStream {
   };
 }
 
+/** Options for {@link ProgressBar}. */
 export interface ProgressBarOptions {
   /** Number of steps that make up 100 %. */
   total: number;
@@ -84,14 +89,8 @@ const LOG_BUCKETS = 10;
  * would turn into one enormous line or thousands of lines, so a full line
  * is printed only each time another 10 % is reached and when the run ends.
  *
- * @example
- * ```ts
- * import { ProgressBar } from 'freia-ts';
- * const steps = 1000;
- * const bar = new ProgressBar({ total: steps, label: 'train' });
- * for (let i = 0; i < steps; i++) bar.tick(1, { loss: 1 / (i + 1) });
- * bar.done();
- * ```
+ * Used as `bar = new ProgressBar({ total: steps, label: 'train' })`, then
+ * `bar.tick(1, { loss })` once per step and `bar.done()` at the end.
  */
 export class ProgressBar {
   private readonly total: number;

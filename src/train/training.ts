@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, RunOptions } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
-import { ProgressBar, type ProgressStream } from './progress.js';
+import { ProgressBar } from './progress.js';
 
 /**
  * Mean negative log-likelihood in nats per sample,
@@ -32,8 +32,12 @@ export interface FitOptions {
   readonly learningRate?: number;
   /** Clip the gradients' global norm to this value (default: no clipping). */
   readonly clipNorm?: number;
-  /** Show a progress bar (default true). */
-  readonly progress?: boolean | { readonly label?: string; readonly stream?: ProgressStream };
+  /**
+   * Show a progress bar (default true). `stream` is where its line goes
+   * (default: stderr in Node, whole lines to `console.log` in a browser);
+   * the bar redraws in place when `stream.isTTY` is true.
+   */
+  readonly progress?: boolean | { readonly label?: string; readonly stream?: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number } };
   /** Called after every step with the loss. */
   readonly onStep?: (step: number, loss: number) => void;
   /** An optimizer instead of Adam. */

@@ -1,91 +1,15 @@
 /**
- * Minimal PNG output for demo pictures, using only `node:zlib`.
+ * Scatter-plot pictures for the demo (data beside samples), as PNG.
  *
- * The demos need to show samples from a trained flow next to the data; a
- * plotting or canvas dependency (often with native builds) would be far
- * heavier than the ~200 lines needed to write an RGBA PNG and draw dots.
+ * The drawing is ours (a few dots, frames and a 5x7 bitmap font need no
+ * canvas package, which would bring native builds); the file format is
+ * `fast-png`'s, a maintained pure-JavaScript encoder, so we keep no CRC,
+ * chunk or zlib code of our own.
  *
  * @module
  */
 
-import { deflateSync } from 'node:zlib';
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** CRC-32 (IEEE, reflected, polynomial 0xEDB88320) lookup table, built once. */
-const CRC_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return c;
-}
-
-/** Length, type, data, then a CRC over type and data, as the PNG spec lays out a chunk. */
-function chunk(type: string, data: Uint8Array): Buffer {
-  const typeBytes = Buffer.from(type, 'latin1');
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  typeBytes.copy(out, 4);
-  out.set(data, 8);
-  const crc = crc32(data, crc32(typeBytes)) ^ 0xffffffff;
-  out.writeUInt32BE(crc >>> 0, 8 + data.length);
-  return out;
-}
-
-/**
- * Encodes straight (non-premultiplied) 8-bit RGBA pixels, row-major from the
- * top-left, as a PNG (colour type 6, bit depth 8, no interlace).
- *
- * Every row uses filter 0 (None): adaptive filtering would make the file
- * smaller, but these pictures are mostly flat white and deflate handles
- * that well without it.
- */
-export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`encodePng: width and height must be positive integers, got ${width}x${height}`);
-  }
-  // PNG stores dimensions as 31-bit unsigned integers.
-  if (width > 0x7fffffff || height > 0x7fffffff) {
-    throw new RangeError(`encodePng: ${width}x${height} exceeds the PNG size limit`);
-  }
-  const rowBytes = width * 4;
-  if (rgba.length !== rowBytes * height) {
-    throw new RangeError(
-      `encodePng: expected ${rowBytes * height} bytes for ${width}x${height} RGBA, got ${rgba.length}`,
-    );
-  }
-
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // colour type: truecolour with alpha
-  ihdr[10] = 0; // compression: deflate
-  ihdr[11] = 0; // filter method: adaptive (per-row byte)
-  ihdr[12] = 0; // interlace: none
-
-  const stride = rowBytes + 1;
-  const raw = Buffer.alloc(stride * height); // zero-filled, so every filter byte is 0
-  for (let y = 0; y < height; y++) {
-    raw.set(rgba.subarray(y * rowBytes, (y + 1) * rowBytes), y * stride + 1);
-  }
-
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-}
+import { encode } from 'fast-png';
 
 /** One panel of {@link scatterPlotPng}. */
 export interface ScatterPanel {
@@ -117,10 +41,10 @@ const TEXT_COLOR: RGB = [30, 30, 30];
 
 /**
  * Renders scatter plots side by side on a white background and returns a
- * PNG. Each panel gets a title, a thin grey frame and light axis lines
- * through 0 when 0 is in range.
+ * PNG (8-bit RGBA). Each panel gets a title, a thin grey frame and light
+ * axis lines through 0 when 0 is in range.
  */
-export function scatterPlotPng(panels: ScatterPanel[], opts: ScatterOptions = {}): Buffer {
+export function scatterPlotPng(panels: ScatterPanel[], opts: ScatterOptions = {}): Uint8Array {
   if (panels.length === 0) throw new RangeError('scatterPlotPng: need at least one panel');
   const size = Math.floor(opts.size ?? 400);
   if (!(size >= 32)) throw new RangeError(`scatterPlotPng: size must be >= 32, got ${opts.size}`);
@@ -181,7 +105,7 @@ export function scatterPlotPng(panels: ScatterPanel[], opts: ScatterOptions = {}
     }
   });
 
-  return encodePng(canvas.width, canvas.height, canvas.data);
+  return encode({ width: canvas.width, height: canvas.height, data: canvas.data, channels: 4, depth: 8 });
 }
 
 function dataRange(panels: ScatterPanel[]): [number, number] {

@@ -1,0 +1,390 @@
+/**
+ * The saved form of a flow, written and read here, used by `saveFlow` and
+ * `loadFlow` (persistence.ts) and by the Node entry:
+ *
+ * - `modelTopology`: a {@link FlowTopology}: format tag, version, the
+ *   definition data (built-in subnets as `{ "$subnet": description }`) and
+ *   the class names of the custom modules it uses;
+ * - `weightSpecs` / `weightData`: every parameter as `<node>/<param>`
+ *   (FrEIA's state-dict names), binary, as `tf.io.encodeWeights` writes it;
+ * - or, from version 0.1, a `freia-ts/1` {@link FlowDocument}: one JSON
+ *   object with the weights as base64.
+ *
+ * Reading checks every field and collects every problem, naming the field,
+ * before anything is allocated.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GraphDef, NodeDef } from '../core/graph.js';
+import { deepFreeze } from '../core/graph.js';
+import type { AnyFlow } from '../runtime/flow.js';
+import { FreiaError, formatShape } from '../core/errors.js';
+import { subnetFromSpec, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
+
+/** The format tag in {@link FlowTopology}. */
+export const FLOW_FORMAT = 'freia-ts';
+/** The version of {@link FlowTopology} this code writes and reads (`freia-ts/1` JSON documents were version 1). */
+export const FLOW_FORMAT_VERSION = 2;
+
+/** What `saveFlow` puts in `modelTopology`: everything but the weights. */
+export interface FlowTopology {
+  readonly format: 'freia-ts';
+  /** 2 (the `freia-ts/1` JSON documents were version 1). */
+  readonly version: 2;
+  /** The definition data; module `args` with built-in subnets as `{ "$subnet": spec }`, custom kinds as class names. */
+  readonly graph: GraphDef;
+  /** Class names of the custom modules in `graph`, which `loadFlow` needs as `{ modules: { Name } }`. */
+  readonly customModules: readonly string[];
+}
+
+/** A weight in a {@link FlowDocument}: raw little-endian bytes, base64. */
+export interface SavedTensor {
+  readonly shape: readonly number[];
+  readonly dtype: 'float32' | 'int32' | 'bool';
+  readonly data: string;
+}
+
+/**
+ * The previous save format (`freia-ts/1`): one JSON object with the
+ * definition data and the weights by node and parameter name. `loadFlow`
+ * still reads it; `saveFlow` no longer writes it.
+ */
+export interface FlowDocument {
+  readonly format: 'freia-ts/1';
+  /** The definition data; module `args` with subnets as `{ "$subnet": spec }`, custom kinds as class names. */
+  readonly graph: GraphDef;
+  /** Weights by node name, then parameter name (FrEIA's state-dict names). */
+  readonly weights: Readonly<Record<string, Readonly<Record<string, SavedTensor>>>>;
+}
+
+/**
+ * A saved flow could not be read. `problems` lists every problem found, each
+ * naming the field or the node and parameter; nothing is left allocated.
+ */
+export class FlowFormatError extends FreiaError {
+  override readonly name = 'FlowFormatError';
+  constructor(readonly problems: readonly string[]) {
+    super(`cannot load the flow: ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+// ------------------------------------------------------------------ writing ----
+
+const CUSTOM_KIND = /#\d+$/;
+
+/**
+ * Module arguments as JSON data: built-in subnets become `{ "$subnet": spec }`
+ * (at any depth); a user function or a number JSON cannot hold is refused,
+ * naming the node and the option, before anything is written.
+ */
+function saveArgs(node: string, args: object): Record<string, unknown> {
+  const text = JSON.stringify(args, (key: string, value: unknown) => {
+    if (typeof value === 'function') {
+      const spec = (value as SubnetFactory).spec; // a function here is a subnet factory or a user function
+      if (!spec) throw new FreiaError(`node "${node}": option "${key}" is a user function; only subnets.mlp/subnets.conv subnets can be saved`);
+      return { $subnet: spec };
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new FreiaError(`node "${node}": option "${key}" is ${value}, which JSON cannot hold`);
+    return value;
+  });
+  return JSON.parse(text) as Record<string, unknown>; // the text of an object is an object
+}
+
+/** The flow's architecture as JSON data (detached from the frozen definition). */
+export function flowTopology(flow: AnyFlow): FlowTopology {
+  const customModules = new Set<string>();
+  const nodes = flow.graph.nodes.map((node): NodeDef => {
+    if (node.kind !== 'module') return node;
+    const custom = CUSTOM_KIND.test(node.module.kind);
+    const kind = node.module.kind.replace(CUSTOM_KIND, '');
+    if (custom) customModules.add(kind);
+    return { ...node, module: { ...node.module, kind, args: saveArgs(node.name, node.module.args) } };
+  });
+  const graph = JSON.parse(JSON.stringify({ nodes })) as GraphDef; // plain data, so every handler stores the same thing
+  return { format: FLOW_FORMAT, version: FLOW_FORMAT_VERSION, graph, customModules: [...customModules].sort() };
+}
+
+// ------------------------------------------------------------------ reading ----
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isShape = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 1);
+const isDims = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 0);
+/** A whole number in [min, max). */
+const isIndex = (value: unknown, min: number, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= min && value < max;
+export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
+const show = formatShape;
+
+/**
+ * Checks the structure of saved definition data (node kinds, names, shapes,
+ * references to earlier nodes and their shapes), naming each bad field.
+ * What is semantically wrong with a well-formed module (bad arguments) is
+ * left to the module's constructor.
+ */
+function checkGraph(value: unknown, field: string, problems: string[]): value is GraphDef {
+  if (!isObject(value) || !Array.isArray(value.nodes) || value.nodes.length === 0) {
+    problems.push(`${field}.nodes: expected a non-empty list of nodes`);
+    return false;
+  }
+  const before = problems.length;
+  const nodes: unknown[] = value.nodes;
+  const names = new Set<string>();
+  /** The shapes of each node's outputs, as far as they could be read. */
+  const outputs: (readonly unknown[])[] = [];
+  const kinds: unknown[] = [];
+  const checkRef = (ref: unknown, at: string, index: number): unknown => {
+    const node = isObject(ref) ? ref.node : undefined;
+    const output = isObject(ref) ? ref.output : undefined;
+    if (!isIndex(node, 0, index) || !isIndex(output, 0, outputs[node].length)) {
+      problems.push(`${at}: expected { node, output } naming an output of an earlier node`);
+      return undefined;
+    }
+    return outputs[node][output];
+  };
+  nodes.forEach((node, i) => {
+    const at = `${field}.nodes[${i}]`;
+    kinds.push(isObject(node) ? node.kind : undefined);
+    outputs.push([]);
+    if (!isObject(node)) {
+      problems.push(`${at}: expected an object`);
+      return;
+    }
+    if (typeof node.name !== 'string' || node.name === '') problems.push(`${at}.name: expected a non-empty string`);
+    else if (names.has(node.name)) problems.push(`${at}.name: "${node.name}" is already the name of an earlier node`);
+    else names.add(node.name);
+    switch (node.kind) {
+      case 'input':
+      case 'condition':
+        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers`);
+        if (node.kind === 'input') outputs[i] = [node.shape];
+        return;
+      case 'output': {
+        const shape = checkRef(node.input, `${at}.input`, i);
+        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers`);
+        else if (isShape(shape) && !sameShape(shape, node.shape)) problems.push(`${at}.shape: is ${show(node.shape)}, but its input is ${show(shape)}`);
+        return;
+      }
+      case 'module': {
+        const module = node.module;
+        if (!isObject(module)) {
+          problems.push(`${at}.module: expected an object`);
+          return;
+        }
+        if (typeof module.kind !== 'string' || module.kind === '') problems.push(`${at}.module.kind: expected a module kind`);
+        if (!isObject(module.args)) problems.push(`${at}.module.args: expected an object`);
+        for (const key of ['inputShapes', 'conditionShapes', 'outputShapes'] as const) {
+          if (!Array.isArray(module[key]) || !module[key].every(isShape)) problems.push(`${at}.module.${key}: expected a list of shapes`);
+        }
+        if (Array.isArray(module.outputShapes)) outputs[i] = module.outputShapes;
+        const inputShapes = Array.isArray(module.inputShapes) ? module.inputShapes : [];
+        if (!Array.isArray(node.inputs)) problems.push(`${at}.inputs: expected a list of { node, output }`);
+        else {
+          if (node.inputs.length !== inputShapes.length) problems.push(`${at}.inputs: ${node.inputs.length} input(s), but module.inputShapes has ${inputShapes.length}`);
+          node.inputs.forEach((ref: unknown, k: number) => {
+            const shape = checkRef(ref, `${at}.inputs[${k}]`, i);
+            const declared: unknown = inputShapes[k];
+            if (isShape(shape) && isShape(declared) && !sameShape(shape, declared)) problems.push(`${at}.inputs[${k}]: is ${show(shape)}, but module.inputShapes[${k}] is ${show(declared)}`);
+          });
+        }
+        if (!Array.isArray(node.conditions)) problems.push(`${at}.conditions: expected a list of condition node indices`);
+        else {
+          node.conditions.forEach((c: unknown, k: number) => {
+            if (!isIndex(c, 0, i) || kinds[c] !== 'condition') {
+              problems.push(`${at}.conditions[${k}]: expected the index of an earlier condition node`);
+            }
+          });
+        }
+        return;
+      }
+      default:
+        problems.push(`${at}.kind: is ${JSON.stringify(node.kind)}, expected "input", "condition", "module" or "output"`);
+    }
+  });
+  return problems.length === before;
+}
+
+const SUBNET_KINDS: readonly string[] = ['mlp', 'conv3x3', 'conv1x1'];
+
+/** Module arguments back from JSON data: `{ "$subnet": spec }` becomes the built-in subnet, at any depth. */
+export function loadArgs(value: unknown, at: string, problems: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v, k) => loadArgs(v, `${at}[${k}]`, problems));
+  if (!isObject(value)) return value;
+  if ('$subnet' in value) {
+    const spec = value.$subnet;
+    const ok = isObject(spec) && typeof spec.kind === 'string' && SUBNET_KINDS.includes(spec.kind) && isIndex(spec.hidden, 1, Infinity) && isIndex(spec.layers, 1, Infinity)
+      && (spec.init === undefined || spec.init === 'torch' || spec.init === 'xavier') && (spec.zeroLast === undefined || typeof spec.zeroLast === 'boolean');
+    if (!ok) {
+      problems.push(`${at}.$subnet: expected { kind: "mlp" | "conv3x3" | "conv1x1", hidden, layers, init?, zeroLast? }, got ${JSON.stringify(spec)}`);
+      return undefined;
+    }
+    return subnetFromSpec(spec as unknown as SubnetSpec); // every field was checked just above
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, loadArgs(v, `${at}.${key}`, problems)]));
+}
+
+const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** A saved flow in one form, whichever format it came in. */
+export interface Saved {
+  readonly graph: GraphDef;
+  /** Where the graph sits in the saved data, for messages: `modelTopology.graph` or `graph`. */
+  readonly field: string;
+  /** Custom module names recorded with the graph (`freia-ts/1` did not record them). */
+  readonly customModules: readonly string[];
+  readonly specs: tf.io.WeightsManifestEntry[];
+  readonly data: tf.io.WeightData;
+  /** Nodes that have weights but are no module nodes, found while reading (reported with the weight problems). */
+  readonly strays?: readonly string[];
+}
+
+/** Reads `tf.io` artifacts written by `saveFlow`; every problem is collected. */
+function readArtifacts(artifacts: unknown, problems: string[]): Saved | undefined {
+  if (!isObject(artifacts)) {
+    problems.push('artifacts: the handler returned no model artifacts');
+    return undefined;
+  }
+  const topology = artifacts.modelTopology;
+  if (!isObject(topology)) {
+    problems.push('modelTopology: missing (expected what saveFlow writes, or a freia-ts/1 document)');
+    return undefined;
+  }
+  if (topology.format !== FLOW_FORMAT) {
+    const hint = artifacts.format === 'layers-model' ? ' (a tfjs-layers model: load it with tf.loadLayersModel)' : '';
+    problems.push(`modelTopology.format: is ${JSON.stringify(topology.format)}, expected "${FLOW_FORMAT}"${hint}`);
+    return undefined;
+  }
+  if (topology.version !== FLOW_FORMAT_VERSION) {
+    problems.push(`modelTopology.version: is ${JSON.stringify(topology.version)}; this freia-ts reads version ${FLOW_FORMAT_VERSION}`);
+    return undefined;
+  }
+  const customModules = topology.customModules;
+  if (!Array.isArray(customModules) || !customModules.every((name) => typeof name === 'string')) problems.push('modelTopology.customModules: expected a list of class names');
+  const graphOk = checkGraph(topology.graph, 'modelTopology.graph', problems);
+
+  const specs = artifacts.weightSpecs;
+  if (!Array.isArray(specs)) {
+    problems.push('weightSpecs: expected a list of { name, shape, dtype }');
+    return undefined;
+  }
+  let expectedBytes = 0;
+  const names = new Set<string>();
+  specs.forEach((spec: unknown, k: number) => {
+    const at = `weightSpecs[${k}]`;
+    if (!isObject(spec) || typeof spec.name !== 'string') {
+      problems.push(`${at}.name: expected a string`);
+      return;
+    }
+    if (names.has(spec.name)) problems.push(`${at}.name: "${spec.name}" appears twice`);
+    names.add(spec.name);
+    if (!isDims(spec.shape)) problems.push(`${at}.shape: expected a list of whole numbers (weight "${spec.name}")`);
+    if (spec.dtype !== 'float32' && spec.dtype !== 'int32' && spec.dtype !== 'bool') problems.push(`${at}.dtype: is ${JSON.stringify(spec.dtype)}, expected "float32", "int32" or "bool" (weight "${spec.name}")`);
+    const quantization = spec.quantization;
+    const quantized = isObject(quantization) ? quantization.dtype : undefined;
+    if (quantization !== undefined && !(quantized === 'uint8' || quantized === 'uint16' || quantized === 'float16')) {
+      problems.push(`${at}.quantization.dtype: expected "uint8", "uint16" or "float16" (weight "${spec.name}")`);
+    }
+    const stored = quantization === undefined ? spec.dtype : quantized;
+    if (isDims(spec.shape)) expectedBytes += spec.shape.reduce((a, b) => a * b, 1) * (typeof stored === 'string' ? BYTES_PER_ELEMENT[stored] ?? 0 : 0);
+  });
+  const data = artifacts.weightData;
+  const isData = data instanceof ArrayBuffer || (Array.isArray(data) && data.every((b) => b instanceof ArrayBuffer));
+  if (!isData && specs.length > 0) problems.push('weightData: missing (expected an ArrayBuffer or a list of them)');
+  else if (isData) {
+    const bytes = new tf.io.CompositeArrayBuffer(data).byteLength;
+    if (bytes !== expectedBytes) problems.push(`weightData: has ${bytes} bytes, but weightSpecs describe ${expectedBytes}`);
+  }
+  if (!graphOk || problems.length) return undefined;
+  // Casts: checkGraph (a type guard for the graph), the checks on customModules and
+  // every spec above, and isData established exactly these types; no problem was found.
+  return { graph: topology.graph as GraphDef, field: 'modelTopology.graph', customModules: customModules as string[], specs: specs as tf.io.WeightsManifestEntry[], data: isData ? (data as tf.io.WeightData) : new ArrayBuffer(0) };
+}
+
+/** Decodes base64 (atob exists in browsers and in Node ≥ 16, so no Buffer is needed). */
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Reads a `freia-ts/1` document: its raw little-endian bytes are exactly
+ * `tf.io`'s weight encoding, so the weights become specs named
+ * `<node>/<param>` over the concatenated bytes.
+ */
+export function readDocument(doc: Record<string, unknown>, problems: string[]): Saved | undefined {
+  const graphOk = checkGraph(doc.graph, 'graph', problems);
+  const weights = doc.weights;
+  if (!isObject(weights)) {
+    problems.push('weights: expected an object of weights by node name');
+    return undefined;
+  }
+  const graph = graphOk ? (doc.graph as GraphDef) : undefined; // checkGraph said so (a type guard does not narrow a property)
+  const moduleNodes = new Set(graph ? graph.nodes.flatMap((n) => (n.kind === 'module' ? [n.name] : [])) : []);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  // An empty record for a node that is not there is still a mistake worth naming; it has no weight to be found stray later.
+  const strays = graphOk ? Object.keys(weights).filter((node) => !moduleNodes.has(node)) : [];
+  for (const [node, params] of Object.entries(weights)) {
+    if (!isObject(params)) {
+      problems.push(`weights["${node}"]: expected an object of weights by parameter name`);
+      continue;
+    }
+    for (const [param, saved] of Object.entries(params)) {
+      const at = `weights["${node}"]["${param}"]`;
+      if (!isObject(saved) || !isDims(saved.shape) || !(saved.dtype === 'float32' || saved.dtype === 'int32' || saved.dtype === 'bool') || typeof saved.data !== 'string') {
+        problems.push(`${at}: expected { shape, dtype: "float32" | "int32" | "bool", data: base64 }`);
+        continue;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = fromBase64(saved.data);
+      } catch {
+        problems.push(`${at}.data: is not base64`);
+        continue;
+      }
+      const expected = saved.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[saved.dtype];
+      if (bytes.length !== expected) {
+        problems.push(`${at}.data: has ${bytes.length} bytes, shape ${show(saved.shape)} of ${saved.dtype} needs ${expected}`);
+        continue;
+      }
+      if (strays.includes(node)) continue;
+      specs.push({ name: `${node}/${param}`, shape: [...saved.shape], dtype: saved.dtype });
+      chunks.push(bytes);
+    }
+  }
+  if (!graph) return undefined;
+  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((offset, c) => (data.set(c, offset), offset + c.length), 0);
+  return { graph, field: 'graph', customModules: [], specs, data: data.buffer, strays };
+}
+
+/** A parsed `freia-ts/1` document (by its format tag; its fields are checked by `readDocument`). */
+export const isFlowDocument = (value: unknown): value is Record<string, unknown> => isObject(value) && value.format === 'freia-ts/1';
+
+
+/** Reads artifacts, accepting a `freia-ts/1` document that a handler (a file read in Node) returned as is. */
+export function readSaved(artifacts: unknown, problems: string[]): Saved | undefined {
+  if (isObject(artifacts) && isFlowDocument(artifacts.modelTopology)) return readDocument(artifacts.modelTopology, problems);
+  return readArtifacts(artifacts, problems);
+}
+
+/**
+ * The definition data of a saved flow, without building it (no tensors):
+ * from `model.json`'s content as `saveFlow` wrote it, from artifacts, or
+ * from a `freia-ts/1` document. Module `args` stay as saved (subnets as
+ * `{ "$subnet": spec }`), which is what pictures need. Throws a
+ * {@link FlowFormatError} naming the field when it is not a saved flow.
+ */
+export function savedFlowGraph(json: unknown): GraphDef {
+  const problems: string[] = [];
+  let graph: GraphDef | undefined;
+  if (isFlowDocument(json)) {
+    if (checkGraph(json.graph, 'graph', problems)) graph = json.graph;
+  } else {
+    const topology = isObject(json) ? json.modelTopology : undefined;
+    if (!isObject(topology)) problems.push('modelTopology: missing (expected what saveFlow writes, or a freia-ts/1 document)');
+    else if (topology.format !== FLOW_FORMAT) problems.push(`modelTopology.format: is ${JSON.stringify(topology.format)}, expected "${FLOW_FORMAT}"`);
+    else if (checkGraph(topology.graph, 'modelTopology.graph', problems)) graph = topology.graph;
+  }
+  if (!graph) throw new FlowFormatError(problems);
+  return deepFreeze(graph);
+}
