@@ -7,7 +7,7 @@
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,11 @@ await new Promise((resolve) => server.on('listening', resolve));
 const url = `http://127.0.0.1:${server.address().port}/index.html`;
 
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+// A throw-away browser profile, removed when the check ends.
+const profile = mkdtempSync(path.join(tmpdir(), 'freia-chromium-'));
+process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
 const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'freia-chromium-'))}`,
+  '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
   '--virtual-time-budget=60000', '--dump-dom', url];
 const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'ignore'] });
 let dom = '';

@@ -2,7 +2,7 @@
 // The project's test command: type-check, build the typings, run vitest and
 // the tsd type tests, and end with one line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,13 +19,18 @@ function run(label, command, args) {
 }
 
 // 1. Types of sources and tests, then the build that tsd checks against.
-for (const [label, project] of [['tsc (sources and tests)', 'tsconfig.json'], ['tsc build (dist, typings)', 'tsconfig.build.json']]) {
+for (const [label, project] of [
+  ['tsc (sources and tests)', 'tsconfig.json'],
+  ['tsc library (browser lib, no Node types)', 'tsconfig.lib.json'],
+  ['tsc build (dist, typings)', 'tsconfig.build.json'],
+]) {
   if (run(label, bin('tsc'), ['-p', project])) passed++;
   else failed++;
 }
 
-// 2. vitest, counted from its JSON report.
-const report = path.join(mkdtempSync(path.join(tmpdir(), 'freia-ts-')), 'vitest.json');
+// 2. vitest, counted from its JSON report (written to a temp folder that is removed after reading).
+const reportDir = mkdtempSync(path.join(tmpdir(), 'freia-ts-'));
+const report = path.join(reportDir, 'vitest.json');
 run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
@@ -38,6 +43,8 @@ try {
 } catch (error) {
   console.error(`vitest wrote no report: ${error.message}`);
   failed++;
+} finally {
+  rmSync(reportDir, { recursive: true, force: true });
 }
 
 // 3. tsd: every assertion in type-tests/ counts; a diagnostic fails its line.

@@ -1,14 +1,22 @@
 /** The `freia-ts` command (built into dist/ by `npm test` before vitest runs). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fixturePath } from './helpers/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+
+/** A fresh temp folder, removed after the tests. */
+const tempDirs: string[] = [];
+const tempDir = (prefix: string) => {
+  tempDirs.push(mkdtempSync(path.join(tmpdir(), prefix)));
+  return tempDirs[tempDirs.length - 1];
+};
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 describe('freia-ts CLI', () => {
   it('prints the package version', () => {
@@ -26,7 +34,7 @@ describe('freia-ts CLI', () => {
   });
 
   it('runs a short demo and reports JSON with the NLL and the picture', () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'freia-cli-'));
+    const out = tempDir('freia-cli-');
     const result = run('demo', '--steps', '5', '--json', '--out', out);
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
@@ -47,7 +55,7 @@ describe('freia-ts CLI', () => {
     const doc = JSON.parse(readFileSync(fixturePath('glow_fc'), 'utf8'));
     const output = doc.cases[0].outputs[0];
     output.data = output.data.map((v: number, i: number) => (i === 0 ? v + 0.01 : v));
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'freia-verify-')), 'glow_fc_tampered.json');
+    const file = path.join(tempDir('freia-verify-'), 'glow_fc_tampered.json');
     writeFileSync(file, JSON.stringify(doc));
     const result = run('verify', file, fixturePath('split'));
     expect(result.status).toBe(1);
@@ -56,7 +64,7 @@ describe('freia-ts CLI', () => {
   });
 
   it('verify: reports an import problem as a failure of that file', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'freia-verify-')), 'bad.json');
+    const file = path.join(tempDir('freia-verify-'), 'bad.json');
     writeFileSync(file, JSON.stringify({ format: 'nope', name: 'bad' }));
     const result = run('verify', file);
     expect(result.status).toBe(1);

@@ -1,7 +1,9 @@
 /**
  * Docs that work when pasted: every `ts` block of the README type-checks
- * against the library (with `@ts-expect-error` lines really failing), and
- * every block runs.
+ * against the library (with `@ts-expect-error` lines really failing), every
+ * block runs, and no README code leaves a promise of ours floating (the
+ * compiler has no such check; typescript-eslint's `no-floating-promises`
+ * would need a linter we do not run).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import ts from 'typescript';
@@ -11,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const scratch = path.join(root, 'test', '.docs-scratch');
-const blocks = [...readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 const entry = path.join(root, 'src', 'index.js');
 const nodeEntry = path.join(root, 'src', 'node', 'index.js');
 
@@ -42,6 +45,31 @@ function typeCheck(snippets: { label: string; code: string }[]): string[] {
   return files.flatMap((f, k) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)).map((d) => `${snippets[k].label}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
 }
 
+/** The library's functions that return promises: a call must be awaited, returned or chained. */
+const asyncApi = ['ready', 'useBackend', 'saveFlow', 'loadFlow', 'saveFlowFile', 'loadFlowFile', 'toSvg'];
+
+/**
+ * Calls of `asyncApi` in `code` that are neither awaited, returned (also by an
+ * arrow function) nor followed by `.then`/`.catch`/`.finally`, as
+ * `line N: name(`. A receiver (`flow.toSvg(`) belongs to the call.
+ */
+function floatingCalls(code: string): string[] {
+  const text = code.replace(/\/\/.*$/gm, ''); // a comment may name a function without calling it
+  const call = new RegExp(`\\b(${asyncApi.join('|')})\\s*\\(`, 'g');
+  return [...text.matchAll(call)].filter((m) => {
+    const before = text.slice(0, m.index).replace(/(?:[\w$]+\s*\.\s*)*$/, '');
+    if (/(?:\bawait|\breturn|=>)\s*$/.test(before)) return false;
+    // Find the call's closing parenthesis, then look for a chained handler.
+    let depth = 0;
+    let end = m.index + m[0].length - 1;
+    for (; end < text.length; end++) {
+      if (text[end] === '(') depth++;
+      else if (text[end] === ')' && --depth === 0) break;
+    }
+    return !/^\s*\.\s*(?:then|catch|finally)\s*\(/.test(text.slice(end + 1));
+  }).map((m) => `line ${text.slice(0, m.index).split('\n').length}: ${m[1]}(`);
+}
+
 function localize(code: string): string {
   return code.replaceAll("from 'freia-ts/node'", `from ${JSON.stringify(nodeEntry)}`).replaceAll("from 'freia-ts'", `from ${JSON.stringify(entry)}`);
 }
@@ -51,6 +79,28 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('README examples', () => {
   it('has examples', () => expect(blocks.length).toBeGreaterThanOrEqual(2));
+
+  it('the floating-promise check finds unawaited calls and accepts awaited, returned and chained ones', () => {
+    const code = [
+      'const doc = saveFlow(flow);', // floating
+      'await ready(); // ready() again in a comment',
+      'const svg = await flow.toSvg();',
+      'flow.toSvg().then((s) => console.log(s));',
+      'const restored = JSON.stringify(loadFlow(JSON.parse(json)));', // floating, inside another call
+      'const save = () => saveFlowFile(flow, "f.json");',
+      'loadFlowFile(',
+      '  "f.json",',
+      ').catch(console.error);',
+      'useBackend("cpu");', // floating
+    ].join('\n');
+    expect(floatingCalls(code)).toEqual(['line 1: saveFlow(', 'line 5: loadFlow(', 'line 10: useBackend(']);
+  });
+
+  it('every call of a promise-returning function in README code is awaited', () => {
+    const code = [...readme.matchAll(/^[ \t]*```(?:ts|js|typescript|javascript)\n([\s\S]*?)^[ \t]*```/gm)].map((m) => m[1]);
+    expect(code.length).toBeGreaterThanOrEqual(blocks.length); // every ts block, and js ones (also indented in a list)
+    expect(code.flatMap((block, k) => floatingCalls(block).map((call) => `code block ${k}, ${call}`))).toEqual([]);
+  });
 
   it('type-check', () => {
     expect(typeCheck(blocks.map((code, k) => ({ label: `README block ${k}`, code })))).toEqual([]);

@@ -1,8 +1,9 @@
 /**
  * Picks one TensorFlow.js backend at start: `@tensorflow/tfjs-node-gpu` or
  * `@tensorflow/tfjs-node` when the user installed them (optional peers: their
- * install downloads libtensorflow), else WebAssembly (SIMD), else pure JS;
- * in a browser WebGPU (if loaded), WebGL, WebAssembly, pure JS.
+ * install downloads libtensorflow), else WebAssembly (SIMD, the optional peer
+ * `@tensorflow/tfjs-backend-wasm`), else pure JS; in a browser WebGPU (if
+ * loaded), WebGL, WebAssembly, pure JS.
  * `FREIA_BACKEND` (`node-gpu`, `node`, `wasm`, `cpu`, or any registered
  * tfjs backend name) overrides the choice.
  */
@@ -14,33 +15,100 @@ const nativePackages: Record<string, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
   node: '@tensorflow/tfjs-node',
 };
+const wasmPackage = '@tensorflow/tfjs-backend-wasm';
 
-async function tryImport(specifier: string): Promise<boolean> {
+/** Why a backend could not be used: a reason per backend tried, for the messages. */
+type Attempt = { ok: true } | { ok: false; reason: string };
+
+/** Imports an optional peer; the reason says whether it is missing or failed to load. */
+async function tryImport(specifier: string): Promise<Attempt> {
   try {
     // A variable specifier keeps TypeScript and bundlers from resolving an optional peer.
     await import(specifier);
-    return true;
-  } catch {
-    return false;
+    return { ok: true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // Cast: Node's resolution errors carry a `code`; anything else thrown has none.
+    const code = (error as { code?: unknown } | null)?.code;
+    // The package itself is missing (not one of its own dependencies).
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${specifier}'`)) {
+      return { ok: false, reason: `${specifier} is not installed` };
+    }
+    return { ok: false, reason: `${specifier} failed to load: ${message}` };
   }
 }
 
-async function activate(name: string): Promise<boolean> {
-  // A backend the page or program registered itself (a bundled wasm backend, WebGPU) needs no import.
-  if (name === 'wasm' && !tf.findBackendFactory('wasm')) {
-    if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
-  }
-  if (nativePackages[name]) {
-    if (!(await tryImport(nativePackages[name]))) return false;
-    name = 'tensorflow';
-  }
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+type Listener = (...args: unknown[]) => unknown;
+/** The part of Node's `process` used here, typed by hand: the library also runs in browsers, without Node's types. */
+interface ProcessLike {
+  env?: Record<string, string | undefined>;
+  versions?: { node?: string };
+  listeners?(event: ProcessEvent): Listener[];
+  removeListener?(event: ProcessEvent, listener: Listener): unknown;
+}
+
+/** Node's `process` when there is one (reached through `globalThis`, so a browser bundle needs no shim). */
+function nodeProcess(): ProcessLike | undefined {
+  // Cast: `globalThis` carries no `process` in a browser; in Node it is a superset of ProcessLike.
+  return (globalThis as { process?: ProcessLike }).process;
+}
+
+/**
+ * Runs `init` and removes the `uncaughtException` and `unhandledRejection`
+ * handlers that were added while it ran. The wasm backend's emscripten
+ * runtime adds two in Node that re-throw every error from inside its own
+ * code: Node then prints emscripten's (minified, up to 36 KB) source line
+ * before the user's error and exits with code 7 instead of 1. Without them
+ * Node reports uncaught errors itself. tfjs's own clean-up (`_dispose`) cannot
+ * be used: it runs only when the backend is disposed and its filter is
+ * inverted (it removes every handler, the program's too). Handlers the
+ * program added before stay; one it adds while the backend initialises
+ * (between calling and awaiting `ready()`) would be removed as well.
+ */
+async function withoutAddedProcessHandlers<T>(init: () => Promise<T>): Promise<T> {
+  const proc = nodeProcess();
+  const events: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+  if (typeof proc?.listeners !== 'function' || typeof proc.removeListener !== 'function') return init();
+  const before = new Map(events.map((event) => [event, new Set(proc.listeners?.(event))]));
   try {
-    if (!(await tf.setBackend(name))) return false;
-    await tf.ready();
-    fillBackendGaps(name);
-    return true;
-  } catch {
-    return false;
+    return await init();
+  } finally {
+    for (const event of events) {
+      for (const listener of proc.listeners(event)) {
+        if (!before.get(event)?.has(listener)) proc.removeListener(event, listener);
+      }
+    }
+  }
+}
+
+/** Imports a backend's package when needed, switches to it, and fills its gaps. */
+async function activate(name: string): Promise<Attempt> {
+  let tfName = name;
+  let source: string | undefined;
+  // A backend the page or program registered itself (a bundled wasm backend, WebGPU) needs no import.
+  if (name === 'wasm' && !tf.findBackendFactory('wasm')) source = wasmPackage;
+  if (nativePackages[name]) {
+    source = nativePackages[name];
+    tfName = 'tensorflow';
+  }
+  if (source) {
+    const imported = await tryImport(source);
+    if (!imported.ok) return imported;
+  }
+  if (!tf.findBackendFactory(tfName)) return { ok: false, reason: `no backend "${tfName}" is registered` };
+  try {
+    const init = async (): Promise<boolean> => {
+      if (!(await tf.setBackend(tfName))) return false;
+      await tf.ready();
+      return true;
+    };
+    // Only the wasm backend's runtime adds process handlers; see withoutAddedProcessHandlers.
+    if (!(await (tfName === 'wasm' ? withoutAddedProcessHandlers(init) : init()))) return { ok: false, reason: `${tfName} failed to initialise` };
+    fillBackendGaps(tfName);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: `${tfName} failed to initialise: ${error instanceof Error ? error.message : String(error)}` };
   }
 }
 
@@ -55,8 +123,9 @@ export function backendOrder(browser: boolean): string[] {
 
 /** A browser page or worker: there is a `document` or a worker scope (no DOM types needed). */
 function isBrowser(): boolean {
-  const scope = globalThis as { document?: unknown; importScripts?: unknown; process?: { versions?: { node?: string } } };
-  return !scope.process?.versions?.node && (scope.document !== undefined || typeof scope.importScripts === 'function');
+  // Cast: neither property exists in Node's or ES2022's global types.
+  const scope = globalThis as { document?: unknown; importScripts?: unknown };
+  return !nodeProcess()?.versions?.node && (scope.document !== undefined || typeof scope.importScripts === 'function');
 }
 
 let selected: Promise<string> | undefined;
@@ -64,6 +133,8 @@ let selected: Promise<string> | undefined;
 /**
  * Initialises the backend once and resolves to its tfjs name. Call (and
  * await) before the first tensor operation; later calls return the same choice.
+ * Falling back to the slow pure-JS backend prints one warning saying why
+ * WebAssembly was not used; when nothing works, the error lists every reason.
  *
  * @example
  * ```ts
@@ -73,21 +144,34 @@ let selected: Promise<string> | undefined;
  */
 export function ready(): Promise<string> {
   selected ??= (async () => {
-    const forced = globalThis.process?.env?.FREIA_BACKEND;
+    const forced = nodeProcess()?.env?.FREIA_BACKEND;
     if (forced) {
-      if (await activate(forced)) return tf.getBackend();
-      throw new FreiaError(`FREIA_BACKEND=${forced}: that backend could not be initialised`);
+      const attempt = await activate(forced);
+      if (attempt.ok) return tf.getBackend();
+      throw new FreiaError(`FREIA_BACKEND=${forced}: that backend could not be initialised`, { cause: attempt.reason });
     }
+    const reasons = new Map<string, string>();
     for (const name of backendOrder(isBrowser())) {
-      if (await activate(name)) return tf.getBackend();
+      const attempt = await activate(name);
+      if (attempt.ok) {
+        const wasm = reasons.get('wasm');
+        if (name === 'cpu' && wasm) {
+          const hint = isBrowser() ? '' : ` (npm install ${wasmPackage}@${tf.version.tfjs})`;
+          console.warn(`freia-ts: running on the pure-JS cpu backend, which is slow: ${wasm}${hint}`);
+        }
+        return tf.getBackend();
+      }
+      reasons.set(name, attempt.reason);
     }
-    throw new FreiaError('no TensorFlow.js backend could be initialised');
+    const list = [...reasons].map(([name, reason]) => `${name}: ${reason}`).join('; ');
+    throw new FreiaError(`no TensorFlow.js backend could be initialised (${list})`);
   })();
   return selected;
 }
 
 /** Switches to another backend (for tests comparing backends); fills its gaps too. */
 export async function useBackend(name: string): Promise<void> {
-  if (!(await activate(name))) throw new FreiaError(`backend ${name} could not be initialised`);
+  const attempt = await activate(name);
+  if (!attempt.ok) throw new FreiaError(`backend ${name} could not be initialised: ${attempt.reason}`);
   selected = Promise.resolve(tf.getBackend());
 }
