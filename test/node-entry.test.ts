@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { inn, subnets, saveFlow, loadFlow, FlowFormatError, FreiaError, type AnyFlow } from '../src/index.js';
 import { saveFlowFile, loadFlowFile, loadFlowGraph, fileSystem } from '../src/node/index.js';
-import { ConditionalSwap, FixedRandomElementwiseMultiply } from './helpers/custom-modules.js';
+import { ConditionalSwap, FixedRandomElementwiseMultiply, customModuleFlow } from './helpers/custom-modules.js';
 import { maxAbsDiff } from './helpers/jacobian.js';
 
 const savedDir = path.join(import.meta.dirname, 'fixtures', 'saved');
@@ -119,13 +119,7 @@ describe('freia-ts/node', () => {
   });
 
   it('custom modules are passed as with loadFlow', async () => {
-    const g = inn.graph();
-    const a = g.input([2]);
-    const b = g.input([2]);
-    const cond = g.condition([1]);
-    const [m] = g.apply(FixedRandomElementwiseMultiply, [a], undefined, { name: 'mult' });
-    const [s0, s1] = g.apply(ConditionalSwap, [m, b], undefined, { cond, name: 'swap' });
-    const flow = g.build({ outputs: [s0, s1] });
+    const flow = customModuleFlow();
     const dir = scratch();
     await saveFlowFile(flow, dir);
     await expect(loadFlowFile(dir)).rejects.toThrow(FlowFormatError);

@@ -3,14 +3,14 @@
  * ported: each is a few lines.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InvertibleModule, type ForwardOptions, type ModuleResult, type Shape, type ShapeRule, type Mul } from '../../src/index.js';
+import { InvertibleModule, inn, type Flow, type ForwardOptions, type ModuleResult, type Shape, type ShapeRule, type Mul } from '../../src/index.js';
 
 /** Multiplies each channel by a fixed random integer factor in {1, 2}. */
 export class FixedRandomElementwiseMultiply extends InvertibleModule {
   private readonly factor: tf.Variable;
   constructor(dimsIn: readonly Shape[], dimsC: readonly Shape[] = []) {
     super(dimsIn, dimsC);
-    this.factor = this.addParam('random_factor', tf.randomUniformInt([1, dimsIn[0][0]], 1, 3).asType('float32'), false);
+    this.factor = this.addParam('random_factor', tf.tidy(() => tf.randomUniformInt([1, dimsIn[0][0]], 1, 3).asType('float32')), false);
   }
   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const logDet = tf.sum(tf.log(this.factor));
@@ -39,4 +39,15 @@ export class Doubler extends InvertibleModule {
   override outputShapes([s]: readonly Shape[]): Shape[] {
     return [[2 * s[0]]];
   }
+}
+
+/** A graph of both seed modules: `mult` on the first input, then `swap` of both inputs under condition `[1]`. */
+export function customModuleFlow(): Flow<Shape[], [[2], [2]], Shape[]> {
+  const g = inn.graph();
+  const x1 = g.input([2]);
+  const x2 = g.input([2]);
+  const cond = g.condition([1]);
+  const [m] = g.apply(FixedRandomElementwiseMultiply, [x1], undefined, { name: 'mult' });
+  const [s0, s1] = g.apply(ConditionalSwap, [m, x2], undefined, { cond, name: 'swap' });
+  return g.build({ outputs: [s0, s1] });
 }
