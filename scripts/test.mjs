@@ -12,9 +12,9 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 let passed = 0;
 let failed = 0;
 
-function run(label, command, args) {
+function run(label, command, args, env = process.env) {
   console.log(`\n> ${label}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
   return result.status === 0;
 }
 
@@ -31,7 +31,15 @@ for (const [label, project] of [
 // 2. vitest, counted from its JSON report (written to a temp folder that is removed after reading).
 const reportDir = mkdtempSync(path.join(tmpdir(), 'freia-ts-'));
 const report = path.join(reportDir, 'vitest.json');
-run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+// The tests get a temp folder of their own: whatever they leave in it is a failure (tests clean up after themselves).
+const testTmp = mkdtempSync(path.join(tmpdir(), 'freia-ts-tests-'));
+run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { ...process.env, TMPDIR: testTmp, TMP: testTmp, TEMP: testTmp });
+const leftovers = readdirSync(testTmp);
+if (leftovers.length > 0) {
+  console.error(`the tests left ${leftovers.length} temp file(s) behind: ${leftovers.join(', ')}`);
+  failed++;
+}
+rmSync(testTmp, { recursive: true, force: true });
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed += json.numPassedTests;

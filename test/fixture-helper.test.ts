@@ -3,15 +3,17 @@
  * missing file or directory fails with a message that says where it looked
  * and how to look elsewhere (the tests that read fixtures rely on it).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultFixturesDir, fixturePath, fixturesDirFor, listFixtures, readFixture } from './helpers/fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-// A directory that surely does not exist: a name inside a fresh, empty one.
-const nowhere = path.join(mkdtempSync(path.join(tmpdir(), 'freia-fixtures-')), 'missing');
+// A directory that surely does not exist: a name inside a fresh, empty one (removed afterwards).
+const scratch = mkdtempSync(path.join(tmpdir(), 'freia-fixtures-'));
+const nowhere = path.join(scratch, 'missing');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The error `run` throws; fails the test when it throws nothing. */
 function errorOf(run: () => unknown): Error {
@@ -51,7 +53,7 @@ describe('FrEIA fixture helper', () => {
   });
 
   it('a missing fixture in an existing directory names the file too', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'freia-fixtures-'));
+    const dir = mkdtempSync(path.join(scratch, 'empty-'));
     const { message } = errorOf(() => readFixture('not_there', dir));
     expect(message).toContain(path.join(dir, 'not_there.json'));
     expect(message).toContain('FREIA_FIXTURES');
