@@ -249,6 +249,8 @@ class ChainImpl {
 
 // One method per shape-keeping catalogue entry; `ChainBlocks` gives them their types.
 for (const [method, entry] of Object.entries(shapeKeeping)) {
+  // A catalogue key must not shadow a method of the builder itself (on, repeat, build, ...).
+  if (method in ChainImpl.prototype) throw new Error(`catalogue method "${method}" clashes with a builder method`);
   Object.defineProperty(ChainImpl.prototype, method, {
     value(this: ChainImpl, options?: object): ChainImpl {
       return this.add(entry.kind, options);

@@ -283,6 +283,8 @@ class GraphBuilderImpl {
 
 // One method per shape-keeping catalogue entry; `GraphBlocks` gives them their types.
 for (const [method, entry] of Object.entries(shapeKeeping)) {
+  // A catalogue key must not shadow a method of the builder itself (on, repeat, build, ...).
+  if (method in GraphBuilderImpl.prototype) throw new Error(`catalogue method "${method}" clashes with a builder method`);
   Object.defineProperty(GraphBuilderImpl.prototype, method, {
     value(this: GraphBuilderImpl, x: unknown, options?: object): RefHandle {
       return this.one(entry.kind, x, options);
