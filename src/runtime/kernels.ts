@@ -14,6 +14,7 @@
  *   comparison is piecewise constant, so its gradient is zero.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmKernels } from './kernels-wasm.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type KernelOutput = tf.TensorInfo | tf.TensorInfo[];
@@ -115,10 +116,14 @@ function registerZeroGradients(): void {
   }
 }
 
-/** Registers the missing kernels for `backendName` and the missing gradients everywhere. Idempotent. */
+/**
+ * Registers the missing kernels for `backendName`, the missing gradients
+ * everywhere, and the wasm backend's faster kernels (kernels-wasm.ts). Idempotent.
+ */
 export function fillBackendGaps(backendName: string): void {
   registerZeroGradients();
   if (backendName === 'cpu') return;
   register('Conv2DBackpropFilter', backendName, filterGradientByConvolution(backendName));
   register('UnsortedSegmentSum', backendName, onCpu('UnsortedSegmentSum'));
+  registerWasmKernels(backendName);
 }

@@ -1,0 +1,87 @@
+/**
+ * The wasm backend's faster kernels (src/runtime/kernels-wasm.ts) against
+ * the pure-JS cpu backend (an independent implementation) and against the
+ * wasm backend's own kernels (the plain path, put back by restoreWasmKernels).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/index.js';
+import { registerWasmKernels, restoreWasmKernels } from '../src/runtime/kernels-wasm.js';
+
+const start = tf.getBackend();
+afterAll(async () => {
+  registerWasmKernels('wasm');
+  await useBackend(start);
+});
+
+const values = (n: number, phase: number) => Array.from({ length: n }, (_, i) => Math.sin(0.37 * i + phase));
+
+/**
+ * Every product the kernels see: plain and transposed operands, 2-D and
+ * batched, fused with bias and ReLU, and their gradients. `skipPlain` marks
+ * the results the wasm backend's own kernels get wrong (below).
+ */
+function products(skipPlain: Set<number> = new Set()): Float32Array[] {
+  return tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = tf.tensor2d(values(5 * 7, 1), ta ? [7, 5] : [5, 7]);
+      const b = tf.tensor2d(values(7 * 3, 2), tb ? [3, 7] : [7, 3]);
+      out.push(tf.matMul(a, b, ta, tb));
+      // tfjs-backend-wasm 4.22's own fused product adds the bias by flat output index, not by column, once an operand is transposed.
+      if (ta || tb) skipPlain.add(out.length);
+      out.push(tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias: tf.tensor1d([0.1, -0.2, 0.3]), activation: 'relu' }));
+      const a3 = tf.reshape(a, [1, ...a.shape]) as tf.Tensor3D;
+      out.push(tf.matMul(a3, tf.reshape(b, [1, ...b.shape]) as tf.Tensor3D, ta, tb));
+      // two matrices per batch: the backend's own (batched) path
+      out.push(tf.matMul(tf.stack([a, tf.neg(a)]) as tf.Tensor3D, tf.stack([b, b]) as tf.Tensor3D, ta, tb));
+    }
+    const x = tf.tensor2d(values(6 * 4, 3), [6, 4]);
+    const w = tf.tensor2d(values(4 * 5, 4), [4, 5]);
+    const bias = tf.tensor1d(values(5, 5));
+    const loss = (xv: tf.Tensor, wv: tf.Tensor, bv: tf.Tensor) =>
+      tf.sum(tf.square(tf.fused.matMul({ a: xv as tf.Tensor2D, b: wv as tf.Tensor2D, bias: bv, activation: 'relu' })));
+    out.push(...tf.grads(loss)([x, w, bias]));
+    return out.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[]): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((t, k) => {
+    expect(t.length).toBe(expected[k].length);
+    t.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[k][i]))));
+  });
+}
+
+describe('wasm kernels', () => {
+  it('products with transposed operands match the cpu backend and the wasm backend\'s own kernels', async () => {
+    await useBackend('wasm');
+    const ours = products();
+    const oursKernel = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    restoreWasmKernels();
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(oursKernel);
+    const plainKernel = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    const wrongOnPlain = new Set<number>();
+    const plain = products(wrongOnPlain);
+    registerWasmKernels('wasm');
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(plainKernel);
+    await useBackend('cpu');
+    const cpu = products();
+    expectClose(ours, cpu);
+    expect(wrongOnPlain.size).toBe(3);
+    expectClose(plain.filter((_, k) => !wrongOnPlain.has(k)), cpu.filter((_, k) => !wrongOnPlain.has(k)));
+  });
+
+  it('registering twice wraps the backend\'s kernel once, and leaks nothing', async () => {
+    await useBackend('wasm');
+    const before = tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc;
+    registerWasmKernels('wasm');
+    expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(before);
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    products();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+  });
+});
