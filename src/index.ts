@@ -9,6 +9,7 @@ import { graph } from './builder/graph.js';
 import { mlp, conv } from './modules/subnets.js';
 import { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } from './train/distributions.js';
 import { nll, fit, clipByGlobalNorm } from './train/training.js';
+import { adam } from './train/adam.js';
 
 /** Network builders: `inn.input(shape)` starts a chain, `inn.graph()` a DAG. */
 export const inn = { input, graph } as const;
@@ -17,8 +18,8 @@ export type { GraphBuilder, Handle, ConditionHandle, GraphBlockOptions, BuildOpt
 export const subnets = { mlp, conv } as const;
 /** Distributions: the standard normal base and push-forwards through a flow. */
 export const dist = { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } as const;
-/** Training: the NLL loss and a training loop. */
-export const train = { nll, fit, clipByGlobalNorm } as const;
+/** Training: the NLL loss, a training loop, and Adam with one fused update for all variables. */
+export const train = { nll, fit, clipByGlobalNorm, adam } as const;
 
 export type { Chain, BlockOptions, ConditionRef, When } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
@@ -26,6 +27,7 @@ export type { AnyFlow, Tensors, RunOptions, FlowResult } from './runtime/flow.js
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './core/graph.js';
 export { StandardNormal, PushForward } from './train/distributions.js';
 export type { FitOptions, Batch } from './train/training.js';
+export { Adam } from './train/adam.js';
 export { ready, useBackend, backendOrder } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical } from './runtime/numerical.js';

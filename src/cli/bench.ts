@@ -106,7 +106,7 @@ const workloads: Workload[] = [
     setup() {
       setGlobalSeed(0);
       const flow = moonsFlow();
-      const optimizer = tf.train.adam(1e-3);
+      const optimizer = train.adam(1e-3);
       const batch = tf.tensor2d(makeMoons(100, { noise: 0.05, seed: 1 }), [100, 2]);
       return { run: () => trainStep(flow, optimizer, batch), dispose: () => (batch.dispose(), optimizer.dispose(), flow.dispose()) };
     },
@@ -120,7 +120,7 @@ const workloads: Workload[] = [
       const flow: AnyFlow = inn.input([784]).condition([10])
         .repeat(12, (c) => c.allInOne({ subnet: subnets.mlp({ hidden: 512 }), cond: 0 }))
         .build();
-      const optimizer = tf.train.adam(1e-4);
+      const optimizer = train.adam(1e-4);
       const x = tf.randomUniform([64, 784], 0, 1, 'float32', 4);
       const c = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10).toFloat();
       return { run: () => trainStep(flow, optimizer, x, c), dispose: () => (tf.dispose([x, c]), optimizer.dispose(), flow.dispose()) };
@@ -176,7 +176,7 @@ const workloads: Workload[] = [
       const flow: AnyFlow = inn.input([3, 32, 32])
         .repeat(4, (c) => c.glow({ subnet: subnets.conv({ hidden: 64, kernel: 3 }), clamp: 1.2 }).permuteRandom())
         .build();
-      const optimizer = tf.train.adam(1e-3);
+      const optimizer = train.adam(1e-3);
       const images = tf.randomUniform([16, 3, 32, 32], 0, 1, 'float32', 3);
       return { run: () => trainStep(flow, optimizer, images), dispose: () => (images.dispose(), optimizer.dispose(), flow.dispose()) };
     },

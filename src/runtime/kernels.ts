@@ -122,8 +122,8 @@ function registerZeroGradients(): void {
  */
 export function fillBackendGaps(backendName: string): void {
   registerZeroGradients();
+  registerWasmKernels(backendName);
   if (backendName === 'cpu') return;
   register('Conv2DBackpropFilter', backendName, filterGradientByConvolution(backendName));
   register('UnsortedSegmentSum', backendName, onCpu('UnsortedSegmentSum'));
-  registerWasmKernels(backendName);
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, RunOptions } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar } from './progress.js';
+import { adam } from './adam.js';
 
 /**
  * Mean negative log-likelihood in nats per sample,
@@ -28,7 +29,7 @@ export interface FitOptions {
   /** Produces the batch of step `step` (it is disposed after the step). */
   readonly data: (step: number) => Batch;
   readonly steps: number;
-  /** Adam's learning rate (default 1e-3). */
+  /** Adam's learning rate (default 1e-3; the optimizer is {@link adam}, tfjs's Adam with one fused update). */
   readonly learningRate?: number;
   /** Clip the gradients' global norm to this value (default: no clipping). */
   readonly clipNorm?: number;
@@ -65,7 +66,7 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
  * ```
  */
 export function fit(flow: AnyFlow, options: FitOptions): number[] {
-  const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 1e-3);
+  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
   const variables = flow.trainableVariables;
   const progressOption = options.progress ?? true;
   const bar = progressOption
