@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inn, subnets, train, useBackend, setGlobalSeed, Adam } from '../src/index.js';
 import { withFusion } from '../src/math/fusion.js';
-import { ADAM_KERNEL } from '../src/runtime/kernels-wasm.js';
+import { ADAM_KERNEL } from '../src/runtime/kernels-fused.js';
 
 const start = tf.getBackend();
 afterAll(async () => {

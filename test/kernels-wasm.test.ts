@@ -46,6 +46,28 @@ function products(skipPlain: Set<number> = new Set()): Float32Array[] {
   });
 }
 
+/** Gathers, splits and concats on the last axis (ours) and on others (the backend's): float32 and int32, narrow and wide rows. */
+function dataMovement(): Float32Array[] {
+  return tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    for (const shape of [[7], [5, 3], [2, 3, 4, 6], [3, 130]]) {
+      const size = shape.reduce((a, b) => a * b);
+      const last = shape[shape.length - 1];
+      const x = tf.tensor(values(size, 0.5), shape);
+      const xi = tf.tensor(Array.from({ length: size }, (_, i) => (i * 7) % 11 - 5), shape, 'int32');
+      const perm = tf.tensor1d(Array.from({ length: last }, (_, i) => (i * 5 + 2) % last), 'int32');
+      out.push(tf.gather(x, perm, -1), tf.gather(xi, perm, shape.length - 1), tf.gather(x, tf.tensor1d([0, last - 1, 0], 'int32'), -1));
+      const sizes = last > 2 ? [1, last - 3, 2] : [last];
+      out.push(...tf.split(x, sizes, -1), ...tf.split(xi, sizes, shape.length - 1));
+      out.push(tf.concat([x, tf.neg(x), tf.slice(x, 0, [...shape.slice(0, -1), 1])], -1), tf.concat([xi, xi], shape.length - 1));
+      if (shape.length > 1) out.push(tf.gather(x, tf.tensor1d([0, 0], 'int32'), 0), ...tf.split(x, [1, shape[0] - 1], 0), tf.concat([x, x], 0));
+      // a permutation's gradient goes through a gather and (for tfjs's gather gradient) more data movement
+      out.push(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.gather(v, perm, -1), tf.gather(x, perm, -1))))(x));
+    }
+    return out.map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
 function expectClose(actual: Float32Array[], expected: Float32Array[]): void {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((t, k) => {
@@ -73,6 +95,20 @@ describe('wasm kernels', () => {
     expectClose(plain.filter((_, k) => !wrongOnPlain.has(k)), cpu.filter((_, k) => !wrongOnPlain.has(k)));
   });
 
+  it('gathers, splits and concats match the cpu backend and the wasm backend\'s own kernels', async () => {
+    await useBackend('wasm');
+    const ours = dataMovement();
+    restoreWasmKernels();
+    const plain = dataMovement();
+    registerWasmKernels('wasm');
+    await useBackend('cpu');
+    const cpu = dataMovement();
+    expectClose(ours, cpu);
+    expectClose(plain, cpu);
+    await useBackend('wasm');
+    expect(() => tf.tidy(() => tf.gather(tf.ones([2, 3]), tf.tensor1d([0, 3], 'int32'), -1))).toThrow(/index value 3/);
+  });
+
   it('registering twice wraps the backend\'s kernel once, and leaks nothing', async () => {
     await useBackend('wasm');
     const before = tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc;
@@ -81,6 +117,7 @@ describe('wasm kernels', () => {
     const tensors = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
     products();
+    dataMovement();
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.memory().numBytes).toBe(bytes);
   });

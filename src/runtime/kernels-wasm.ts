@@ -1,25 +1,32 @@
 /**
- * Kernels that make the WebAssembly backend faster, registered over its own
- * by `ready()` / `useBackend('wasm')` (never at import).
+ * Faster versions of some of the WebAssembly backend's own kernels,
+ * registered over them by `ready()` / `useBackend('wasm')` (never at import).
+ * Each handles the cases that matter here and hands every other call to the
+ * backend's kernel unchanged.
  *
- * **Plain products.** The wasm backend hands a matrix product to XNNPACK only
- * when neither operand is transposed and there is one batch; anything else
- * runs a scalar triple loop, 15–40× slower. tfjs's gradient of `x·W`
- * multiplies by transposed operands (`dy·Wᵀ`, `xᵀ·dy`), so two of the three
- * products of every dense layer in training took the slow loop. Our
- * `BatchMatMul` and `_FusedMatMul` transpose such operands first (the wasm
- * Transpose kernel, a copy) and call the backend's own kernel on plain
- * operands. Batched products (more than one matrix) keep the backend's path:
- * XNNPACK is not used for them either way.
- *
- * **One Adam step for every variable** ({@link ADAM_KERNEL}): tfjs's Adam runs
- * about ten elementwise kernels per variable, each a pass over memory; this
- * kernel updates `w, m, v` of all variables in one call and one pass each,
- * in JavaScript on the wasm heap (for the cpu backend on its arrays).
+ * - **Plain products** (`BatchMatMul`, `_FusedMatMul`). The wasm backend hands
+ *   a matrix product to XNNPACK only when neither operand is transposed and
+ *   there is one batch; anything else runs a scalar triple loop, 15–40×
+ *   slower. tfjs's gradient of `x·W` multiplies by transposed operands
+ *   (`dy·Wᵀ`, `xᵀ·dy`), so two of the three products of every dense layer in
+ *   training took the slow loop. We transpose such operands first (the wasm
+ *   Transpose kernel, a copy) and call the backend's kernel on plain
+ *   operands. Batched products keep the backend's path (XNNPACK is not used
+ *   for them either way).
+ * - **Last-axis data movement** (`GatherV2`, `SplitV`, `Concat`). Channels are
+ *   the last axis inside a flow, so permutations gather it and couplings
+ *   split and join it. The backend's C++ gather and slice compute every
+ *   element's index (about 25 and 10 ns an element); its concat copies each
+ *   row with a fresh `subarray`. Ours are plain JavaScript loops over the
+ *   heap.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hostMemory, type HostArray, type HostMemory } from './host-memory.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
+type KernelResult = tf.TensorInfo | tf.TensorInfo[];
+/** A faster kernel for some calls: returns null to hand the call to the backend's kernel. */
+type Fast = (args: KernelArgs, memory: HostMemory, original: tf.KernelConfig) => KernelResult | null;
 
 /** Our kernel functions, so that registering twice (ready, then useBackend) wraps the backend's kernel once. */
 const ours = new WeakSet<object>();
@@ -38,151 +45,135 @@ function swapLast(rank: number): number[] {
   return perm;
 }
 
-/**
- * Wraps the backend's product kernel `kernelName` so that transposed operands
- * of an unbatched product are transposed first and the plain (XNNPACK) path
- * runs. Other calls go to the backend's kernel unchanged.
- */
-function plainProduct(kernelName: 'BatchMatMul' | '_FusedMatMul', backendName: string): tf.KernelConfig | null {
-  const original = tf.getKernel(kernelName, backendName);
-  const transpose = tf.getKernel('Transpose', backendName);
-  if (!original || !transpose || ours.has(original.kernelFunc)) return null;
-  const kernelFunc = (args: KernelArgs) => {
-    const { inputs, backend, attrs } = args;
-    // Cast: tfjs passes the product's attributes as a NamedAttrMap; these two are booleans.
-    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    const a = inputs.a as tf.TensorInfo;
-    const b = inputs.b as tf.TensorInfo;
-    if ((!transposeA && !transposeB) || batchOf(a.shape) !== 1 || batchOf(b.shape) !== 1) return original.kernelFunc(args);
-    const temporaries: tf.TensorInfo[] = [];
-    const plain = (x: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
-      if (!transposed) return x;
-      const t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm: swapLast(x.shape.length) } }) as tf.TensorInfo;
-      temporaries.push(t);
-      return t;
-    };
-    try {
-      return original.kernelFunc({
-        inputs: { ...inputs, a: plain(a, transposeA), b: plain(b, transposeB) },
-        backend,
-        attrs: { ...attrs, transposeA: false, transposeB: false },
-      });
-    } finally {
-      // Cast: every registered backend is a KernelBackend; tfjs types a kernel's backend as `{}`.
-      for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
-    }
+/** The last axis, whatever sign the attribute has; null when `axis` is another one. */
+function isLastAxis(axis: unknown, rank: number): boolean {
+  const a = Array.isArray(axis) ? axis[0] : axis;
+  return typeof a === 'number' && (a === -1 || a === rank - 1);
+}
+
+/** Products with transposed operands: transpose them, then the backend's plain (XNNPACK) kernel. */
+const plainProduct: Fast = (args, _memory, original) => {
+  const { inputs, backend, attrs } = args;
+  // Cast: tfjs passes the product's attributes as a NamedAttrMap; these two are booleans.
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  if ((!transposeA && !transposeB) || batchOf(a.shape) !== 1 || batchOf(b.shape) !== 1) return null;
+  const transpose = tf.getKernel('Transpose', 'wasm')!;
+  const temporaries: tf.TensorInfo[] = [];
+  const plain = (x: tf.TensorInfo, transposed: boolean): tf.TensorInfo => {
+    if (!transposed) return x;
+    const t = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm: swapLast(x.shape.length) } }) as tf.TensorInfo;
+    temporaries.push(t);
+    return t;
   };
-  ours.add(kernelFunc);
-  return { ...original, kernelFunc };
-}
-
-/**
- * The fused Adam step: inputs `w0, g0, m0, v0, w1, …` (float32), attributes
- * `count`, `learningRate`, `beta1`, `beta2`, `epsilon` and the bias
- * corrections `correction1 = 1 − β1^t`, `correction2 = 1 − β2^t`; outputs
- * `w0', m0', v0', w1', …` (new tensors: the inputs are never written).
- * Per element, as tfjs's AdamOptimizer:
- *
- *     m' = β1 m + (1 − β1) g,   v' = β2 v + (1 − β2) g²
- *     w' = w − lr · (m' / c1) / (√(v' / c2) + ε)
- */
-export const ADAM_KERNEL = 'FreiaAdamStep';
-
-/** The attributes of {@link ADAM_KERNEL}. */
-export interface AdamStepAttrs {
-  readonly count: number;
-  readonly learningRate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly epsilon: number;
-  readonly correction1: number;
-  readonly correction2: number;
-}
-
-/** Float32 views of a backend's tensor data, and new outputs: what a JavaScript kernel needs. */
-interface HostMemory {
-  /** A new float32 output of `shape`. */
-  output(shape: readonly number[]): tf.TensorInfo;
-  /** The values of `info`; valid until the next {@link output} (the wasm heap may grow and move). */
-  view(info: tf.TensorInfo): Float32Array;
-}
-
-/** The part of tfjs-backend-wasm's BackendWasm used here (its class is not exported as a type from the package root). */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
-
-/** The part of the cpu backend used here. */
-interface CpuBackendLike {
-  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  data: { get(dataId: object): { values: tf.backend_util.BackendValues } };
-}
-
-function hostMemory(backendName: string, backend: object): HostMemory {
-  if (backendName === 'wasm') {
-    // Cast: the kernel is registered for the wasm backend only, whose backend object is a BackendWasm.
-    const wasm = backend as WasmBackendLike;
-    return {
-      output: (shape) => wasm.makeOutput([...shape], 'float32'),
-      // Cast: float32 data comes back as a Float32Array.
-      view: (info) => wasm.typedArrayFromHeap(info) as Float32Array,
-    };
+  try {
+    return original.kernelFunc({
+      inputs: { ...inputs, a: plain(a, transposeA), b: plain(b, transposeB) },
+      backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    });
+  } finally {
+    // Cast: every registered backend is a KernelBackend; tfjs types a kernel's backend as `{}`.
+    for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
   }
-  // Cast: registered for the cpu backend only, whose backend object is a MathBackendCPU.
-  const cpu = backend as CpuBackendLike;
-  return {
-    output: (shape) => cpu.makeTensorInfo([...shape], 'float32'),
-    view: (info) => {
-      // Cast: the cpu backend keeps float32 values in a Float32Array; a new output has none until written.
-      const data = cpu.data.get(info.dataId);
-      data.values ??= new Float32Array(info.shape.reduce((a, b) => a * b, 1));
-      return data.values as Float32Array;
-    },
-  };
+};
+
+const fourBytes = (t: tf.TensorInfo) => t.dtype === 'float32' || t.dtype === 'int32';
+
+/** `x[..., indices]` for one-dimensional int32 indices on the last axis. */
+const gatherLastAxis: Fast = ({ inputs, attrs }, memory) => {
+  const x = inputs.x as tf.TensorInfo;
+  const indices = inputs.indices as tf.TensorInfo;
+  // Cast: GatherV2's attributes.
+  const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+  if (!fourBytes(x) || indices.dtype !== 'int32' || indices.shape.length !== 1 || (batchDims ?? 0) !== 0 || !isLastAxis(axis, x.shape.length)) return null;
+  const width = x.shape[x.shape.length - 1];
+  const count = indices.shape[0];
+  const out = memory.output([...x.shape.slice(0, -1), count], x.dtype as 'float32' | 'int32');
+  const [xv, iv, ov] = [x, indices, out].map((t) => memory.view(t));
+  for (let j = 0; j < count; j++) {
+    if (!(iv[j] >= 0 && iv[j] < width)) throw new Error(`GatherV2: the index value ${iv[j]} is not in [0, ${width - 1}]`);
+  }
+  const rows = xv.length / Math.max(width, 1);
+  for (let r = 0, src = 0, dst = 0; r < rows; r++, src += width, dst += count) {
+    for (let j = 0; j < count; j++) ov[dst + j] = xv[src + iv[j]];
+  }
+  return out;
+};
+
+/** Copies `width`-wide column blocks between row-major arrays: `to[r, toAt + j] = from[r, fromAt + j]`. */
+function copyColumns(from: HostArray, fromWidth: number, fromAt: number, to: HostArray, toWidth: number, toAt: number, width: number, rows: number): void {
+  if (width >= 64) {
+    for (let r = 0; r < rows; r++) to.set(from.subarray(r * fromWidth + fromAt, r * fromWidth + fromAt + width), r * toWidth + toAt);
+    return;
+  }
+  for (let r = 0, src = fromAt, dst = toAt; r < rows; r++, src += fromWidth, dst += toWidth) {
+    for (let j = 0; j < width; j++) to[dst + j] = from[src + j];
+  }
 }
 
-function adamStep(backendName: string) {
-  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
-    // Cast: the attributes are the AdamStepAttrs the optimizer passes.
-    const { count, learningRate, beta1, beta2, epsilon, correction1, correction2 } = attrs as unknown as AdamStepAttrs;
-    const memory = hostMemory(backendName, backend);
-    const outputs: tf.TensorInfo[] = [];
-    for (let i = 0; i < count; i++) {
-      const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((k) => inputs[`${k}${i}`] as tf.TensorInfo);
-      const made = [memory.output(w.shape), memory.output(w.shape), memory.output(w.shape)];
-      outputs.push(...made);
-      // Views after every allocation of this variable: an allocation may move the heap.
-      const [wv, gv, mv, vv] = [w, g, m, v].map((t) => memory.view(t));
-      const [wOut, mOut, vOut] = made.map((t) => memory.view(t));
-      const a1 = 1 - beta1;
-      const a2 = 1 - beta2;
-      const step = learningRate / correction1;
-      for (let j = 0; j < wv.length; j++) {
-        const gj = gv[j];
-        const mj = beta1 * mv[j] + a1 * gj;
-        const vj = beta2 * vv[j] + a2 * gj * gj;
-        mOut[j] = mj;
-        vOut[j] = vj;
-        wOut[j] = wv[j] - (step * mj) / (Math.sqrt(vj / correction2) + epsilon);
-      }
-    }
-    return outputs;
-  };
-}
+/** Split on the last axis. */
+const splitLastAxis: Fast = ({ inputs, attrs }, memory) => {
+  const x = inputs.x as tf.TensorInfo;
+  // Cast: SplitV's attributes.
+  const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  if (!fourBytes(x) || x.shape.length < 1 || !isLastAxis(axis, x.shape.length)) return null;
+  // Cast: a tfjs TensorInfo is what prepareSplitSize reads (its shape).
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, x.shape.length - 1);
+  const width = x.shape[x.shape.length - 1];
+  const outs = sizes.map((s) => memory.output([...x.shape.slice(0, -1), s], x.dtype as 'float32' | 'int32'));
+  const xv = memory.view(x);
+  const rows = width === 0 ? 0 : xv.length / width;
+  let at = 0;
+  outs.forEach((out, k) => {
+    copyColumns(xv, width, at, memory.view(out), sizes[k], 0, sizes[k], rows);
+    at += sizes[k];
+  });
+  return outs;
+};
 
-/** Registers the wasm backend's faster kernels over its own (and the fused Adam step on wasm and cpu). Idempotent. */
+/** Concat on the last axis. */
+const concatLastAxis: Fast = ({ inputs, attrs }, memory) => {
+  // Cast: Concat's inputs are a list of tensors.
+  const xs = inputs as unknown as tf.TensorInfo[];
+  // Cast: Concat's attribute.
+  const { axis } = attrs as unknown as { axis: number };
+  if (xs.length < 2 || !xs.every(fourBytes) || xs.some((t) => t.dtype !== xs[0].dtype)) return null;
+  const rank = xs[0].shape.length;
+  if (rank < 1 || !isLastAxis(axis, rank) || xs.some((t) => t.shape.length !== rank || t.shape.slice(0, -1).some((d, i) => d !== xs[0].shape[i]))) return null;
+  const widths = xs.map((t) => t.shape[rank - 1]);
+  const total = widths.reduce((a, b) => a + b, 0);
+  const out = memory.output([...xs[0].shape.slice(0, -1), total], xs[0].dtype as 'float32' | 'int32');
+  const ov = memory.view(out);
+  const rows = total === 0 ? 0 : ov.length / total;
+  let at = 0;
+  xs.forEach((x, k) => {
+    copyColumns(memory.view(x), widths[k], 0, ov, total, at, widths[k], rows);
+    at += widths[k];
+  });
+  return out;
+};
+
+const overrides: Record<string, Fast> = {
+  BatchMatMul: plainProduct,
+  _FusedMatMul: plainProduct,
+  GatherV2: gatherLastAxis,
+  SplitV: splitLastAxis,
+  Concat: concatLastAxis,
+};
+
+/** Registers our faster kernels over the wasm backend's own. Idempotent; does nothing for other backends. */
 export function registerWasmKernels(backendName: string): void {
-  if ((backendName === 'wasm' || backendName === 'cpu') && !tf.getKernel(ADAM_KERNEL, backendName)) {
-    tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc: adamStep(backendName) });
-  }
   if (backendName !== 'wasm') return;
-  for (const kernelName of ['BatchMatMul', '_FusedMatMul'] as const) {
-    const config = plainProduct(kernelName, backendName);
-    if (!config) continue;
-    replaced.set(kernelName, tf.getKernel(kernelName, backendName)!);
+  for (const [kernelName, fast] of Object.entries(overrides)) {
+    const original = tf.getKernel(kernelName, backendName);
+    if (!original || ours.has(original.kernelFunc)) continue;
+    const kernelFunc = (args: KernelArgs) => fast(args, hostMemory(backendName, args.backend), original) ?? original.kernelFunc(args);
+    ours.add(kernelFunc);
+    replaced.set(kernelName, original);
     tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel(config);
+    tf.registerKernel({ ...original, kernelFunc });
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './kernels-wasm.js';
+import { registerFusedKernels } from './kernels-fused.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type KernelOutput = tf.TensorInfo | tf.TensorInfo[];
@@ -118,11 +119,13 @@ function registerZeroGradients(): void {
 
 /**
  * Registers the missing kernels for `backendName`, the missing gradients
- * everywhere, and the wasm backend's faster kernels (kernels-wasm.ts). Idempotent.
+ * everywhere, the wasm backend's faster kernels (kernels-wasm.ts) and our
+ * fused kernels (kernels-fused.ts). Idempotent.
  */
 export function fillBackendGaps(backendName: string): void {
   registerZeroGradients();
   registerWasmKernels(backendName);
+  registerFusedKernels(backendName);
   if (backendName === 'cpu') return;
   register('Conv2DBackpropFilter', backendName, filterGradientByConvolution(backendName));
   register('UnsortedSegmentSum', backendName, onCpu('UnsortedSegmentSum'));

@@ -6,7 +6,7 @@
  * Elsewhere (WebGL, WebGPU, tfjs-node) it runs tfjs's own operations.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_KERNEL, type AdamStepAttrs } from '../runtime/kernels-wasm.js';
+import { ADAM_KERNEL, type AdamStepAttrs } from '../runtime/kernels-fused.js';
 import { fusionEnabled } from '../math/fusion.js';
 
 /** tfjs's `NamedTensor` (not exported from the package root). */
