@@ -32,6 +32,9 @@
  * ratio line `{"name", "oursMs", "freiaMs", "ratio"}` (ours / FrEIA, below 1
  * is faster); otherwise one line says why FrEIA was skipped.
  *
+ * `native` names the package whose native kernels ran the large products and
+ * convolutions (onnxruntime-node, when installed; see src/runtime/kernels-native.ts).
+ *
  * Flags: `--runs N` (default 20, at least 10), `--warmup N` (default 5),
  * `--only NAME` (repeatable or comma-separated), `--backend NAME` (switches
  * with `useBackend`), `--profile` (adds the kernels that take the time).
@@ -44,6 +47,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inn, subnets, train, ready, useBackend, setGlobalSeed, type AnyFlow } from '../index.js';
 import { makeMoons } from './datasets/moons.js';
+import { NATIVE_PACKAGE, nativeActive } from '../runtime/kernels-native.js';
 
 const { values } = parseArgs({
   options: {
@@ -265,7 +269,7 @@ for (const workload of selected) {
       times.push(performance.now() - t0);
     }
     const ours = stats(times);
-    const line: Record<string, unknown> = { name: workload.name, backend, runs, warmup, ...ours, detail: workload.detail };
+    const line: Record<string, unknown> = { name: workload.name, backend, native: nativeActive() ? NATIVE_PACKAGE : false, runs, warmup, ...ours, detail: workload.detail };
     if (values.profile) line.kernelsMs = await kernelProfile(run);
     console.log(JSON.stringify(line));
     if (workload.freia && freia instanceof FreiaChild) {

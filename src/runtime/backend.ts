@@ -105,7 +105,7 @@ async function activate(name: string): Promise<Attempt> {
     };
     // Only the wasm backend's runtime adds process handlers; see withoutAddedProcessHandlers.
     if (!(await (tfName === 'wasm' ? withoutAddedProcessHandlers(init) : init()))) return { ok: false, reason: `${tfName} failed to initialise` };
-    fillBackendGaps(tfName);
+    await fillBackendGaps(tfName);
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: `${tfName} failed to initialise: ${error instanceof Error ? error.message : String(error)}` };

@@ -19,9 +19,13 @@
  *   element's index (about 25 and 10 ns an element); its concat copies each
  *   row with a fresh `subarray`. Ours are plain JavaScript loops over the
  *   heap.
+ * - **Native products and convolutions** when onnxruntime-node is installed:
+ *   see kernels-native.ts. They come first; what they do not handle goes on
+ *   to the paths above.
  */
 import * as tf from '@tensorflow/tfjs';
 import { hostMemory, type HostArray, type HostMemory } from './host-memory.js';
+import { nativeConvolution, nativeProduct } from './kernels-native.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type KernelResult = tf.TensorInfo | tf.TensorInfo[];
@@ -155,21 +159,31 @@ const concatLastAxis: Fast = ({ inputs, attrs }, memory) => {
   return out;
 };
 
-const overrides: Record<string, Fast> = {
-  BatchMatMul: plainProduct,
-  _FusedMatMul: plainProduct,
-  GatherV2: gatherLastAxis,
-  SplitV: splitLastAxis,
-  Concat: concatLastAxis,
+/** Per kernel, the fast paths tried in order before the backend's kernel (the native ones do nothing unless loaded). */
+const overrides: Record<string, Fast[]> = {
+  BatchMatMul: [nativeProduct, plainProduct],
+  _FusedMatMul: [nativeProduct, plainProduct],
+  Conv2D: [nativeConvolution],
+  FusedConv2D: [nativeConvolution],
+  GatherV2: [gatherLastAxis],
+  SplitV: [splitLastAxis],
+  Concat: [concatLastAxis],
 };
 
 /** Registers our faster kernels over the wasm backend's own. Idempotent; does nothing for other backends. */
 export function registerWasmKernels(backendName: string): void {
   if (backendName !== 'wasm') return;
-  for (const [kernelName, fast] of Object.entries(overrides)) {
+  for (const [kernelName, paths] of Object.entries(overrides)) {
     const original = tf.getKernel(kernelName, backendName);
     if (!original || ours.has(original.kernelFunc)) continue;
-    const kernelFunc = (args: KernelArgs) => fast(args, hostMemory(backendName, args.backend), original) ?? original.kernelFunc(args);
+    const kernelFunc = (args: KernelArgs) => {
+      const memory = hostMemory(backendName, args.backend);
+      for (const fast of paths) {
+        const result = fast(args, memory, original);
+        if (result) return result;
+      }
+      return original.kernelFunc(args);
+    };
     ours.add(kernelFunc);
     replaced.set(kernelName, original);
     tf.unregisterKernel(kernelName, backendName);

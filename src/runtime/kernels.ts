@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './kernels-wasm.js';
 import { registerFusedKernels } from './kernels-fused.js';
+import { loadNative } from './kernels-native.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type KernelOutput = tf.TensorInfo | tf.TensorInfo[];
@@ -120,10 +121,13 @@ function registerZeroGradients(): void {
 /**
  * Registers the missing kernels for `backendName`, the missing gradients
  * everywhere, the wasm backend's faster kernels (kernels-wasm.ts) and our
- * fused kernels (kernels-fused.ts). Idempotent.
+ * fused kernels (kernels-fused.ts); on wasm, first loads onnxruntime-node's
+ * native kernels when it is installed. Idempotent.
  */
-export function fillBackendGaps(backendName: string): void {
+export async function fillBackendGaps(backendName: string): Promise<void> {
   registerZeroGradients();
+  // onnxruntime-node's products and convolutions, when installed (kernels-native.ts).
+  if (backendName === 'wasm') await loadNative();
   registerWasmKernels(backendName);
   registerFusedKernels(backendName);
   if (backendName === 'cpu') return;
