@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inn, subnets, train, useBackend, setGlobalSeed, Adam } from '../src/index.js';
 import { withFusion } from '../src/math/fusion.js';
-import { ADAM_KERNEL } from '../src/runtime/kernels-fused.js';
+import { ADAM_KERNEL, withSimd } from '../src/runtime/kernels-fused.js';
+import { hostMemory } from '../src/runtime/host-memory.js';
+import { simdLoops } from '../src/runtime/simd.js';
 
 const start = tf.getBackend();
 afterAll(async () => {
@@ -63,6 +65,13 @@ describe('train.adam', () => {
       expect(Math.abs(truth[4][0][0] - truth[0][0][0])).toBeGreaterThan(1e-3);
       expectClose(fused.weights, truth);
       expectClose(plain.weights, truth);
+      const wasm = hostMemory(backend, tf.backend()).wasm;
+      expect(wasm === undefined ? null : simdLoops(wasm.memory)).toSatisfy((loops) => (backend === 'wasm') === (loops !== null));
+      // on wasm the fused step runs our SIMD loop (four parameters at a time, the rest in JavaScript); here without it
+      const javascript = withSimd(false, () => trainWith(train.adam(1e-2)));
+      expectClose(javascript.weights, truth);
+      // variables of every size modulo 4, so the SIMD loop and its JavaScript tail both run
+      expect(new Set(fused.weights[0].map((w) => w.length % 4)).size).toBeGreaterThan(1);
     });
   }
 

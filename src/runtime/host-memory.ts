@@ -4,6 +4,7 @@
  * own arrays. Used by src/runtime/kernels-wasm.ts and kernels-fused.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { webAssembly, type WasmMemory } from './simd.js';
 
 /** float32 and int32 data: the dtypes our JavaScript kernels handle (4 bytes an element on every backend). */
 export type HostArray = Float32Array | Int32Array;
@@ -18,12 +19,17 @@ export interface HostMemory {
    * grow the heap and detach it. Allocate first, then view.
    */
   view(info: tf.TensorInfo): HostArray;
+  /** On wasm: the backend's WebAssembly memory and the byte address of a tensor in it (for simd.ts). */
+  readonly wasm?: { readonly memory: WasmMemory; address(info: tf.TensorInfo): number };
 }
 
 /** The part of tfjs-backend-wasm's BackendWasm used here (the package root does not export its type). */
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  /** The emscripten module; its `asm` exports include the memory. */
+  wasm: { asm?: { memory?: unknown } };
 }
 
 /** The part of tfjs's cpu backend used here. */
@@ -42,10 +48,13 @@ export function hostMemory(backendName: string, backend: object): HostMemory {
   if (backendName === 'wasm') {
     // Cast: only kernels registered for the wasm backend ask for it, and their backend object is a BackendWasm.
     const wasm = backend as WasmBackendLike;
+    const memory = wasm.wasm.asm?.memory;
+    const Memory = webAssembly()?.Memory;
     return {
       output: (shape, dtype = 'float32') => wasm.makeOutput([...shape], dtype),
       // Cast: float32 and int32 data come back as Float32Array and Int32Array.
       view: (info) => wasm.typedArrayFromHeap(info) as HostArray,
+      wasm: Memory && memory instanceof Memory ? { memory, address: (info) => wasm.dataIdMap.get(info.dataId)!.memoryOffset } : undefined,
     };
   }
   // Cast: only kernels registered for the cpu backend ask for it, and their backend object is a MathBackendCPU.

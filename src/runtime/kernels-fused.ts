@@ -7,12 +7,28 @@
  *
  * **One Adam step for every variable** ({@link ADAM_KERNEL}): tfjs's Adam runs
  * about ten elementwise kernels per variable, each a pass over memory; this
- * kernel updates `w, m, v` of all variables in one call and one pass each.
+ * kernel updates `w, m, v` of all variables in one call and one pass each
+ * (on wasm four parameters at a time, in our own SIMD code: simd.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasHostMemory, hostMemory } from './host-memory.js';
+import { simdLoops } from './simd.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Whether the wasm Adam step uses the SIMD loop (internal: tests compare it with the JavaScript loop). */
+let fusionSimd = true;
+
+/** Runs `fn` with the SIMD loops on or off (internal: tests and measurements). */
+export function withSimd<T>(on: boolean, fn: () => T): T {
+  const before = fusionSimd;
+  fusionSimd = on;
+  try {
+    return fn();
+  } finally {
+    fusionSimd = before;
+  }
+}
 
 /**
  * The fused Adam step: inputs `w0, g0, m0, v0, w1, …` (float32), attributes
@@ -50,9 +66,18 @@ function adamStep(backendName: string) {
       const [w, g, m, v] = ['w', 'g', 'm', 'v'].map((k) => inputs[`${k}${i}`] as tf.TensorInfo);
       const made = [memory.output(w.shape), memory.output(w.shape), memory.output(w.shape)];
       outputs.push(...made);
+      const size = w.shape.reduce((a, b) => a * b, 1);
+      // On wasm, all but the last size mod 4 parameters go through the SIMD loop (four at a time).
+      const loops = fusionSimd && memory.wasm ? simdLoops(memory.wasm.memory) : null;
+      let start = 0;
+      if (loops && memory.wasm) {
+        start = size - (size % 4);
+        const at = memory.wasm.address;
+        loops.adam(at(w), at(g), at(m), at(v), at(made[0]), at(made[1]), at(made[2]), start, beta1, beta2, a1, a2, step, correction2, epsilon);
+      }
       // Views after every allocation of this variable: an allocation may move the heap.
       const [wv, gv, mv, vv, wOut, mOut, vOut] = [w, g, m, v, ...made].map((t) => memory.view(t));
-      for (let j = 0; j < wv.length; j++) {
+      for (let j = start; j < size; j++) {
         const gj = gv[j];
         const mj = beta1 * mv[j] + a1 * gj;
         const vj = beta2 * vv[j] + a2 * gj * gj;
