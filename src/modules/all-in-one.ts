@@ -28,6 +28,7 @@ import { moduleEntry } from './registry.js';
 import { conditionChannels, sameShapeWithConditions, withConditions } from './coupling.js';
 import { permuteChannels } from './permute.js';
 import type { SubnetFactory, Subnet } from './subnets.js';
+import { ALL_IN_ONE_KERNEL, fusedKernelReady, type AllInOneAttrs } from './fused-kernels.js';
 
 /** Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase). */
 export interface AllInOneOptions {
@@ -154,8 +155,45 @@ export class AllInOneBlock extends InvertibleModule {
     return rev ? [tf.mul(tf.sub(x2, t), tf.exp(tf.neg(s))), tf.neg(j)] : [tf.add(tf.mul(x2, tf.exp(s)), t), j];
   }
 
+  /**
+   * The forward pass as one fused kernel (and its gradient as one more) where
+   * the backend has it: an mlp subnet, no GIN, Householder or reversed
+   * permutation. Same maths as the plain path below; null when not possible.
+   */
+  private fusedForward(x: tf.Tensor, cs: readonly tf.Tensor[]): ModuleResult | null {
+    const dense = this.subnet.dense;
+    if (!dense || this.gin || this.householder > 0 || this.reversePre || !fusedKernelReady(ALL_IN_ONE_KERNEL)) return null;
+    const flat = (t: tf.Tensor) => (t.rank === 2 ? t : tf.reshape(t, [-1, t.shape[t.rank - 1]]));
+    const cond = cs.length === 0 ? null : cs.length === 1 ? flat(cs[0]) : flat(tf.concat([...cs], -1));
+    const attrs: AllInOneAttrs = {
+      len1: this.len1,
+      len2: this.len2,
+      condChannels: cond ? cond.shape[1]! : 0,
+      clamp: this.clamp,
+      scaleType: this.scaleType,
+      spatial: this.spatial,
+      layers: dense.length,
+      soft: this.soft,
+    };
+    const p = (name: string) => this.params.get(name)!;
+    const inputs = [
+      flat(x),
+      p('global_scale'),
+      p('global_offset'),
+      p('w_perm'),
+      ...(this.soft ? [] : [p('w_perm_inv')]),
+      ...(cond ? [cond] : []),
+      ...dense.flatMap((l) => [l.weight, l.bias]),
+    ];
+    // Cast: the kernel takes its inputs as a list (allInOneLayout) and returns several outputs.
+    const [y, logDet] = tf.engine().runKernel(ALL_IN_ONE_KERNEL, inputs as unknown as tf.NamedTensorMap, { ...attrs } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { out: [x.rank === 2 ? y : tf.reshape(y, x.shape)], logDet };
+  }
+
   forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     let x = xs[0];
+    const fused = rev ? null : this.fusedForward(x, cs);
+    if (fused) return fused;
     const scale = this.gin ? null : this.globalScale();
     const offset = this.params.get('global_offset')!;
     if (rev) {

@@ -12,6 +12,12 @@ export interface Subnet {
   apply(x: tf.Tensor): tf.Tensor;
   /** Variables under PyTorch `nn.Sequential` names (`0.weight`, `0.bias`, `2.weight`, ...). */
   readonly variables: ReadonlyMap<string, tf.Variable>;
+  /**
+   * For a built-in mlp: its linear layers in order (`weight [in, out]`,
+   * `bias [out]`; ReLU between them), so that fused kernels can run the
+   * subnet themselves. Absent for every other subnet.
+   */
+  readonly dense?: readonly { readonly weight: tf.Variable; readonly bias: tf.Variable }[];
 }
 
 /** A tfjs-layers model (or anything with `apply` and `trainableWeights`) is accepted too. */
@@ -64,6 +70,7 @@ function layerNames(index: number): [string, string] {
 class SequentialSubnet implements Subnet {
   readonly variables = new Map<string, tf.Variable>();
   private readonly layers: { weight: tf.Variable; bias: tf.Variable }[] = [];
+  readonly dense?: readonly { weight: tf.Variable; bias: tf.Variable }[];
 
   constructor(
     private readonly spec: SubnetSpec,
@@ -87,6 +94,7 @@ class SequentialSubnet implements Subnet {
       this.variables.set(wName, weight).set(bName, bias);
       this.layers.push({ weight, bias });
     }
+    if (spec.kind === 'mlp') this.dense = this.layers;
   }
 
   apply(x: tf.Tensor): tf.Tensor {

@@ -11,7 +11,8 @@
  * (on wasm four parameters at a time, in our own SIMD code: simd.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasHostMemory, hostMemory } from './host-memory.js';
+import { hasHostMemory, hostMemory, type HostArray, type HostMemory } from './host-memory.js';
+import { ALL_IN_ONE_GRAD_KERNEL, ALL_IN_ONE_KERNEL, allInOneLayout, type AllInOneAttrs } from '../modules/fused-kernels.js';
 import { simdLoops } from './simd.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -94,4 +95,341 @@ function adamStep(backendName: string) {
 export function registerFusedKernels(backendName: string): void {
   if (!hasHostMemory(backendName)) return;
   if (!tf.getKernel(ADAM_KERNEL, backendName)) tf.registerKernel({ kernelName: ADAM_KERNEL, backendName, kernelFunc: adamStep(backendName) });
+  if (!tf.getKernel(ALL_IN_ONE_KERNEL, backendName)) tf.registerKernel({ kernelName: ALL_IN_ONE_KERNEL, backendName, kernelFunc: allInOneForward(backendName) });
+  if (!tf.getKernel(ALL_IN_ONE_GRAD_KERNEL, backendName)) tf.registerKernel({ kernelName: ALL_IN_ONE_GRAD_KERNEL, backendName, kernelFunc: allInOneGradient(backendName) });
+  registerAllInOneGradient();
+}
+
+// ---- AllInOneBlock (src/modules/fused-kernels.ts has the contract) ----
+
+/** Copies `width` columns between row-major arrays: `to[r, toAt + j] = from[r, fromAt + j]`. */
+function copyColumns(from: HostArray, fromWidth: number, fromAt: number, to: HostArray, toWidth: number, toAt: number, width: number, rows: number): void {
+  for (let r = 0, src = fromAt, dst = toAt; r < rows; r++, src += fromWidth, dst += toWidth) {
+    for (let j = 0; j < width; j++) to[dst + j] = from[src + j];
+  }
+}
+
+/** The same data under another shape (a TensorInfo is only a handle: no copy). */
+const reshaped = (info: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ dataId: info.dataId, shape, dtype: info.dtype });
+
+/** AllInOneBlock's global scale per channel from its parameter `g`, and `d scale / d g`. */
+function globalScale(g: HostArray, type: AllInOneAttrs['scaleType']): { scale: Float64Array; slope: Float64Array } {
+  const scale = new Float64Array(g.length);
+  const slope = new Float64Array(g.length);
+  for (let c = 0; c < g.length; c++) {
+    const v = g[c];
+    if (type === 'SOFTPLUS') {
+      // 0.1 · Softplus(β = 0.5): 0.1 · 2 log(1 + exp(g / 2)), linear once g / 2 > 20 (as torch).
+      const half = 0.5 * v;
+      scale[c] = half > 20 ? 0.1 * v : 0.2 * Math.log1p(Math.exp(half));
+      slope[c] = half > 20 ? 0.1 : 0.1 / (1 + Math.exp(-half));
+    } else if (type === 'SIGMOID') {
+      const sig = 1 / (1 + Math.exp(-(v - 2)));
+      scale[c] = 10 * sig;
+      slope[c] = 10 * sig * (1 - sig);
+    } else {
+      scale[c] = Math.exp(v);
+      slope[c] = scale[c];
+    }
+  }
+  return { scale, slope };
+}
+
+/** Rotations wider than this go through the product kernel; narrower ones are a JavaScript loop per row. */
+const SMALL_ROTATION = 16;
+
+/** Calls another kernel of the same backend (its registered function: ours where we replaced it). */
+function callKernel(kernelName: string, backendName: string, backend: object, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
+  // Cast: attributes travel as a NamedAttrMap; these are plain numbers, booleans and strings.
+  return tf.getKernel(kernelName, backendName)!.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+/** `a · b` (2-D, optionally transposed) by the backend's product kernel; the result as `[rows, cols]`. */
+function product(backendName: string, backend: object, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+  const out = callKernel('BatchMatMul', backendName, backend, { a: reshaped(a, [1, ...a.shape]), b: reshaped(b, [1, ...b.shape]) }, { transposeA, transposeB });
+  return reshaped(out, out.shape.slice(1));
+}
+
+/**
+ * Products `aᵀ · b` with `a` this narrow and this few multiply-adds are a
+ * JavaScript loop: the product kernel would build an XNNPACK operator and
+ * pack `b` (new every step) for each call, 0.65 ms for the moons INN's
+ * `[100, 1]ᵀ · [100, 512]` against 0.03 ms here. Wider `a` go to the kernel.
+ */
+const SMALL_PRODUCT = 1 << 17;
+const NARROW = 8;
+
+/** `aᵀ · b` for `a [rows, m]`, `b [rows, n]`: the weight gradient of a layer, `[m, n]`. */
+function transposedProduct(backendName: string, backend: object, memory: HostMemory, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  const [rows, m] = a.shape;
+  const n = b.shape[1];
+  if (rows * m * n > SMALL_PRODUCT || m > NARROW) return product(backendName, backend, a, b, true, false);
+  const out = memory.output([m, n]);
+  const [av, bv, ov] = [a, b, out].map((t) => memory.view(t));
+  const acc = new Float64Array(m * n);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < m; i++) {
+      const ai = av[r * m + i];
+      for (let j = 0, q = i * n, p = r * n; j < n; j++) acc[q + j] += ai * bv[p + j];
+    }
+  }
+  ov.set(acc);
+  return out;
+}
+
+function allInOneForward(backendName: string) {
+  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
+    // Cast: the module passes AllInOneAttrs, and its inputs as a list (see allInOneLayout).
+    const a = attrs as unknown as AllInOneAttrs;
+    const list = inputs as unknown as tf.TensorInfo[];
+    const at = allInOneLayout(a);
+    const { len1, len2, condChannels: cc, clamp, spatial, layers, soft } = a;
+    const x = list[at.x];
+    const [rows, channels] = x.shape;
+    const batch = rows / spatial;
+    const memory = hostMemory(backendName, backend);
+    const kernelBackend = backend as tf.KernelBackend;
+
+    // The subnet's input u = [x1, c], then its layers (the product kernels: native, XNNPACK or cpu).
+    const width = len1 + cc;
+    const u = memory.output([rows, width]);
+    copyColumns(memory.view(x), channels, 0, memory.view(u), width, 0, len1, rows);
+    if (cc > 0) copyColumns(memory.view(list[at.cond]), cc, 0, memory.view(u), width, len1, cc, rows);
+    const hidden: tf.TensorInfo[] = [];
+    let h = u;
+    for (let i = 0; i < layers; i++) {
+      const [weight, bias] = [list[at.weights + 2 * i], list[at.weights + 2 * i + 1]];
+      const out = callKernel('_FusedMatMul', backendName, backend, { a: reshaped(h, [1, ...h.shape]), b: reshaped(weight, [1, ...weight.shape]), bias }, {
+        transposeA: false,
+        transposeB: false,
+        activation: i < layers - 1 ? 'relu' : 'linear',
+        leakyreluAlpha: 0,
+      });
+      h = reshaped(out, [rows, weight.shape[1]]);
+      if (i < layers - 1) hidden.push(h);
+    }
+    const raw = h;
+
+    // The coupling, the global affine map and the log-det, row by row.
+    const viaProduct = soft && channels > SMALL_ROTATION;
+    // With a wide rotation, z goes to the product kernel; otherwise y is written directly.
+    const z = viaProduct ? memory.output([rows, channels]) : null;
+    const y = viaProduct ? null : memory.output([rows, channels]);
+    const logDet = memory.output([batch]);
+    // tanh and exp of the coupling, kept for the gradient (they are most of the tail's time).
+    const tanhs = memory.output([rows, len2]);
+    const exps = memory.output([rows, len2]);
+    const [xv, gv, ov, pv, av, ldv, thv, ev] = [x, list[at.g], list[at.offset], list[at.perm], raw, logDet, tanhs, exps].map((t) => memory.view(t));
+    const zv = z ? memory.view(z) : null;
+    const yv = y ? memory.view(y) : null;
+    const { scale } = globalScale(gv, a.scaleType);
+    let logScale = 0;
+    for (let c = 0; c < channels; c++) logScale += Math.log(scale[c]);
+    ldv.fill(0);
+    const zr = new Float64Array(channels);
+    for (let r = 0; r < rows; r++) {
+      const xRow = r * channels;
+      const aRow = r * 2 * len2;
+      for (let c = 0; c < len1; c++) zr[c] = xv[xRow + c] * scale[c] + ov[c];
+      let sum = 0;
+      for (let j = 0; j < len2; j++) {
+        // tanh(v) = 1 − 2 / (exp(2v) + 1): one exp, half the time of Math.tanh (exact enough in doubles).
+        const th = 1 - 2 / (Math.exp((0.2 * av[aRow + j]) / clamp) + 1);
+        const s = clamp * th;
+        const e = Math.exp(s);
+        const c = len1 + j;
+        thv[r * len2 + j] = th;
+        ev[r * len2 + j] = e;
+        zr[c] = (xv[xRow + c] * e + 0.1 * av[aRow + len2 + j]) * scale[c] + ov[c];
+        sum += s;
+      }
+      ldv[Math.floor(r / spatial)] += sum;
+      if (zv) {
+        for (let c = 0; c < channels; c++) zv[xRow + c] = zr[c];
+      } else if (soft) {
+        for (let k = 0; k < channels; k++) {
+          let acc = 0;
+          for (let j = 0; j < channels; j++) acc += pv[k * channels + j] * zr[j];
+          yv![xRow + k] = acc;
+        }
+      } else {
+        for (let k = 0; k < channels; k++) yv![xRow + k] = zr[pv[k]];
+      }
+    }
+    for (let b = 0; b < batch; b++) ldv[b] += spatial * logScale;
+    let result = y;
+    if (z) {
+      // Per pixel y = W z: rows of z times Wᵀ.
+      result = product(backendName, backend, z, list[at.perm], false, true);
+      kernelBackend.disposeData(z.dataId);
+    }
+    return [result!, logDet, u, ...hidden, raw, tanhs, exps];
+  };
+}
+
+function allInOneGradient(backendName: string) {
+  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
+    // Cast: see ALL_IN_ONE_GRAD_KERNEL for the attributes and the order of the inputs.
+    const a = attrs as unknown as AllInOneAttrs;
+    const list = inputs as unknown as tf.TensorInfo[];
+    const { len1, len2, condChannels: cc, spatial, layers, soft } = a;
+    const [dy, dLogDet, x, g, perm] = list;
+    let k = soft ? 5 : 6;
+    const permInverse = soft ? null : list[5];
+    const u = list[k++];
+    const hidden = list.slice(k, k + layers - 1);
+    k += layers - 1;
+    const raw = list[k++];
+    const tanhs = list[k++];
+    const exps = list[k++];
+    const weights = list.slice(k, k + layers);
+    const [rows, channels] = x.shape;
+    const memory = hostMemory(backendName, backend);
+    const kernelBackend = backend as tf.KernelBackend;
+    const temporaries: tf.TensorInfo[] = [];
+
+    // dz = P⁻¹ dy: a product for wide rotations, a loop otherwise.
+    const viaProduct = soft && channels > SMALL_ROTATION;
+    const dzProduct = viaProduct ? product(backendName, backend, dy, perm, false, false) : null;
+    if (dzProduct) temporaries.push(dzProduct);
+
+    const dx = memory.output([rows, channels]);
+    const dg = memory.output([channels]);
+    const dOffset = memory.output([channels]);
+    const dRaw = memory.output([rows, 2 * len2]);
+    const dLastBias = memory.output([2 * len2]);
+    temporaries.push(dRaw);
+    const [dyv, dldv, xv, gv, pv, av, thv, ev, dxv, dgv, dov, drv, dbv] = [dy, dLogDet, x, g, perm, raw, tanhs, exps, dx, dg, dOffset, dRaw, dLastBias].map((t) => memory.view(t));
+    const dzv = dzProduct ? memory.view(dzProduct) : null;
+    const piv = permInverse ? memory.view(permInverse) : null;
+    const { scale, slope } = globalScale(gv, a.scaleType);
+    const offsetSum = new Float64Array(channels);
+    const scaleSum = new Float64Array(channels);
+    const lastBias = new Float64Array(2 * len2);
+    const dz = new Float64Array(channels);
+    let totalLogDet = 0;
+    for (let b = 0; b < dldv.length; b++) totalLogDet += dldv[b];
+    for (let r = 0; r < rows; r++) {
+      const row = r * channels;
+      const aRow = r * 2 * len2;
+      const dl = dldv[Math.floor(r / spatial)];
+      if (dzv) {
+        for (let c = 0; c < channels; c++) dz[c] = dzv[row + c];
+      } else if (soft) {
+        for (let j = 0; j < channels; j++) {
+          let acc = 0;
+          for (let q = 0; q < channels; q++) acc += pv[q * channels + j] * dyv[row + q];
+          dz[j] = acc;
+        }
+      } else {
+        // y[k] = z[perm[k]], so dz[j] = dy[permInverse[j]].
+        for (let j = 0; j < channels; j++) dz[j] = dyv[row + piv![j]];
+      }
+      for (let c = 0; c < len1; c++) {
+        offsetSum[c] += dz[c];
+        scaleSum[c] += dz[c] * xv[row + c];
+        dxv[row + c] = dz[c] * scale[c];
+      }
+      for (let j = 0; j < len2; j++) {
+        const c = len1 + j;
+        const th = thv[r * len2 + j];
+        const e = ev[r * len2 + j];
+        const x2 = xv[row + c];
+        offsetSum[c] += dz[c];
+        scaleSum[c] += dz[c] * (x2 * e + 0.1 * av[aRow + len2 + j]);
+        const dOut = dz[c] * scale[c];
+        dxv[row + c] = dOut * e;
+        const ds = dOut * x2 * e + dl;
+        const dS = 0.1 * ds * (1 - th * th);
+        const dT = 0.1 * dOut;
+        drv[aRow + j] = dS;
+        drv[aRow + len2 + j] = dT;
+        lastBias[j] += dS;
+        lastBias[len2 + j] += dT;
+      }
+    }
+    for (let c = 0; c < channels; c++) {
+      dov[c] = offsetSum[c];
+      // log|det| holds spatial · Σ log scale for every sample.
+      dgv[c] = (scaleSum[c] + (spatial * totalLogDet) / scale[c]) * slope[c];
+    }
+    dbv.set(lastBias);
+
+    // The subnet, last layer first.
+    const layerGrads: tf.TensorInfo[][] = [];
+    let d = dRaw;
+    let bias = dLastBias;
+    let du: tf.TensorInfo | null = null;
+    for (let i = layers - 1; i >= 0; i--) {
+      const input = i === 0 ? u : hidden[i - 1];
+      layerGrads[i] = [reshaped(transposedProduct(backendName, backend, memory, input, d), weights[i].shape), bias];
+      const dIn = product(backendName, backend, d, weights[i], false, true);
+      temporaries.push(dIn);
+      if (i === 0) {
+        du = dIn;
+        break;
+      }
+      // Through the ReLU: zero where the activation was, and the previous layer's bias gradient.
+      const nextBias = memory.output([dIn.shape[1]]);
+      const [dv, hv, nbv] = [dIn, input, nextBias].map((t) => memory.view(t));
+      const width = dIn.shape[1];
+      nbv.fill(0);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0, q = r * width; j < width; j++, q++) {
+          // Without a branch: ReLU's zeros are unpredictable, and a mispredicted branch costs more than the product.
+          const v = dv[q] * +(hv[q] > 0);
+          dv[q] = v;
+          nbv[j] += v;
+        }
+      }
+      d = dIn;
+      bias = nextBias;
+    }
+
+    // x1 and the conditions also fed the subnet.
+    const width = len1 + cc;
+    const dCond = cc > 0 ? memory.output([rows, cc]) : null;
+    const [duv, dxv2] = [du!, dx].map((t) => memory.view(t));
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < len1; c++) dxv2[r * channels + c] += duv[r * width + c];
+    }
+    if (dCond) copyColumns(duv, width, len1, memory.view(dCond), cc, 0, cc, rows);
+    for (const t of temporaries) kernelBackend.disposeData(t.dataId);
+    return [dx, dg, dOffset, ...(dCond ? [dCond] : []), ...layerGrads.flat()];
+  };
+}
+
+let gradientRegistered = false;
+
+/** The gradient of ALL_IN_ONE_KERNEL, for every backend that has the kernel: one call of ALL_IN_ONE_GRAD_KERNEL. */
+function registerAllInOneGradient(): void {
+  if (gradientRegistered || tf.getGradient(ALL_IN_ONE_KERNEL)) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: ALL_IN_ONE_KERNEL,
+    saveAllInputs: true,
+    // The intermediate outputs (u, each hidden activation, the subnet's output, tanh, exp) for any depth up to 60 layers.
+    outputsToSave: [false, false, ...Array<boolean>(64).fill(true)],
+    gradFunc: (dys, saved, attrs) => {
+      // Cast: this kernel's attributes are AllInOneAttrs; it has several outputs, so dy is a list.
+      const a = attrs as unknown as AllInOneAttrs;
+      const [dy, dLogDet] = dys as tf.Tensor[];
+      const at = allInOneLayout(a);
+      const inputs = saved.slice(0, at.count);
+      const outputs = saved.slice(at.count, at.count + a.layers + 3);
+      const weights = Array.from({ length: a.layers }, (_, i) => inputs[at.weights + 2 * i]);
+      const gradInputs = [dy, dLogDet, inputs[at.x], inputs[at.g], inputs[at.perm], ...(a.soft ? [] : [inputs[at.permInverse]]), ...outputs, ...weights];
+      // Cast: a list of inputs, as for Concat; several outputs come back as a list.
+      const grads = tf.engine().runKernel(ALL_IN_ONE_GRAD_KERNEL, gradInputs as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
+      const [dx, dg, dOffset] = grads;
+      const rest = grads.slice(a.condChannels > 0 ? 4 : 3);
+      const map: Record<string, () => tf.Tensor> = { [at.x]: () => dx, [at.g]: () => dg, [at.offset]: () => dOffset };
+      if (a.condChannels > 0) map[at.cond] = () => grads[3];
+      rest.forEach((t, i) => (map[at.weights + i] = () => t));
+      // The permutation is a constant: no gradient flows to it.
+      map[at.perm] = () => tf.zerosLike(inputs[at.perm]);
+      if (!a.soft) map[at.permInverse] = () => tf.zerosLike(inputs[at.permInverse]);
+      return map;
+    },
+  });
 }
