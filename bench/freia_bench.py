@@ -4,7 +4,7 @@ The bench (src/cli/bench.ts) starts this script once, when FREIA_SRC is set,
 and talks to it over stdin/stdout, one JSON line each way:
 
     -> {"ready": true, "torch": "1.13.0", "threads": 2}   (or {"skip": "why"})
-    <- {"name": "moons-train-step", "runs": 20, "warmup": 5}
+    <- {"name": "moons-train-step", "runs": 20, "warmup": 20, "warmupMs": 2000}
     -> {"name": "moons-train-step", "backend": "freia-torch-cpu", "medianMs": ...}
 
 so our run and FrEIA's run of a workload follow each other (the machines are
@@ -162,8 +162,12 @@ def main():
         if run is None:
             emit({"name": name, "error": "no such FrEIA workload"})
             continue
-        for _ in range(int(request.get("warmup", 5))):
+        # At least `warmup` runs and `warmupMs` milliseconds, as the TypeScript side warms up.
+        warmup_start = time.perf_counter()
+        done = 0
+        while done < int(request.get("warmup", 20)) or (time.perf_counter() - warmup_start) * 1000 < float(request.get("warmupMs", 2000)):
             run()
+            done += 1
         times = []
         for _ in range(int(request.get("runs", 20))):
             t0 = time.perf_counter()
@@ -173,7 +177,8 @@ def main():
             "name": name,
             "backend": f"freia-torch-cpu-{torch.get_num_threads()}t",
             "runs": len(times),
-            "warmup": int(request.get("warmup", 5)),
+            "warmup": int(request.get("warmup", 20)),
+            "warmupMs": float(request.get("warmupMs", 2000)),
             "medianMs": round(statistics.median(times), 3),
             "minMs": round(min(times), 3),
             "maxMs": round(max(times), 3),

@@ -35,7 +35,10 @@
  * `native` names the package whose native kernels ran the large products and
  * convolutions (onnxruntime-node, when installed; see src/runtime/kernels-native.ts).
  *
- * Flags: `--runs N` (default 20, at least 10), `--warmup N` (default 5),
+ * Flags: `--runs N` (default 20, at least 10), `--warmup N` and `--warmup-ms T`
+ * (warm up for at least N runs and T milliseconds, default 20 and 2000: V8's
+ * optimising compiler needs 20–100 steps of the moons INN to settle, more
+ * when the cores are busy; FrEIA gets the same warm-up),
  * `--only NAME` (repeatable or comma-separated), `--backend NAME` (switches
  * with `useBackend`), `--profile` (adds the kernels that take the time).
  */
@@ -52,7 +55,8 @@ import { NATIVE_PACKAGE, nativeActive } from '../runtime/kernels-native.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '20' },
+    'warmup-ms': { type: 'string', default: '2000' },
     profile: { type: 'boolean', default: false },
     backend: { type: 'string' },
     only: { type: 'string', multiple: true },
@@ -60,6 +64,7 @@ const { values } = parseArgs({
 });
 const runs = Math.max(10, Number(values.runs));
 const warmup = Math.max(1, Number(values.warmup));
+const warmupMs = Math.max(0, Number(values['warmup-ms']));
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
@@ -234,7 +239,7 @@ class FreiaChild {
 
   /** FrEIA's result line for one workload. */
   async measure(name: string): Promise<Line> {
-    this.child.stdin.write(`${JSON.stringify({ name, runs, warmup })}\n`);
+    this.child.stdin.write(`${JSON.stringify({ name, runs, warmup, warmupMs })}\n`);
     const line = await this.next();
     if (!line) throw new Error(`the FrEIA bench ended while measuring ${name}`);
     return line;
@@ -261,7 +266,8 @@ if (typeof freia === 'string') console.log(JSON.stringify({ freia: 'skipped', re
 for (const workload of selected) {
   const { run, dispose } = workload.setup();
   try {
-    for (let i = 0; i < warmup; i++) run();
+    const warmupStart = performance.now();
+    for (let i = 0; i < warmup || performance.now() - warmupStart < warmupMs; i++) run();
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
@@ -269,7 +275,7 @@ for (const workload of selected) {
       times.push(performance.now() - t0);
     }
     const ours = stats(times);
-    const line: Record<string, unknown> = { name: workload.name, backend, native: nativeActive() ? NATIVE_PACKAGE : false, runs, warmup, ...ours, detail: workload.detail };
+    const line: Record<string, unknown> = { name: workload.name, backend, native: nativeActive() ? NATIVE_PACKAGE : false, runs, warmup, warmupMs, ...ours, detail: workload.detail };
     if (values.profile) line.kernelsMs = await kernelProfile(run);
     console.log(JSON.stringify(line));
     if (workload.freia && freia instanceof FreiaChild) {
