@@ -17,8 +17,13 @@ import { simdLoops } from './simd.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-/** Whether the wasm Adam step uses the SIMD loop (internal: tests compare it with the JavaScript loop). */
+/** Whether the wasm kernels use our SIMD loops (internal: tests compare them with the JavaScript loops). */
 let fusionSimd = true;
+
+/** Our SIMD loops on the wasm backend's memory, when they are on and available. */
+function loopsFor(memory: HostMemory) {
+  return fusionSimd && memory.wasm ? simdLoops(memory.wasm.memory) : null;
+}
 
 /** Runs `fn` with the SIMD loops on or off (internal: tests and measurements). */
 export function withSimd<T>(on: boolean, fn: () => T): T {
@@ -69,7 +74,7 @@ function adamStep(backendName: string) {
       outputs.push(...made);
       const size = w.shape.reduce((a, b) => a * b, 1);
       // On wasm, all but the last size mod 4 parameters go through the SIMD loop (four at a time).
-      const loops = fusionSimd && memory.wasm ? simdLoops(memory.wasm.memory) : null;
+      const loops = loopsFor(memory);
       let start = 0;
       if (loops && memory.wasm) {
         start = size - (size % 4);
@@ -151,20 +156,38 @@ function product(backendName: string, backend: object, a: tf.TensorInfo, b: tf.T
 }
 
 /**
- * Products `aᵀ · b` with `a` this narrow and this few multiply-adds are a
- * JavaScript loop: the product kernel would build an XNNPACK operator and
- * pack `b` (new every step) for each call, 0.65 ms for the moons INN's
- * `[100, 1]ᵀ · [100, 512]` against 0.03 ms here. Wider `a` go to the kernel.
+ * A layer's weight gradient `aᵀ · b` with `a` or `b` at most this many
+ * columns (the moons INN's first and last layers) is not handed to the
+ * product kernel: XNNPACK would build an operator and pack its second
+ * operand (new every step) on every call, 0.65 ms for `[100, 1]ᵀ · [100, 512]`.
+ * On wasm it is our SIMD loop (simd.ts), elsewhere a JavaScript loop.
  */
-const SMALL_PRODUCT = 1 << 17;
 const NARROW = 8;
 
 /** `aᵀ · b` for `a [rows, m]`, `b [rows, n]`: the weight gradient of a layer, `[m, n]`. */
 function transposedProduct(backendName: string, backend: object, memory: HostMemory, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const [rows, m] = a.shape;
   const n = b.shape[1];
-  if (rows * m * n > SMALL_PRODUCT || m > NARROW) return product(backendName, backend, a, b, true, false);
+  if (m > NARROW && n > NARROW) return product(backendName, backend, a, b, true, false);
+  const loops = loopsFor(memory);
   const out = memory.output([m, n]);
+  if (loops && memory.wasm && m <= NARROW && n % 4 === 0) {
+    memory.view(out).fill(0);
+    const at = memory.wasm.address;
+    loops.rowsOuter(at(a), m, at(b), n, rows, at(out));
+    return out;
+  }
+  if (loops && memory.wasm && n <= NARROW && m % 4 === 0) {
+    // bᵀ · a with the narrow factor first, then transposed into place (m · n values).
+    const swapped = memory.output([n, m]);
+    memory.view(swapped).fill(0);
+    const at = memory.wasm.address;
+    loops.rowsOuter(at(b), n, at(a), m, rows, at(swapped));
+    const [sv, ov] = [swapped, out].map((t) => memory.view(t));
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ov[i * n + j] = sv[j * m + i];
+    (backend as tf.KernelBackend).disposeData(swapped.dataId);
+    return out;
+  }
   const [av, bv, ov] = [a, b, out].map((t) => memory.view(t));
   const acc = new Float64Array(m * n);
   for (let r = 0; r < rows; r++) {
@@ -175,6 +198,24 @@ function transposedProduct(backendName: string, backend: object, memory: HostMem
   }
   ov.set(acc);
   return out;
+}
+
+/**
+ * The gradient through a ReLU, in place: `d[r, j] = 0` where the activation
+ * `h[r, j]` was not positive; `bias[j] = Σ_r d[r, j]`. A small function of
+ * its own, so V8 optimises it on its own, and without a branch (ReLU's zeros
+ * are unpredictable: a mispredicted branch costs more than the product).
+ */
+function maskRelu(d: HostArray, h: HostArray, bias: HostArray, rows: number, width: number): void {
+  bias.fill(0);
+  if (rows === 0) return;
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0, q = r * width; j < width; j++, q++) {
+      const v = d[q] * +(h[q] > 0);
+      d[q] = v;
+      bias[j] += v;
+    }
+  }
 }
 
 function allInOneForward(backendName: string) {
@@ -372,15 +413,13 @@ function allInOneGradient(backendName: string) {
       // Through the ReLU: zero where the activation was, and the previous layer's bias gradient.
       const nextBias = memory.output([dIn.shape[1]]);
       const [dv, hv, nbv] = [dIn, input, nextBias].map((t) => memory.view(t));
-      const width = dIn.shape[1];
-      nbv.fill(0);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0, q = r * width; j < width; j++, q++) {
-          // Without a branch: ReLU's zeros are unpredictable, and a mispredicted branch costs more than the product.
-          const v = dv[q] * +(hv[q] > 0);
-          dv[q] = v;
-          nbv[j] += v;
-        }
+      const loops = loopsFor(memory);
+      if (loops && memory.wasm && dIn.shape[1] % 4 === 0) {
+        nbv.fill(0);
+        const at = memory.wasm.address;
+        loops.reluMask(at(dIn), at(input), at(nextBias), rows, dIn.shape[1]);
+      } else {
+        maskRelu(dv, hv, nbv, rows, dIn.shape[1]);
       }
       d = dIn;
       bias = nextBias;

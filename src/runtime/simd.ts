@@ -40,14 +40,17 @@ const op = {
   end: 0x0b,
   localGet: 0x20,
   localSet: 0x21,
+  f32Load: 0x2a,
   i32Const: 0x41,
+  f32Const: 0x43,
   i32GeU: 0x4f,
   i32Add: 0x6a,
+  i32Mul: 0x6c,
   i32Shl: 0x74,
   simd: 0xfd,
 } as const;
 /** SIMD sub-opcodes (after the 0xfd prefix, as unsigned LEB128). */
-const simd = { load: 0, store: 11, f32x4Splat: 19, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230, f32x4Div: 231 } as const;
+const simd = { load: 0, store: 11, f32x4Splat: 19, f32x4Gt: 68, v128And: 78, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230, f32x4Div: 231 } as const;
 const type = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
 function uleb(value: number): number[] {
@@ -61,15 +64,50 @@ function uleb(value: number): number[] {
   return out;
 }
 
+/** A non-negative i32 constant as signed LEB128 (a set bit 6 in the last byte would read as negative). */
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  for (;;) {
+    const low = v & 0x7f;
+    v >>>= 7;
+    if (v === 0 && (low & 0x40) === 0) return [...out, low];
+    out.push(low | 0x80);
+  }
+}
+
 const vec = (items: readonly number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: readonly number[]) => [id, ...uleb(body.length), ...body];
 const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
 const get = (index: number) => [op.localGet, ...uleb(index)];
 const set = (index: number) => [op.localSet, ...uleb(index)];
+const i32 = (value: number) => [op.i32Const, ...sleb(value)];
 const simdOp = (code: number) => [op.simd, ...uleb(code)];
 /** memarg: 4-byte alignment hint (tensors are at least that aligned), offset 0. */
 const load = [...simdOp(simd.load), 2, 0];
 const store = [...simdOp(simd.store), 2, 0];
+const add = (a: number, b: number) => [...get(a), ...get(b), op.i32Add];
+
+/** `for (counter = 0; counter < end; counter += step) body` (end and step in bytes or elements, as the caller counts). */
+function forLoop(counter: number, end: number, step: number, body: readonly number[]): number[] {
+  return [
+    ...i32(0), ...set(counter),
+    op.block, type.void, op.loop, type.void,
+    ...get(counter), ...get(end), op.i32GeU, op.brIf, 1,
+    ...body,
+    ...get(counter), ...i32(step), op.i32Add, ...set(counter),
+    op.br, 0,
+    op.end, op.end,
+  ];
+}
+
+/** One function of the module: parameter types, extra locals, code. */
+interface Fn {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly locals: readonly [count: number, type: number][];
+  readonly code: readonly number[];
+}
 
 /**
  * The Adam step of kernels-fused.ts, four parameters at a time:
@@ -79,19 +117,14 @@ const store = [...simdOp(simd.store), 2, 0];
  *     m' = β1 m + (1 − β1) g,   v' = β2 v + (1 − β2) g²,
  *     w' = w − (lr / c1) m' / (√(v' / c2) + ε)
  */
-function adamFunction(): { params: number[]; body: number[] } {
+function adamFunction(): Fn {
   // Parameters 0–7 are i32 (seven addresses and n), 8–14 f32. Locals: 15 i (byte offset), 16 end, 17–23 the
   // splatted constants, 24 g, 25 m', 26 v'.
   const params = [...Array(8).fill(type.i32), ...Array(7).fill(type.f32)];
   const [i, end, g, m2, v2] = [15, 16, 24, 25, 26];
   const constant = (k: number) => 17 + k;
-  const at = (pointer: number) => [...get(pointer), ...get(i), op.i32Add];
-  const code = [
-    ...[0, 1, 2, 3, 4, 5, 6].flatMap((k) => [...get(8 + k), ...simdOp(simd.f32x4Splat), ...set(constant(k))]),
-    ...get(7), op.i32Const, 2, op.i32Shl, ...set(end),
-    op.i32Const, 0, ...set(i),
-    op.block, type.void, op.loop, type.void,
-    ...get(i), ...get(end), op.i32GeU, op.brIf, 1,
+  const at = (pointer: number) => add(pointer, i);
+  const body = [
     ...at(1), ...load, ...set(g),
     // m' = β1 m + (1 − β1) g
     ...get(constant(0)), ...at(2), ...load, ...simdOp(simd.f32x4Mul), ...get(constant(2)), ...get(g), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Add), ...set(m2),
@@ -107,34 +140,91 @@ function adamFunction(): { params: number[]; body: number[] } {
     ...simdOp(simd.f32x4Div),
     ...simdOp(simd.f32x4Sub),
     ...store,
-    ...get(i), op.i32Const, 16, op.i32Add, ...set(i),
-    op.br, 0,
-    op.end, op.end,
   ];
-  const locals = vec([[...uleb(2), type.i32], [...uleb(10), type.v128]]);
-  return { params, body: [...locals, ...code, op.end] };
+  const code = [
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap((k) => [...get(8 + k), ...simdOp(simd.f32x4Splat), ...set(constant(k))]),
+    ...get(7), ...i32(2), op.i32Shl, ...set(end),
+    ...forLoop(i, end, 16, body),
+  ];
+  return { name: 'adam', params, locals: [[2, type.i32], [10, type.v128]], code };
 }
 
-/** The assembled module: `adam` as above; imports `env.memory`. */
+/**
+ * The gradient through a ReLU, in place, with the bias gradient:
+ * `reluMask(d, h, bias, rows, width)` sets `d[r, j] = 0` where `h[r, j] ≤ 0`
+ * and adds `Σ_r d[r, j]` to `bias[j]`; byte addresses, `width` a multiple of 4.
+ */
+function reluMaskFunction(): Fn {
+  // Parameters 0 d, 1 h, 2 bias, 3 rows, 4 width. Locals: 5 p (byte offset of the row), 6 j (byte offset in the
+  // row), 7 end (bytes of d), 8 rowBytes, 9 v, 10 zero.
+  const [p, j, end, rowBytes, v, zero] = [5, 6, 7, 8, 9, 10];
+  const at = (pointer: number) => [...get(pointer), ...get(p), op.i32Add, ...get(j), op.i32Add];
+  const inner = [
+    // v = d & (h > 0)
+    ...at(0), ...load, ...at(1), ...load, ...get(zero), ...simdOp(simd.f32x4Gt), ...simdOp(simd.v128And), ...set(v),
+    ...at(0), ...get(v), ...store,
+    ...add(2, j), ...add(2, j), ...load, ...get(v), ...simdOp(simd.f32x4Add), ...store,
+  ];
+  const code = [
+    op.f32Const, 0, 0, 0, 0, ...simdOp(simd.f32x4Splat), ...set(zero),
+    ...get(4), ...i32(2), op.i32Shl, ...set(rowBytes),
+    ...get(3), ...get(rowBytes), op.i32Mul, ...set(end),
+    ...forLoop(p, end, 0, [...forLoop(j, rowBytes, 16, inner), ...get(p), ...get(rowBytes), op.i32Add, ...set(p)]),
+  ];
+  return { name: 'reluMask', params: Array(5).fill(type.i32), locals: [[4, type.i32], [2, type.v128]], code };
+}
+
+/**
+ * A weight gradient with a narrow first factor:
+ * `rowsOuter(a, m, b, n, rows, out)` adds `Σ_r a[r, i] · b[r, :]` to
+ * `out[i, :]` for each of the `m` columns of `a` (`out = aᵀ · b`, `[m, n]`);
+ * byte addresses, `n` a multiple of 4.
+ */
+function rowsOuterFunction(): Fn {
+  // Parameters 0 a, 1 m, 2 b, 3 n, 4 rows, 5 out. Locals: 6 r, 7 i, 8 jb (byte offset in a row), 9 rowBytes (n·4),
+  // 10 aRow (byte address of a[r, 0]), 11 bRow, 12 oRow, 13 s (splat of a[r, i]).
+  const [r, i, jb, rowBytes, aRow, bRow, oRow, sv] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const inner = [...add(oRow, jb), ...add(oRow, jb), ...load, ...get(sv), ...add(bRow, jb), ...load, ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Add), ...store];
+  const overColumns = [
+    // s = a[r, i]; oRow = out + i·rowBytes
+    ...get(aRow), ...get(i), ...i32(2), op.i32Shl, op.i32Add, op.f32Load, 2, 0, ...simdOp(simd.f32x4Splat), ...set(sv),
+    ...get(5), ...get(i), ...get(rowBytes), op.i32Mul, op.i32Add, ...set(oRow),
+    ...forLoop(jb, rowBytes, 16, inner),
+  ];
+  const overRows = [
+    ...get(0), ...get(r), ...get(1), op.i32Mul, ...i32(2), op.i32Shl, op.i32Add, ...set(aRow),
+    ...get(2), ...get(r), ...get(rowBytes), op.i32Mul, op.i32Add, ...set(bRow),
+    ...forLoop(i, 1, 1, overColumns),
+  ];
+  const code = [...get(3), ...i32(2), op.i32Shl, ...set(rowBytes), ...forLoop(r, 4, 1, overRows)];
+  return { name: 'rowsOuter', params: Array(6).fill(type.i32), locals: [[7, type.i32], [1, type.v128]], code };
+}
+
+/** The assembled module: every function above; imports `env.memory`. */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const adam = adamFunction();
-  const types = vec([[type.func, ...vec(adam.params.map((p) => [p])), ...vec([])]]);
+  const fns = [adamFunction(), reluMaskFunction(), rowsOuterFunction()];
+  const types = vec(fns.map((f) => [type.func, ...vec(f.params.map((p) => [p])), ...vec([])]));
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
-  const functions = vec([uleb(0)]);
-  const exports = vec([[...name('adam'), 0x00, ...uleb(0)]]);
-  const code = vec([[...uleb(adam.body.length), ...adam.body]]);
+  const functions = vec(fns.map((_, k) => uleb(k)));
+  const exports = vec(fns.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]));
+  const bodies = fns.map((f) => {
+    const body = [...vec(f.locals.map(([count, t]) => [...uleb(count), t])), ...f.code, op.end];
+    return [...uleb(body.length), ...body];
+  });
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),
     ...section(2, imports),
     ...section(3, functions),
     ...section(7, exports),
-    ...section(10, code),
+    ...section(10, vec(bodies)),
   ]);
 }
 
-/** The loops, bound to one memory. */
+/** The loops, bound to one memory (byte addresses; see each function above). */
 export interface SimdLoops {
+  reluMask(d: number, h: number, bias: number, rows: number, width: number): void;
+  rowsOuter(a: number, m: number, b: number, n: number, rows: number, out: number): void;
   adam(w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, a1: number, a2: number, step: number, c2: number, epsilon: number): void;
 }
 

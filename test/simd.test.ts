@@ -1,0 +1,70 @@
+/**
+ * The WebAssembly SIMD loops we assemble ourselves (src/runtime/simd.ts),
+ * on a memory of their own, against the same loops written out in
+ * JavaScript here.
+ */
+import { describe, expect, it } from 'vitest';
+import { simdLoops, webAssembly, type WasmMemory } from '../src/runtime/simd.js';
+
+// Cast: the test's Node has the WebAssembly global; the ES2022 lib does not declare it (simd.ts types what it uses).
+const Memory = webAssembly()!.Memory as unknown as new (descriptor: { initial: number }) => WasmMemory;
+const memory = new Memory({ initial: 4 });
+const loops = simdLoops(memory)!;
+const f32 = (byte: number, n: number) => new Float32Array(memory.buffer, byte, n);
+const fill = (a: Float32Array, phase: number) => a.forEach((_, i) => (a[i] = Math.sin(0.7 * i + phase) * 1.5));
+
+describe('SIMD loops', () => {
+  it('assemble, validate and instantiate on an imported memory', () => {
+    expect(loops).not.toBeNull();
+    expect(Object.keys(loops).sort()).toEqual(['adam', 'reluMask', 'rowsOuter']);
+  });
+
+  it('reluMask zeroes the gradient where the activation was not positive and adds the column sums to the bias', () => {
+    const [rows, width] = [5, 12];
+    const d = f32(0, rows * width);
+    const h = f32(4096, rows * width);
+    const bias = f32(8192, width);
+    fill(d, 0);
+    fill(h, 1);
+    bias.fill(0.25);
+    const expected = d.map((v, i) => (h[i] > 0 ? v : 0));
+    const sums = Array.from({ length: width }, (_, j) => 0.25 + Array.from({ length: rows }, (_, r) => expected[r * width + j]).reduce((a, b) => a + b));
+    loops.reluMask(0, 4096, 8192, rows, width);
+    expect(Array.from(d)).toEqual(Array.from(expected));
+    bias.forEach((v, j) => expect(v).toBeCloseTo(sums[j], 5));
+  });
+
+  it('rowsOuter adds aᵀ · b', () => {
+    const [m, n, rows] = [3, 8, 7];
+    const a = f32(16384, rows * m);
+    const b = f32(20480, rows * n);
+    const out = f32(24576, m * n);
+    fill(a, 2);
+    fill(b, 3);
+    out.fill(1);
+    loops.rowsOuter(16384, m, 20480, n, rows, 24576);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 1;
+        for (let r = 0; r < rows; r++) s += a[r * m + i] * b[r * n + j];
+        expect(out[i * n + j]).toBeCloseTo(s, 5);
+      }
+    }
+  });
+
+  it('adam computes the Adam step four parameters at a time', () => {
+    const n = 16;
+    const [w, g, m, v, wo, mo, vo] = Array.from({ length: 7 }, (_, k) => f32(32768 + 256 * k, n));
+    [w, g, m, v].forEach((t, k) => fill(t, k));
+    v.forEach((x, i) => (v[i] = Math.abs(x)));
+    const [b1, b2, lr, c1, c2, eps] = [0.9, 0.999, 0.01, 0.1, 0.001, 1e-7];
+    loops.adam(...[w, g, m, v, wo, mo, vo].map((t) => t.byteOffset) as [number, number, number, number, number, number, number], n, b1, b2, 1 - b1, 1 - b2, lr / c1, c2, eps);
+    for (let i = 0; i < n; i++) {
+      const m2 = b1 * m[i] + (1 - b1) * g[i];
+      const v2 = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      expect(mo[i]).toBeCloseTo(m2, 6);
+      expect(vo[i]).toBeCloseTo(v2, 6);
+      expect(wo[i]).toBeCloseTo(w[i] - ((lr / c1) * m2) / (Math.sqrt(v2 / c2) + eps), 5);
+    }
+  });
+});
