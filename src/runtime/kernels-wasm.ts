@@ -19,6 +19,8 @@
  *   element's index (about 25 and 10 ns an element); its concat copies each
  *   row with a fresh `subarray`. Ours are plain JavaScript loops over the
  *   heap.
+ * - **Thin convolutions as one product** (few input or few output channels):
+ *   see {@link convAsProduct}.
  * - **Native products and convolutions** when onnxruntime-node is installed:
  *   see kernels-native.ts. They come first; what they do not handle goes on
  *   to the paths above.
@@ -159,12 +161,88 @@ const concatLastAxis: Fast = ({ inputs, attrs }, memory) => {
   return out;
 };
 
+/**
+ * Convolutions with very few output channels (`kh·kw·Co ≤ 128`, `kh·kw > 1`)
+ * as one matrix product. XNNPACK and MLAS compute such a convolution at a
+ * fraction of their speed (3×3 from 256 to 2 channels: 4.5 GMAC/s on
+ * XNNPACK, against 16 for a product). Here `G = X · W'` with
+ * `W' [Ci, kh·kw·Co]` (every tap's filter side by side), then each output
+ * sums its taps' columns of `G` at the shifted pixels:
+ *
+ *     y[n, i, j, o] = b[o] + Σ_{a, c} G[n, i + a − top, j + c − left, (a, c, o)]
+ *
+ * (ReLU after, when fused). Stride 1, dilation 1, NHWC only. The product
+ * goes through the registered product kernels (native when installed and
+ * large enough, else XNNPACK). The mirror image, few *input* channels as
+ * patches (`im2col`) times the filter, was slower than either library (its
+ * output, 256 channels a pixel, is the cost) and is not used.
+ */
+const convAsProduct: Fast = ({ inputs, backend, attrs }, memory) => {
+  const x = inputs.x as tf.TensorInfo;
+  const filter = inputs.filter as tf.TensorInfo;
+  const bias = inputs.bias as tf.TensorInfo | undefined;
+  // Cast: Conv2D's and FusedConv2D's attributes.
+  const { strides, pad, dilations = 1, dataFormat = 'NHWC', dimRoundingMode, activation = 'linear' } = attrs as unknown as {
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+    dilations?: number | [number, number];
+    dataFormat?: string;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    activation?: string;
+  };
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || dataFormat !== 'NHWC' || inputs.preluActivationWeights) return null;
+  if ((activation !== 'linear' && activation !== 'relu') || (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3]))) return null;
+  const [kh, kw, ci, co] = filter.shape;
+  if (kh * kw === 1 || kh * kw * co > 128) return null;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const { top, left } = info.padInfo;
+  const [batch, height, width] = x.shape;
+  const { outHeight, outWidth } = info;
+  const kernelBackend = backend as tf.KernelBackend;
+  const taps = kh * kw;
+  const matmul = (a: tf.TensorInfo, b: tf.TensorInfo) =>
+    tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc({ inputs: { a: { ...a, shape: [1, ...a.shape] }, b: { ...b, shape: [1, ...b.shape] } }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+
+  // W'[c, (tap, o)] = filter[tap, c, o]
+  const wide = memory.output([ci, taps * co]);
+  const [fv, wv] = [filter, wide].map((t) => memory.view(t));
+  for (let t = 0; t < taps; t++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) wv[c * taps * co + t * co + o] = fv[(t * ci + c) * co + o];
+  const g = matmul({ ...x, shape: [batch * height * width, ci] }, wide);
+  kernelBackend.disposeData(wide.dataId);
+  const out = memory.output([batch, outHeight, outWidth, co]);
+  const [gv, ov] = [g, out].map((t) => memory.view(t));
+  const bv = bias ? memory.view(bias) : null;
+  const stride = taps * co;
+  for (let n = 0; n < batch; n++) {
+    for (let i = 0; i < outHeight; i++) {
+      for (let j = 0; j < outWidth; j++) {
+        const at = ((n * outHeight + i) * outWidth + j) * co;
+        for (let o = 0; o < co; o++) ov[at + o] = bv ? bv[o] : 0;
+        for (let a = 0; a < kh; a++) {
+          const yi = i + a - top;
+          if (yi < 0 || yi >= height) continue;
+          for (let c = 0; c < kw; c++) {
+            const xj = j + c - left;
+            if (xj < 0 || xj >= width) continue;
+            const from = ((n * height + yi) * width + xj) * stride + (a * kw + c) * co;
+            for (let o = 0; o < co; o++) ov[at + o] += gv[from + o];
+          }
+        }
+        if (activation === 'relu') for (let o = 0; o < co; o++) ov[at + o] = Math.max(ov[at + o], 0);
+      }
+    }
+  }
+  kernelBackend.disposeData(g.dataId);
+  return out;
+};
+
 /** Per kernel, the fast paths tried in order before the backend's kernel (the native ones do nothing unless loaded). */
 const overrides: Record<string, Fast[]> = {
   BatchMatMul: [nativeProduct, plainProduct],
   _FusedMatMul: [nativeProduct, plainProduct],
-  Conv2D: [nativeConvolution],
-  FusedConv2D: [nativeConvolution],
+  Conv2D: [convAsProduct, nativeConvolution],
+  FusedConv2D: [convAsProduct, nativeConvolution],
   GatherV2: [gatherLastAxis],
   SplitV: [splitLastAxis],
   Concat: [concatLastAxis],
