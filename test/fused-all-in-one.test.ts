@@ -31,6 +31,7 @@ const cases: Case[] = [
   { name: 'SIGMOID scale, three layers, a condition', shape: [6], cond: [2], options: { permuteSoft: true, globalAffineType: 'SIGMOID' }, layers: 3 },
   { name: 'EXP scale on an image (pixels flattened), one layer', shape: [3, 2, 2], options: { globalAffineType: 'EXP', clamp: 1.5 }, layers: 1 },
   { name: 'a wide rotation (through the product kernel)', shape: [20], options: { permuteSoft: true, globalAffineInit: 0.7 }, layers: 2 },
+  { name: 'eight active channels (on wasm the SIMD coupling loop), a condition', shape: [17], cond: [4], options: { clamp: 1.1 }, layers: 2 },
 ];
 
 function build(c: Case): AnyFlow {

@@ -16,7 +16,7 @@ const fill = (a: Float32Array, phase: number) => a.forEach((_, i) => (a[i] = Mat
 describe('SIMD loops', () => {
   it('assemble, validate and instantiate on an imported memory', () => {
     expect(loops).not.toBeNull();
-    expect(Object.keys(loops).sort()).toEqual(['adam', 'reluMask', 'rowsOuter']);
+    expect(Object.keys(loops).sort()).toEqual(['adam', 'coupling', 'reluMask', 'rowsOuter']);
   });
 
   it('reluMask zeroes the gradient where the activation was not positive and adds the column sums to the bias', () => {
@@ -49,6 +49,31 @@ describe('SIMD loops', () => {
         for (let r = 0; r < rows; r++) s += a[r * m + i] * b[r * n + j];
         expect(out[i * n + j]).toBeCloseTo(s, 5);
       }
+    }
+  });
+
+  it('coupling computes tanh, exp (our polynomial), the coupled half and the row sums', () => {
+    const [rows, len1, len2, clamp] = [5, 3, 8, 1.7];
+    const channels = len1 + len2;
+    const [A, X, TH, E, O, S] = [40960, 45056, 49152, 53248, 57344, 61440];
+    const a = f32(A, rows * 2 * len2);
+    const x = f32(X, rows * channels);
+    // large and tiny arguments alike (the exp's range reduction and tanh near 0)
+    a.forEach((_, i) => (a[i] = 40 * Math.sin(1.3 * i) * (i % 3 === 0 ? 0.001 : 1)));
+    fill(x, 4);
+    loops.coupling(A, X, TH, E, O, S, rows, len1, len2, channels, clamp);
+    const [th, e, o, sums] = [f32(TH, rows * len2), f32(E, rows * len2), f32(O, rows * len2), f32(S, rows)];
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let j = 0; j < len2; j++) {
+        const t = Math.tanh((0.1 * a[r * 2 * len2 + j]) / clamp);
+        const ex = Math.exp(clamp * t);
+        sum += clamp * t;
+        expect(Math.abs(th[r * len2 + j] - t)).toBeLessThan(3e-7);
+        expect(Math.abs(e[r * len2 + j] / ex - 1)).toBeLessThan(5e-7);
+        expect(Math.abs(o[r * len2 + j] - (x[r * channels + len1 + j] * ex + 0.1 * a[r * 2 * len2 + len2 + j]))).toBeLessThan(2e-6);
+      }
+      expect(Math.abs(sums[r] - sum)).toBeLessThan(2e-6);
     }
   });
 

@@ -41,8 +41,10 @@ const op = {
   localGet: 0x20,
   localSet: 0x21,
   f32Load: 0x2a,
+  f32Store: 0x38,
   i32Const: 0x41,
   f32Const: 0x43,
+  f32Add: 0x92,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Mul: 0x6c,
@@ -50,7 +52,11 @@ const op = {
   simd: 0xfd,
 } as const;
 /** SIMD sub-opcodes (after the 0xfd prefix, as unsigned LEB128). */
-const simd = { load: 0, store: 11, f32x4Splat: 19, f32x4Gt: 68, v128And: 78, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230, f32x4Div: 231 } as const;
+const simd = {
+  load: 0, store: 11, i32x4Splat: 17, f32x4Splat: 19, f32x4ExtractLane: 31, f32x4Gt: 68, v128And: 78, f32x4Nearest: 106,
+  i32x4Shl: 171, i32x4Add: 174, f32x4Sqrt: 227, f32x4Add: 228, f32x4Sub: 229, f32x4Mul: 230, f32x4Div: 231, f32x4Min: 232, f32x4Max: 233,
+  i32x4TruncSatF32x4S: 248,
+} as const;
 const type = { i32: 0x7f, f32: 0x7d, v128: 0x7b, func: 0x60, void: 0x40 } as const;
 
 function uleb(value: number): number[] {
@@ -200,9 +206,116 @@ function rowsOuterFunction(): Fn {
   return { name: 'rowsOuter', params: Array(6).fill(type.i32), locals: [[7, type.i32], [1, type.v128]], code };
 }
 
+/** An f32 constant's four little-endian bytes. */
+function f32Bytes(value: number): number[] {
+  return [...new Uint8Array(new Float32Array([value]).buffer)];
+}
+
+/** `splat(value)` into a v128 local. */
+const splatConst = (value: number, local: number) => [op.f32Const, ...f32Bytes(value), ...simdOp(simd.f32x4Splat), ...set(local)];
+
+/** Locals the exp sequence needs: five v128 constants (splatted once) and one scratch. */
+interface ExpLocals {
+  readonly hi: number;
+  readonly lo: number;
+  readonly log2e: number;
+  readonly ln2: number;
+  readonly poly: readonly number[];
+  readonly n: number;
+}
+
+/** The constants of {@link expOf}, splatted into their locals. */
+function expSetup(l: ExpLocals): number[] {
+  return [
+    ...splatConst(88, l.hi), ...splatConst(-87, l.lo), ...splatConst(Math.LOG2E, l.log2e), ...splatConst(Math.LN2, l.ln2),
+    ...[1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1].flatMap((c, k) => splatConst(c, l.poly[k])),
+  ];
+}
+
+/**
+ * `exp` of the v128 on the stack, four lanes at a time, left on the stack:
+ * `x` clamped to [−87, 88], `n = nearest(x·log2 e)`, `r = x − n·ln 2`
+ * (|r| ≤ ln 2 / 2), `exp(x) = 2^n · P(r)` with `P` the degree-6 Taylor
+ * polynomial (relative error about 2e-7), `2^n` built from its exponent bits.
+ */
+function expOf(l: ExpLocals, x: number): number[] {
+  return [
+    // x ← clamp(x); n ← nearest(x · log2 e)
+    ...set(x), ...get(x), ...get(l.hi), ...simdOp(simd.f32x4Min), ...get(l.lo), ...simdOp(simd.f32x4Max), ...set(x),
+    ...get(x), ...get(l.log2e), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Nearest), ...set(l.n),
+    // x ← r = x − n · ln 2
+    ...get(x), ...get(l.n), ...get(l.ln2), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Sub), ...set(x),
+    // P(r) by Horner: ((((c6 r + c5) r + c4) r + c3) r + c2) r + 1) r + 1
+    ...get(l.poly[0]),
+    ...[1, 2, 3, 4, 5, 6].flatMap((k) => [...get(x), ...simdOp(simd.f32x4Mul), ...get(l.poly[k]), ...simdOp(simd.f32x4Add)]),
+    // × 2^n: (n + 127) << 23 as float bits
+    ...get(l.n), ...simdOp(simd.i32x4TruncSatF32x4S), ...i32(127), ...simdOp(simd.i32x4Splat), ...simdOp(simd.i32x4Add), ...i32(23), ...simdOp(simd.i32x4Shl),
+    ...simdOp(simd.f32x4Mul),
+  ];
+}
+
+/**
+ * AllInOneBlock's coupling, forward, four channels at a time:
+ * `coupling(a, x, th, e, o, sums, rows, len1, len2, channels, clamp)` reads
+ * the subnet's output `a [rows, 2·len2]` and the input `x [rows, channels]`
+ * and writes, for the active half (`len2` a multiple of 4),
+ *
+ *     th = tanh(0.1 a_s / clamp) = 1 − 2 / (exp(0.2 a_s / clamp) + 1),
+ *     e = exp(clamp · th),   o = x2 · e + 0.1 a_t     (each [rows, len2]),
+ *
+ * and each row's Σ clamp · th into `sums [rows]`. Byte addresses.
+ */
+function couplingFunction(): Fn {
+  // Parameters 0 a, 1 x, 2 th, 3 e, 4 o, 5 sums, 6 rows, 7 len1, 8 len2, 9 channels (i32), 10 clamp (f32).
+  // Locals (i32) 11 r, 12 j, 13 aRow, 14 xRow, 15 oRow, 16 half (len2·4); (v128) 17 acc, 18 v, 19 th,
+  // 20 scaleIn (0.2/clamp), 21 clampV, 22 one, 23 two, 24 tenth, 25–29 exp's hi, lo, log2e, ln2, n, 30–36 its
+  // polynomial, 37 exp's scratch.
+  const [r, j, aRow, xRow, oRow, half, acc, v, th, scaleIn, clampV, one, two, tenth] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const e: ExpLocals = { hi: 25, lo: 26, log2e: 27, ln2: 28, n: 29, poly: [30, 31, 32, 33, 34, 35, 36] };
+  const scratch = 37;
+  const lane = (k: number) => [...get(acc), ...simdOp(simd.f32x4ExtractLane), k];
+  const inner = [
+    // th = 1 − 2 / (exp(0.2 a_s / clamp) + 1)
+    ...add(aRow, j), ...load, ...get(scaleIn), ...simdOp(simd.f32x4Mul), ...expOf(e, scratch),
+    ...get(one), ...simdOp(simd.f32x4Add), ...set(v), ...get(one), ...get(two), ...get(v), ...simdOp(simd.f32x4Div), ...simdOp(simd.f32x4Sub), ...set(th),
+    ...add(2, oRow), ...get(j), op.i32Add, ...get(th), ...store,
+    // s = clamp · th; acc += s; e = exp(s)
+    ...get(th), ...get(clampV), ...simdOp(simd.f32x4Mul), ...set(v),
+    ...get(acc), ...get(v), ...simdOp(simd.f32x4Add), ...set(acc),
+    ...get(v), ...expOf(e, scratch), ...set(v),
+    ...add(3, oRow), ...get(j), op.i32Add, ...get(v), ...store,
+    // o = x2 · e + 0.1 a_t
+    ...add(4, oRow), ...get(j), op.i32Add,
+    ...add(xRow, j), ...load, ...get(v), ...simdOp(simd.f32x4Mul),
+    ...add(aRow, half), ...get(j), op.i32Add, ...load, ...get(tenth), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Add),
+    ...store,
+  ];
+  const overRows = [
+    // aRow = a + r · 2 · half; xRow = x + (r · channels + len1) · 4; oRow = r · half
+    ...get(0), ...get(r), ...get(half), op.i32Mul, ...i32(1), op.i32Shl, op.i32Add, ...set(aRow),
+    ...get(1), ...get(r), ...get(9), op.i32Mul, ...get(7), op.i32Add, ...i32(2), op.i32Shl, op.i32Add, ...set(xRow),
+    ...get(r), ...get(half), op.i32Mul, ...set(oRow),
+    op.f32Const, 0, 0, 0, 0, ...simdOp(simd.f32x4Splat), ...set(acc),
+    ...forLoop(j, half, 16, inner),
+    // sums[r] = the four lanes of acc
+    ...get(5), ...get(r), ...i32(2), op.i32Shl, op.i32Add,
+    ...lane(0), ...lane(1), op.f32Add, ...lane(2), op.f32Add, ...lane(3), op.f32Add,
+    op.f32Store, 2, 0,
+  ];
+  const code = [
+    ...get(8), ...i32(2), op.i32Shl, ...set(half),
+    ...get(10), ...simdOp(simd.f32x4Splat), ...set(clampV),
+    op.f32Const, ...f32Bytes(0.2), ...simdOp(simd.f32x4Splat), ...get(clampV), ...simdOp(simd.f32x4Div), ...set(scaleIn),
+    ...splatConst(1, one), ...splatConst(2, two), ...splatConst(0.1, tenth),
+    ...expSetup(e),
+    ...forLoop(r, 6, 1, overRows),
+  ];
+  return { name: 'coupling', params: [...Array(10).fill(type.i32), type.f32], locals: [[6, type.i32], [21, type.v128]], code };
+}
+
 /** The assembled module: every function above; imports `env.memory`. */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [adamFunction(), reluMaskFunction(), rowsOuterFunction()];
+  const fns = [adamFunction(), reluMaskFunction(), rowsOuterFunction(), couplingFunction()];
   const types = vec(fns.map((f) => [type.func, ...vec(f.params.map((p) => [p])), ...vec([])]));
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
   const functions = vec(fns.map((_, k) => uleb(k)));
@@ -223,6 +336,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 /** The loops, bound to one memory (byte addresses; see each function above). */
 export interface SimdLoops {
+  coupling(a: number, x: number, th: number, e: number, o: number, sums: number, rows: number, len1: number, len2: number, channels: number, clamp: number): void;
   reluMask(d: number, h: number, bias: number, rows: number, width: number): void;
   rowsOuter(a: number, m: number, b: number, n: number, rows: number, out: number): void;
   adam(w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number, beta1: number, beta2: number, a1: number, a2: number, step: number, c2: number, epsilon: number): void;
