@@ -16,7 +16,7 @@ const fill = (a: Float32Array, phase: number) => a.forEach((_, i) => (a[i] = Mat
 describe('SIMD loops', () => {
   it('assemble, validate and instantiate on an imported memory', () => {
     expect(loops).not.toBeNull();
-    expect(Object.keys(loops).sort()).toEqual(['adam', 'coupling', 'reluMask', 'rowsOuter']);
+    expect(Object.keys(loops).sort()).toEqual(['adam', 'coupling', 'couplingGrad', 'reluMask', 'rowsOuter']);
   });
 
   it('reluMask zeroes the gradient where the activation was not positive and adds the column sums to the bias', () => {
@@ -75,6 +75,35 @@ describe('SIMD loops', () => {
       }
       expect(Math.abs(sums[r] - sum)).toBeLessThan(2e-6);
     }
+  });
+
+  it('couplingGrad computes the active half\'s gradients and their sums over rows', () => {
+    const [rows, len1, len2] = [3, 2, 4];
+    const channels = len1 + len2;
+    const base = 65536;
+    const [dz, x, th, e, a, dl, scale, dx, da, sums] = [rows * channels, rows * channels, rows * len2, rows * len2, rows * 2 * len2, rows, len2, rows * channels, rows * 2 * len2, 4 * len2].map((n, k) => f32(base + 1024 * k, n));
+    [dz, x, th, e, a, dl, scale].forEach((t, k) => fill(t, k));
+    th.forEach((v, i) => (th[i] = Math.tanh(v)));
+    e.forEach((v, i) => (e[i] = Math.exp(v)));
+    sums.fill(0);
+    loops.couplingGrad(...[dz, x, th, e, a, dl, scale, dx, da, sums].map((t) => t.byteOffset) as [number, number, number, number, number, number, number, number, number, number], rows, len1, len2, channels);
+    const expected = new Float64Array(4 * len2);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < len2; j++) {
+        const [z, x2, t, ex] = [dz[r * channels + len1 + j], x[r * channels + len1 + j], th[r * len2 + j], e[r * len2 + j]];
+        const dOut = z * scale[j];
+        const dS = 0.1 * (dOut * x2 * ex + dl[r]) * (1 - t * t);
+        const dT = 0.1 * dOut;
+        expect(dx[r * channels + len1 + j]).toBeCloseTo(dOut * ex, 5);
+        expect(da[r * 2 * len2 + j]).toBeCloseTo(dS, 5);
+        expect(da[r * 2 * len2 + len2 + j]).toBeCloseTo(dT, 5);
+        expected[j] += z;
+        expected[len2 + j] += z * (x2 * ex + 0.1 * a[r * 2 * len2 + len2 + j]);
+        expected[2 * len2 + j] += dS;
+        expected[3 * len2 + j] += dT;
+      }
+    }
+    expected.forEach((v, k) => expect(sums[k]).toBeCloseTo(v, 4));
   });
 
   it('adam computes the Adam step four parameters at a time', () => {

@@ -355,7 +355,7 @@ function allInOneGradient(backendName: string) {
     const dRaw = memory.output([rows, 2 * len2]);
     const dLastBias = memory.output([2 * len2]);
     temporaries.push(dRaw);
-    const [dyv, dldv, xv, gv, pv, av, thv, ev, dxv, dgv, dov, drv, dbv] = [dy, dLogDet, x, g, perm, raw, tanhs, exps, dx, dg, dOffset, dRaw, dLastBias].map((t) => memory.view(t));
+    const [dyv, dldv, xv, gv, pv, av, thv, ev, dxv, drv] = [dy, dLogDet, x, g, perm, raw, tanhs, exps, dx, dRaw].map((t) => memory.view(t));
     const dzv = dzProduct ? memory.view(dzProduct) : null;
     const piv = permInverse ? memory.view(permInverse) : null;
     const { scale, slope } = globalScale(gv, a.scaleType);
@@ -365,45 +365,84 @@ function allInOneGradient(backendName: string) {
     const dz = new Float64Array(channels);
     let totalLogDet = 0;
     for (let b = 0; b < dldv.length; b++) totalLogDet += dldv[b];
-    for (let r = 0; r < rows; r++) {
+    /** dz = P⁻¹ dy for row `r`: from the product, the rotation, or the inverse permutation (views as of `source`). */
+    const unpermute = (r: number, into: Float64Array | HostArray, at: number, source: { dzv: HostArray | null; pv: HostArray; dyv: HostArray; piv: HostArray | null }) => {
+      const { dzv, pv, dyv, piv } = source;
       const row = r * channels;
-      const aRow = r * 2 * len2;
-      const dl = dldv[Math.floor(r / spatial)];
       if (dzv) {
-        for (let c = 0; c < channels; c++) dz[c] = dzv[row + c];
+        for (let c = 0; c < channels; c++) into[at + c] = dzv[row + c];
       } else if (soft) {
         for (let j = 0; j < channels; j++) {
           let acc = 0;
           for (let q = 0; q < channels; q++) acc += pv[q * channels + j] * dyv[row + q];
-          dz[j] = acc;
+          into[at + j] = acc;
         }
       } else {
         // y[k] = z[perm[k]], so dz[j] = dy[permInverse[j]].
-        for (let j = 0; j < channels; j++) dz[j] = dyv[row + piv![j]];
+        for (let j = 0; j < channels; j++) into[at + j] = dyv[row + piv![j]];
       }
-      for (let c = 0; c < len1; c++) {
-        offsetSum[c] += dz[c];
-        scaleSum[c] += dz[c] * xv[row + c];
-        dxv[row + c] = dz[c] * scale[c];
+    };
+    const loops = len2 % 4 === 0 && len2 > 0 ? loopsFor(memory) : null;
+    if (loops && memory.wasm) {
+      // The active half in our SIMD loop: dz, each row's log-det gradient and the scale go to the heap first.
+      const buffers = [memory.output([rows, channels]), memory.output([rows]), memory.output([len2]), memory.output([4, len2])];
+      temporaries.push(...buffers);
+      const [dzBuf, dlBuf, scaleBuf, sumsBuf] = buffers;
+      const [zb, lb, sb, ub, xv2, dxv2, dlv2] = [dzBuf, dlBuf, scaleBuf, sumsBuf, x, dx, dLogDet].map((t) => memory.view(t));
+      const source = { dzv: dzProduct ? memory.view(dzProduct) : null, pv: memory.view(perm), dyv: memory.view(dy), piv: permInverse ? memory.view(permInverse) : null };
+      for (let r = 0; r < rows; r++) {
+        unpermute(r, zb, r * channels, source);
+        lb[r] = dlv2[Math.floor(r / spatial)];
+        for (let c = 0; c < len1; c++) {
+          const v = zb[r * channels + c];
+          offsetSum[c] += v;
+          scaleSum[c] += v * xv2[r * channels + c];
+          dxv2[r * channels + c] = v * scale[c];
+        }
       }
+      for (let j = 0; j < len2; j++) sb[j] = scale[len1 + j];
+      ub.fill(0);
+      const addr = memory.wasm.address;
+      loops.couplingGrad(addr(dzBuf), addr(x), addr(tanhs), addr(exps), addr(raw), addr(dlBuf), addr(scaleBuf), addr(dx), addr(dRaw), addr(sumsBuf), rows, len1, len2, channels);
+      const sums = memory.view(sumsBuf);
       for (let j = 0; j < len2; j++) {
-        const c = len1 + j;
-        const th = thv[r * len2 + j];
-        const e = ev[r * len2 + j];
-        const x2 = xv[row + c];
-        offsetSum[c] += dz[c];
-        scaleSum[c] += dz[c] * (x2 * e + 0.1 * av[aRow + len2 + j]);
-        const dOut = dz[c] * scale[c];
-        dxv[row + c] = dOut * e;
-        const ds = dOut * x2 * e + dl;
-        const dS = 0.1 * ds * (1 - th * th);
-        const dT = 0.1 * dOut;
-        drv[aRow + j] = dS;
-        drv[aRow + len2 + j] = dT;
-        lastBias[j] += dS;
-        lastBias[len2 + j] += dT;
+        offsetSum[len1 + j] = sums[j];
+        scaleSum[len1 + j] = sums[len2 + j];
+        lastBias[j] = sums[2 * len2 + j];
+        lastBias[len2 + j] = sums[3 * len2 + j];
+      }
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const row = r * channels;
+        const aRow = r * 2 * len2;
+        const dl = dldv[Math.floor(r / spatial)];
+        unpermute(r, dz, 0, { dzv, pv, dyv, piv });
+        for (let c = 0; c < len1; c++) {
+          offsetSum[c] += dz[c];
+          scaleSum[c] += dz[c] * xv[row + c];
+          dxv[row + c] = dz[c] * scale[c];
+        }
+        for (let j = 0; j < len2; j++) {
+          const c = len1 + j;
+          const th = thv[r * len2 + j];
+          const e = ev[r * len2 + j];
+          const x2 = xv[row + c];
+          offsetSum[c] += dz[c];
+          scaleSum[c] += dz[c] * (x2 * e + 0.1 * av[aRow + len2 + j]);
+          const dOut = dz[c] * scale[c];
+          dxv[row + c] = dOut * e;
+          const ds = dOut * x2 * e + dl;
+          const dS = 0.1 * ds * (1 - th * th);
+          const dT = 0.1 * dOut;
+          drv[aRow + j] = dS;
+          drv[aRow + len2 + j] = dT;
+          lastBias[j] += dS;
+          lastBias[len2 + j] += dT;
+        }
       }
     }
+    // Views again: the SIMD path allocated (the heap may have moved).
+    const [dov, dgv, dbv] = [dOffset, dg, dLastBias].map((t) => memory.view(t));
     for (let c = 0; c < channels; c++) {
       dov[c] = offsetSum[c];
       // log|det| holds spatial · Σ log scale for every sample.

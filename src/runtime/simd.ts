@@ -313,9 +313,71 @@ function couplingFunction(): Fn {
   return { name: 'coupling', params: [...Array(10).fill(type.i32), type.f32], locals: [[6, type.i32], [21, type.v128]], code };
 }
 
+/**
+ * The same coupling, backward, four channels at a time:
+ * `couplingGrad(dz, x, th, e, a, dl, scale, dx, da, sums, rows, len1, len2, channels)`
+ * with `dz [rows, channels]` the gradient before the global scale,
+ * `dl [rows]` each row's log-det gradient, `scale [len2]` the active half's
+ * global scale; per active channel (`len2` a multiple of 4):
+ *
+ *     o = x2 · e + 0.1 a_t,   dOut = dz · scale,   dx2 = dOut · e,
+ *     da_s = 0.1 (dOut · x2 · e + dl) (1 − th²),   da_t = 0.1 dOut,
+ *
+ * writing `dx2` into `dx [rows, channels]` and `da_s, da_t` into
+ * `da [rows, 2·len2]`, and adding over rows `Σ dz`, `Σ dz · o`, `Σ da_s`,
+ * `Σ da_t` into `sums [4, len2]`. Byte addresses.
+ */
+function couplingGradFunction(): Fn {
+  // Parameters 0 dz, 1 x, 2 th, 3 e, 4 a, 5 dl, 6 scale, 7 dx, 8 da, 9 sums, 10 rows, 11 len1, 12 len2, 13 channels.
+  // Locals (i32) 14 r, 15 j, 16 half (len2·4), 17 zRow (byte offset of the active half in dz, x, dx), 18 aRow,
+  // 19 eRow; (v128) 20 dzv, 21 ev, 22 x2, 23 dOut, 24 dS, 25 dT, 26 tenth, 27 one, 28 dl, 29 th.
+  const [r, j, half, zRow, aRow, eRow, dzv, ev, x2, dOut, dS, dT, tenth, one, dl, thv] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29];
+  const at = (pointer: number, row: number) => [...get(pointer), ...get(row), op.i32Add, ...get(j), op.i32Add];
+  /** `sums[k, j] += value` for the v128 local `value`. */
+  const accumulate = (k: number, value: number[]) => [
+    ...get(9), ...get(half), ...i32(k), op.i32Mul, op.i32Add, ...get(j), op.i32Add,
+    ...get(9), ...get(half), ...i32(k), op.i32Mul, op.i32Add, ...get(j), op.i32Add, ...load,
+    ...value, ...simdOp(simd.f32x4Add), ...store,
+  ];
+  const inner = [
+    ...at(0, zRow), ...load, ...set(dzv),
+    ...at(3, eRow), ...load, ...set(ev),
+    ...at(1, zRow), ...load, ...set(x2),
+    ...at(2, eRow), ...load, ...set(thv),
+    // Σ dz, Σ dz · (x2 · e + 0.1 a_t)
+    ...accumulate(0, get(dzv)),
+    ...accumulate(1, [...get(dzv), ...get(x2), ...get(ev), ...simdOp(simd.f32x4Mul), ...at(4, aRow), ...get(half), op.i32Add, ...load, ...get(tenth), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Add), ...simdOp(simd.f32x4Mul)]),
+    // dOut = dz · scale; dx2 = dOut · e
+    ...get(dzv), ...get(6), ...get(j), op.i32Add, ...load, ...simdOp(simd.f32x4Mul), ...set(dOut),
+    ...at(7, zRow), ...get(dOut), ...get(ev), ...simdOp(simd.f32x4Mul), ...store,
+    // dS = 0.1 (dOut x2 e + dl)(1 − th²); dT = 0.1 dOut
+    ...get(dOut), ...get(x2), ...simdOp(simd.f32x4Mul), ...get(ev), ...simdOp(simd.f32x4Mul), ...get(dl), ...simdOp(simd.f32x4Add), ...get(tenth), ...simdOp(simd.f32x4Mul),
+    ...get(one), ...get(thv), ...get(thv), ...simdOp(simd.f32x4Mul), ...simdOp(simd.f32x4Sub), ...simdOp(simd.f32x4Mul), ...set(dS),
+    ...get(dOut), ...get(tenth), ...simdOp(simd.f32x4Mul), ...set(dT),
+    ...at(8, aRow), ...get(dS), ...store,
+    ...at(8, aRow), ...get(half), op.i32Add, ...get(dT), ...store,
+    ...accumulate(2, get(dS)),
+    ...accumulate(3, get(dT)),
+  ];
+  const overRows = [
+    // zRow = (r · channels + len1) · 4; aRow = r · 2 · half; eRow = r · half; dl = splat(dl[r])
+    ...get(r), ...get(13), op.i32Mul, ...get(11), op.i32Add, ...i32(2), op.i32Shl, ...set(zRow),
+    ...get(r), ...get(half), op.i32Mul, ...i32(1), op.i32Shl, ...set(aRow),
+    ...get(r), ...get(half), op.i32Mul, ...set(eRow),
+    ...get(5), ...get(r), ...i32(2), op.i32Shl, op.i32Add, op.f32Load, 2, 0, ...simdOp(simd.f32x4Splat), ...set(dl),
+    ...forLoop(j, half, 16, inner),
+  ];
+  const code = [
+    ...get(12), ...i32(2), op.i32Shl, ...set(half),
+    ...splatConst(0.1, tenth), ...splatConst(1, one),
+    ...forLoop(r, 10, 1, overRows),
+  ];
+  return { name: 'couplingGrad', params: Array(14).fill(type.i32), locals: [[6, type.i32], [10, type.v128]], code };
+}
+
 /** The assembled module: every function above; imports `env.memory`. */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [adamFunction(), reluMaskFunction(), rowsOuterFunction(), couplingFunction()];
+  const fns = [adamFunction(), reluMaskFunction(), rowsOuterFunction(), couplingFunction(), couplingGradFunction()];
   const types = vec(fns.map((f) => [type.func, ...vec(f.params.map((p) => [p])), ...vec([])]));
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
   const functions = vec(fns.map((_, k) => uleb(k)));
@@ -336,6 +398,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 /** The loops, bound to one memory (byte addresses; see each function above). */
 export interface SimdLoops {
+  couplingGrad(dz: number, x: number, th: number, e: number, a: number, dl: number, scale: number, dx: number, da: number, sums: number, rows: number, len1: number, len2: number, channels: number): void;
   coupling(a: number, x: number, th: number, e: number, o: number, sums: number, rows: number, len1: number, len2: number, channels: number, clamp: number): void;
   reluMask(d: number, h: number, bias: number, rows: number, width: number): void;
   rowsOuter(a: number, m: number, b: number, n: number, rows: number, out: number): void;
