@@ -159,6 +159,14 @@ const MIN_PRODUCT_DEPTH = 16;
  */
 const MIN_CONV_DEPTH = 32;
 
+/**
+ * Convolutions with larger kernels than 5×5 stay on XNNPACK: the filter
+ * gradient of a conv subnet is computed as a convolution whose kernel is the
+ * whole image (kernels.ts), and MLAS's patches for that are slower (the conv
+ * training step took 806 ms with them, 754 without).
+ */
+const MAX_CONV_TAPS = 25;
+
 const float32 = (...ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => t === undefined || t.dtype === 'float32');
 
 /** `BatchMatMul` and `_FusedMatMul` of one matrix pair, with bias and ReLU when fused. */
@@ -213,7 +221,7 @@ export function nativeConvolution({ inputs, attrs }: KernelArgs, memory: HostMem
   const onnxSize = (size: number, before: number, after: number, k: number, dilation: number, stride: number) => Math.floor((size + before + after - dilation * (k - 1) - 1) / stride) + 1;
   if ([top, bottom, left, right].some((p) => p < 0)) return null;
   if (onnxSize(x.shape[1], top, bottom, kh, info.dilationHeight, info.strideHeight) !== info.outHeight || onnxSize(x.shape[2], left, right, kw, info.dilationWidth, info.strideWidth) !== info.outWidth) return null;
-  if (kh * kw * ci < MIN_CONV_DEPTH) return null;
+  if (kh * kw * ci < MIN_CONV_DEPTH || kh * kw > MAX_CONV_TAPS) return null;
   const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
   const key = `conv ${x.shape.join(',')} ${filter.shape.join(',')} ${info.strideHeight},${info.strideWidth} ${info.dilationHeight},${info.dilationWidth} ${top},${left},${bottom},${right} ${bias ? 'b' : '-'} ${activation}`;
   const convOut = activation === 'relu' ? 'r' : 'z';
