@@ -8,7 +8,7 @@ import { input } from './builder/chain.js';
 import { graph } from './builder/graph.js';
 import { mlp, conv } from './modules/subnets.js';
 import { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } from './train/distributions.js';
-import { nll, fit, clipByGlobalNorm } from './train/training.js';
+import { nll, fit, fitAsync, clipByGlobalNorm } from './train/training.js';
 import { adam } from './train/adam.js';
 
 /** Network builders: `inn.input(shape)` starts a chain, `inn.graph()` a DAG. */
@@ -18,8 +18,8 @@ export type { GraphBuilder, Handle, ConditionHandle, GraphBlockOptions, BuildOpt
 export const subnets = { mlp, conv } as const;
 /** Distributions: the standard normal base and push-forwards through a flow. */
 export const dist = { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } as const;
-/** Training: the NLL loss, a training loop, and Adam with one fused update for all variables. */
-export const train = { nll, fit, clipByGlobalNorm, adam } as const;
+/** Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), and Adam with one fused update for all variables. */
+export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam } as const;
 
 export type { Chain, BlockOptions, ConditionRef, When } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
@@ -30,7 +30,7 @@ export type { FitOptions, Batch } from './train/training.js';
 export { Adam } from './train/adam.js';
 export { ready, useBackend, backendOrder } from './runtime/backend.js';
 export { toDot, toMermaid, toSvg } from './core/pictures.js';
-export { logJacobianNumerical } from './runtime/numerical.js';
+export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numerical.js';
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';
 export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from './io/persistence.js';
 export { FlowFormatError } from './io/saved-format.js';
@@ -38,6 +38,7 @@ export type { FlowTopology, FlowDocument, SavedTensor } from './io/saved-format.
 export type { NumericalOptions } from './runtime/numerical.js';
 export { FreiaError, ShapeMismatchError, WiringError } from './core/errors.js';
 export { setGlobalSeed } from './math/rng.js';
+export { canReadSync } from './math/readback.js';
 export { InvertibleModule } from './modules/base.js';
 export type { ForwardOptions, ModuleResult } from './modules/base.js';
 export { registerModule, moduleEntry } from './modules/registry.js';
@@ -61,7 +62,7 @@ export type { SplitOptions, ConcatOptions, SplitSections, SplitShapes, ConcatSha
 export type { HaarOptions, IRevNetOptions, ReshapeOptions, Downsample, Upsample, Flattened, ReshapeTarget } from './modules/reshapes.js';
 export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim, Single, AsShape, Literal, IsOdd } from './types/shape.js';
 export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';
-export { importFreia, verifyFreia, loadFreiaWeights, freiaGraph, toTensor, FreiaImportError, TOLERANCE } from './io/freia.js';
+export { importFreia, verifyFreia, verifyFreiaAsync, loadFreiaWeights, freiaGraph, toTensor, FreiaImportError, TOLERANCE } from './io/freia.js';
 export { Fm, AbstractNode, InputNode, ConditionNode, Node, OutputNode, GraphINN, SequenceINN } from './builder/freia-style.js';
 export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions } from './builder/freia-style.js';
 export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './modules/custom.js';

@@ -51,12 +51,13 @@ const started = performance.now();
 // Clipping is our addition to the seed's recipe: without it about one seed in five
 // diverges from a gradient spike and ends above 0.9 nats (docs/performance.md).
 const clipNorm = Number(values.clip) > 0 ? Number(values.clip) : undefined;
-train.fit(flow, { steps, learningRate: 1e-3, clipNorm, data: () => ({ x: moons(batchSize) }), progress: { label: 'moons' } });
+// Async reads throughout: every backend can, WebGPU in Node only so.
+await train.fitAsync(flow, { steps, learningRate: 1e-3, clipNorm, data: () => ({ x: moons(batchSize) }), progress: { label: 'moons' } });
 const seconds = (performance.now() - started) / 1000;
 
 const heldOut = moons(10_000);
 const nllTensor = train.nll(flow, heldOut);
-const nll = nllTensor.dataSync()[0];
+const nll = (await nllTensor.data())[0];
 log(`held-out NLL: ${nll.toFixed(4)} nats per sample (10,000 fresh points; FrEIA on PyTorch reaches 0.54-0.82)`);
 
 const nSamples = 2000;
@@ -65,8 +66,8 @@ const { out: samples } = flow.inverse(z);
 const data = moons(nSamples);
 const png = scatterPlotPng(
   [
-    { title: 'data: two moons (noise 0.05)', points: data.dataSync() as Float32Array, color: [31, 119, 180] },
-    { title: `samples (NLL ${nll.toFixed(3)})`, points: samples.dataSync() as Float32Array, color: [214, 39, 40] },
+    { title: 'data: two moons (noise 0.05)', points: (await data.data()) as Float32Array, color: [31, 119, 180] },
+    { title: `samples (NLL ${nll.toFixed(3)})`, points: (await samples.data()) as Float32Array, color: [214, 39, 40] },
   ],
   { range: [-2, 3] },
 );

@@ -315,18 +315,52 @@ export interface VerifyReport {
 /** Tolerances: outputs and inputs 1e-4 relative to their scale, log-dets 1e-3; stochastic log-dets loosely. */
 export const TOLERANCE = { values: 1e-4, logDet: 1e-3, stochasticLogDet: 0.5 } as const;
 
-function deviation(ours: readonly tf.Tensor[], reference: readonly FreiaTensor[]): Deviation {
+/** Largest absolute error of our values against the reference's (as float32), and the reference's scale. */
+function deviation(values: ArrayLike<number>, reference: FreiaTensor): Deviation {
   let error = 0;
   let scale = 0;
-  ours.forEach((t, k) => {
-    const ref = reference[k];
-    const values = t.dataSync();
-    ref.data.forEach((r, i) => {
-      error = Math.max(error, Math.abs(values[i] - Math.fround(r)));
-      scale = Math.max(scale, Math.abs(r));
-    });
+  reference.data.forEach((r, i) => {
+    error = Math.max(error, Math.abs(values[i] - Math.fround(r)));
+    scale = Math.max(scale, Math.abs(r));
   });
   return { error, scale };
+}
+
+/** Which figure of the report a comparison feeds (`reverseNegated`: −our reverse log-det, for FrEIA's known defect). */
+type Slot = 'outputs' | 'logDet' | 'inputs' | 'reverseLogDet' | 'reverseNegated';
+interface Comparison {
+  readonly slot: Slot;
+  readonly ours: tf.Tensor;
+  readonly reference: FreiaTensor;
+}
+
+/** Runs every recorded case forward and in reverse; our tensors stay on the device until the caller reads them. */
+function runCases(doc: FreiaDocument, flow: Flow): Comparison[] {
+  const comparisons: Comparison[] = [];
+  for (const c of doc.cases ?? []) {
+    const slots: [Slot, FreiaTensor][] = [];
+    const kept = tf.tidy(() => {
+      const tensors: tf.Tensor[] = [];
+      const add = (slot: Slot, ours: tf.Tensor | tf.Tensor[], reference: readonly FreiaTensor[]) => {
+        (Array.isArray(ours) ? ours : [ours]).forEach((t, k) => {
+          tensors.push(t);
+          slots.push([slot, reference[k]]);
+        });
+      };
+      const xs = c.inputs.map(toTensor);
+      const cs = c.conditions.map(toTensor);
+      const fwd = flow.forward(xs, { c: cs });
+      add('outputs', fwd.out, c.outputs);
+      add('logDet', fwd.logDet, [c.log_jac_det]);
+      const inv = flow.inverse(c.outputs.map(toTensor), { c: cs });
+      add('inputs', inv.out, c.rev_inputs);
+      add('reverseLogDet', inv.logDet, [c.rev_log_jac_det]);
+      add('reverseNegated', tf.neg(inv.logDet), [c.rev_log_jac_det]);
+      return tensors;
+    });
+    kept.forEach((ours, i) => comparisons.push({ slot: slots[i][0], reference: slots[i][1], ours }));
+  }
+  return comparisons;
 }
 
 const relative = (d: Deviation) => d.error / Math.max(1, d.scale);
@@ -343,32 +377,51 @@ const merge = (a: Deviation, b: Deviation): Deviation => ({ error: Math.max(a.er
  */
 export function verifyFreia(doc: FreiaDocument): VerifyReport {
   const flow = importFreia(doc);
+  let comparisons: Comparison[] = [];
+  try {
+    comparisons = runCases(doc, flow);
+    return verdict(doc, comparisons, comparisons.map((c) => c.ours.dataSync()));
+  } finally {
+    tf.dispose(comparisons.map((c) => c.ours));
+    flow.dispose();
+  }
+}
+
+/**
+ * {@link verifyFreia} for every backend, WebGPU in Node included: our
+ * results are read back asynchronously.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { verifyFreiaAsync } from 'freia-ts';
+ * const report = await verifyFreiaAsync(JSON.parse(readFileSync('glow.json', 'utf8')));
+ * console.log(report.ok, report.outputs.error);
+ * ```
+ */
+export async function verifyFreiaAsync(doc: FreiaDocument): Promise<VerifyReport> {
+  const flow = importFreia(doc);
+  let comparisons: Comparison[] = [];
+  try {
+    comparisons = runCases(doc, flow);
+    return verdict(doc, comparisons, await Promise.all(comparisons.map((c) => c.ours.data())));
+  } finally {
+    tf.dispose(comparisons.map((c) => c.ours));
+    flow.dispose();
+  }
+}
+
+/** The report from our values (one array per comparison), by the rules of {@link verifyFreia}. */
+function verdict(doc: FreiaDocument, comparisons: readonly Comparison[], values: readonly ArrayLike<number>[]): VerifyReport {
   const notes = doc.notes ?? [];
   const stochastic = notes.some((n) => /stochastic/i.test(n));
   const reverseDefect = notes.some((n) => /rev_log_jac_det is not -log_jac_det/.test(n));
   const zero: Deviation = { error: 0, scale: 0 };
-  let outputs = zero;
-  let logDet = zero;
-  let inputs = zero;
-  let reverseLogDet = zero;
-  let reverseNegated = zero;
-  try {
-    for (const c of doc.cases ?? []) {
-      tf.tidy(() => {
-        const xs = c.inputs.map(toTensor);
-        const cs = c.conditions.map(toTensor);
-        const fwd = flow.forward(xs, { c: cs });
-        outputs = merge(outputs, deviation(Array.isArray(fwd.out) ? fwd.out : [fwd.out], c.outputs));
-        logDet = merge(logDet, deviation([fwd.logDet], [c.log_jac_det]));
-        const inv = flow.inverse(c.outputs.map(toTensor), { c: cs });
-        inputs = merge(inputs, deviation(Array.isArray(inv.out) ? inv.out : [inv.out], c.rev_inputs));
-        reverseLogDet = merge(reverseLogDet, deviation([inv.logDet], [c.rev_log_jac_det]));
-        reverseNegated = merge(reverseNegated, deviation([tf.neg(inv.logDet)], [c.rev_log_jac_det]));
-      });
-    }
-  } finally {
-    flow.dispose();
-  }
+  const found: Record<Slot, Deviation> = { outputs: zero, logDet: zero, inputs: zero, reverseLogDet: zero, reverseNegated: zero };
+  comparisons.forEach((c, i) => {
+    found[c.slot] = merge(found[c.slot], deviation(values[i], c.reference));
+  });
+  const { outputs, logDet, inputs, reverseLogDet, reverseNegated } = found;
   const valuesOk = relative(outputs) <= TOLERANCE.values && relative(inputs) <= TOLERANCE.values;
   let logDetMode: VerifyReport['logDetMode'] = 'exact';
   let logDetOk = relative(logDet) <= TOLERANCE.logDet && relative(reverseLogDet) <= TOLERANCE.logDet;

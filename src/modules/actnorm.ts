@@ -7,10 +7,20 @@
  * initialised from the first batch it sees (either direction) so that its
  * output has zero mean and unit standard deviation per channel. The standard
  * deviation is PyTorch's unbiased one (n − 1), as in FrEIA.
+ *
+ * Whether it is initialised lives in the `is_initialized` buffer (saved and
+ * loaded with the weights) and in a JavaScript mirror of it, so a forward
+ * pass reads nothing back from the device: the mirror is set by the
+ * initialisation and forgotten whenever the buffer is assigned from outside
+ * (loading weights). A forgotten mirror is read back where the backend can
+ * read synchronously; on WebGPU in Node the pass instead initialises on the
+ * device unless the buffer says it is initialised (`where(is_initialized,
+ * loc, mean)`, the same numbers), after which it is initialised either way.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
+import { canReadSync } from '../math/readback.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry, type NoOptions } from './registry.js';
 import { sameShapeWithConditions } from './coupling.js';
@@ -20,6 +30,8 @@ export class ActNorm extends InvertibleModule {
   private readonly logScale: tf.Variable;
   private readonly loc: tf.Variable;
   private readonly initialized: tf.Variable;
+  /** The buffer's value as last set here; undefined once it was assigned from outside. */
+  private initializedMirror: boolean | undefined = false;
 
   constructor(def: ModuleDef) {
     super(def.inputShapes, def.conditionShapes);
@@ -28,32 +40,66 @@ export class ActNorm extends InvertibleModule {
     this.logScale = this.addParam('log_scale', tf.zeros([channels]));
     this.loc = this.addParam('loc', tf.zeros([channels]));
     this.initialized = this.addParam('is_initialized', tf.scalar(0, 'bool'), false);
+    // Loading weights (tf.io, FrEIA's state dict, a restored backup) assigns the buffer: forget the mirror then.
+    const assign = this.initialized.assign.bind(this.initialized);
+    this.initialized.assign = (value: tf.Tensor) => {
+      assign(value);
+      this.initializedMirror = undefined;
+    };
   }
 
-  /** True once the data-dependent initialisation ran (or weights were loaded). */
+  /**
+   * True once the data-dependent initialisation ran (or initialised weights
+   * were loaded). After loading, this reads the buffer back, which WebGPU in
+   * Node cannot do synchronously until a forward pass has run.
+   */
   get isInitialized(): boolean {
-    return this.initialized.dataSync()[0] !== 0;
+    this.initializedMirror ??= this.initialized.dataSync()[0] !== 0;
+    return this.initializedMirror;
   }
 
-  /** Sets loc and log_scale from a batch (channels-last), like FrEIA's `initialize`. */
+  /** Per-channel mean and PyTorch's unbiased standard deviation of a batch (channels-last). */
+  private static statistics(batch: tf.Tensor): { mean: tf.Tensor; std: tf.Tensor } {
+    const axes = Array.from({ length: batch.rank - 1 }, (_, i) => i);
+    const n = batch.size / batch.shape[batch.rank - 1];
+    const { mean, variance } = tf.moments(batch, axes);
+    return { mean, std: tf.sqrt(tf.mul(variance, n / Math.max(n - 1, 1))) };
+  }
+
+  /**
+   * Sets loc and log_scale from a batch (channels-last), like FrEIA's
+   * `initialize`. Where the backend reads synchronously (not WebGPU in Node),
+   * a channel with zero standard deviation is an error rather than an
+   * infinite log-scale.
+   */
   initialize(batch: tf.Tensor): void {
     tf.tidy(() => {
-      const axes = Array.from({ length: batch.rank - 1 }, (_, i) => i);
-      const n = batch.size / batch.shape[batch.rank - 1];
-      const { mean, variance } = tf.moments(batch, axes);
-      const std = tf.sqrt(tf.mul(variance, n / Math.max(n - 1, 1)));
-      if (std.dataSync().some((s) => Math.abs(s) < 1e-8)) {
+      const { mean, std } = ActNorm.statistics(batch);
+      if (canReadSync() && std.dataSync().some((s) => Math.abs(s) < 1e-8)) {
         throw new FreiaError('ActNorm: cannot initialise, one or more channels have zero standard deviation in the first batch');
       }
       this.loc.assign(mean);
       this.logScale.assign(tf.log(std));
       this.initialized.assign(tf.scalar(1, 'bool'));
     });
+    this.initializedMirror = true;
+  }
+
+  /** The initialisation decided on the device: loc and log_scale from the batch unless the buffer says initialised. */
+  private initializeOnDevice(batch: tf.Tensor): void {
+    tf.tidy(() => {
+      const { mean, std } = ActNorm.statistics(batch);
+      this.loc.assign(tf.where(this.initialized, this.loc, mean));
+      this.logScale.assign(tf.where(this.initialized, this.logScale, tf.log(std)));
+      this.initialized.assign(tf.scalar(1, 'bool'));
+    });
+    this.initializedMirror = true;
   }
 
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const x = xs[0];
-    if (!this.isInitialized) this.initialize(x);
+    if (this.initializedMirror === undefined && !canReadSync()) this.initializeOnDevice(x);
+    else if (!this.isInitialized) this.initialize(x);
     const logDet = tf.mul(tf.sum(this.logScale), this.spatial);
     if (!rev) return { out: [tf.mul(tf.sub(x, this.loc), tf.exp(tf.neg(this.logScale)))], logDet: tf.neg(logDet) };
     return { out: [tf.add(tf.mul(x, tf.exp(this.logScale)), this.loc)], logDet };

@@ -25,6 +25,7 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { globalRng, mulberry32 } from '../math/rng.js';
+import { canReadSync } from '../math/readback.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
 
@@ -148,11 +149,22 @@ export class GaussianMixtureModel extends InvertibleModule {
     return { out: [out], logDet: rev ? tf.neg(logDet) : logDet };
   }
 
+  /**
+   * The component index condition as int32 (rounded on the device). Where the
+   * backend reads synchronously (not WebGPU in Node) an index outside
+   * 0..K−1 is an error; on WebGPU in Node it is not checked, and a sample
+   * with such an index maps to zero.
+   */
   private indicesFrom(index: tf.Tensor): tf.Tensor1D {
-    const values = Array.from(index.dataSync(), Math.round);
-    const bad = values.find((v) => !(v >= 0 && v < this.k));
-    if (bad !== undefined) throw new FreiaError(`GaussianMixtureModel: component index ${bad} is not in 0..${this.k - 1}`);
-    return tf.tensor1d(values, 'int32');
+    const indices = tf.tidy(() => tf.cast(tf.round(tf.reshape(index, [-1])), 'int32')) as tf.Tensor1D;
+    if (canReadSync()) {
+      const bad = Array.from(index.dataSync(), Math.round).find((v) => !(v >= 0 && v < this.k));
+      if (bad !== undefined) {
+        indices.dispose();
+        throw new FreiaError(`GaussianMixtureModel: component index ${bad} is not in 0..${this.k - 1}`);
+      }
+    }
+    return indices;
   }
 
   /**
@@ -169,23 +181,19 @@ export class GaussianMixtureModel extends InvertibleModule {
    * cumulative weights below it, i.e. index k with probability w_k (int32
    * `[B]`). With a seed the draws repeat (our generator, not PyTorch's);
    * without one they come from the generator {@link setGlobalSeed} seeds.
+   * The draws and the cumulative weights are float32, as PyTorch's, and the
+   * count is taken on the device, so nothing is read back.
    */
   static pickMixtureComponent(w: tf.Tensor, seed?: number): tf.Tensor1D {
     const [batch, k] = w.shape;
     const rng = seed === undefined ? globalRng() : mulberry32(seed);
-    const values = w.dataSync();
-    const indices = new Int32Array(batch);
-    for (let b = 0; b < batch; b++) {
-      const u = rng();
-      let cumulative = 0;
-      let count = 0;
-      for (let j = 0; j < k; j++) {
-        cumulative += values[b * k + j];
-        if (u > Math.fround(cumulative)) count++;
-      }
-      indices[b] = Math.min(count, k - 1);
-    }
-    return tf.tensor1d(indices, 'int32');
+    const draws = Float32Array.from({ length: batch }, () => rng());
+    // On the device, so nothing is read back: count the float32 cumulative weights below each draw.
+    return tf.tidy(() => {
+      const cumulative = tf.cumsum(w, 1);
+      const below = tf.cast(tf.greater(tf.tensor2d(draws, [batch, 1]), cumulative), 'int32');
+      return tf.minimum(tf.sum(below, 1), tf.scalar(k - 1, 'int32'));
+    }) as tf.Tensor1D;
   }
 
   /** log det U_k per component: the sum of the first D Cholesky entries, `[B, K, T]` → `[B, K]`. */

@@ -210,8 +210,9 @@ export class IResNetLayer extends InvertibleModule {
       const starts = normalTensor([this.lipschitzBatchsize, ...this.spatial, layer.cIn], 1, rng);
       tf.tidy(() => {
         const sigma = this.operatorNorm(layer.weight, starts, this.lipschitzIterations, 'valid');
-        const s = sigma.dataSync()[0];
-        if (s > this.spectralNormMax) layer.weight.assign(tf.mul(layer.weight, this.spectralNormMax / s));
+        // Decided on the device, so nothing is read back; a weight within the bound is kept as it is.
+        const scaled = tf.mul(layer.weight, tf.div(this.spectralNormMax, sigma));
+        layer.weight.assign(tf.where(tf.greater(sigma, this.spectralNormMax), scaled, layer.weight));
       });
       starts.dispose();
     }

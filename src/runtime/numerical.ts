@@ -36,6 +36,37 @@ function flatten(ts: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
  * ```
  */
 export function logJacobianNumerical(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: NumericalOptions = {}): number[] {
+  const { jacobians, batch, dim } = columns(flow, x, options);
+  const values = jacobians.dataSync();
+  jacobians.dispose();
+  return logDets(values, batch, dim);
+}
+
+/**
+ * {@link logJacobianNumerical} for every backend, WebGPU in Node included:
+ * the Jacobian is read back asynchronously.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, logJacobianNumericalAsync } from 'freia-ts';
+ * const flow = inn.input([3]).glow({ subnet: subnets.mlp({ hidden: 16 }) }).build();
+ * const x = tf.randomNormal([4, 3]);
+ * const numeric = await logJacobianNumericalAsync(flow, x);   // number[4]
+ * const analytic = await flow.forward(x).logDet.array();      // should agree
+ * ```
+ */
+export async function logJacobianNumericalAsync(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: NumericalOptions = {}): Promise<number[]> {
+  const { jacobians, batch, dim } = columns(flow, x, options);
+  try {
+    return logDets(await jacobians.data(), batch, dim);
+  } finally {
+    jacobians.dispose();
+  }
+}
+
+/** The Jacobian's columns by central differences, `[dim, batch, dim]`: `columns[i, b, :] = ∂f(x_b)/∂x_i`. */
+function columns(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: NumericalOptions): { jacobians: tf.Tensor; batch: number; dim: number } {
   const h = options.h ?? 1e-3;
   const inputs = x instanceof tf.Tensor ? [x] : [...x];
   const batch = inputs[0].shape[0];
@@ -62,8 +93,11 @@ export function logJacobianNumerical(flow: AnyFlow, x: tf.Tensor | readonly tf.T
     // columns[i, b, :] = ∂f(x_b)/∂x_i
     return tf.div(tf.sub(fPlus, fMinus), 2 * h).reshape([dim, batch, dim]);
   });
-  const values = jacobians.dataSync();
-  jacobians.dispose();
+  return { jacobians, batch, dim };
+}
+
+/** Per-sample log|det| from the columns' values, in float64. */
+function logDets(values: tf.backend_util.TypedArray, batch: number, dim: number): number[] {
   return Array.from({ length: batch }, (_, b) => {
     // J[j][i] = ∂f_j/∂x_i; the determinant of Jᵀ is the same, so rows by input element are fine.
     const rows = Array.from({ length: dim }, (_, i) => Array.from(values.subarray((i * batch + b) * dim, (i * batch + b + 1) * dim), Number));

@@ -54,8 +54,44 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   });
 }
 
+/** What both training loops share: the optimizer, the variables, the progress bar, and one step. */
+function trainer(flow: AnyFlow, options: FitOptions) {
+  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
+  const variables = flow.trainableVariables;
+  const progressOption = options.progress ?? true;
+  const bar = progressOption
+    ? new ProgressBar({ total: options.steps, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined })
+    : undefined;
+  return {
+    /** One optimizer step on the batch of `step`; returns the loss tensor (the caller reads and disposes it). */
+    step(step: number): tf.Scalar {
+      const batch = options.data(step);
+      try {
+        return tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => nll(flow, batch.x, { c: batch.c }), variables);
+          const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
+          optimizer.applyGradients(clipped);
+          return value;
+        });
+      } finally {
+        tf.dispose([batch.x, batch.c ?? []] as tf.TensorContainer);
+      }
+    },
+    report(step: number, loss: number): void {
+      options.onStep?.(step, loss);
+      bar?.tick(1, { loss });
+    },
+    done(): void {
+      bar?.done();
+      if (!options.optimizer) optimizer.dispose();
+    },
+  };
+}
+
 /**
  * Trains `flow` by maximum likelihood. Returns the loss of every step.
+ * It reads each step's loss synchronously: on WebGPU in Node, which cannot,
+ * use {@link fitAsync}.
  *
  * @example
  * ```ts
@@ -66,30 +102,66 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
  * ```
  */
 export function fit(flow: AnyFlow, options: FitOptions): number[] {
-  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
-  const variables = flow.trainableVariables;
-  const progressOption = options.progress ?? true;
-  const bar = progressOption
-    ? new ProgressBar({ total: options.steps, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined })
-    : undefined;
+  const run = trainer(flow, options);
   const losses: number[] = [];
-  for (let step = 0; step < options.steps; step++) {
-    const batch = options.data(step);
-    try {
-      const lossValue = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => nll(flow, batch.x, { c: batch.c }), variables);
-        const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
-        optimizer.applyGradients(clipped);
-        return value.dataSync()[0];
-      });
-      losses.push(lossValue);
-      options.onStep?.(step, lossValue);
-      bar?.tick(1, { loss: lossValue });
-    } finally {
-      tf.dispose([batch.x, batch.c ?? []] as tf.TensorContainer);
+  try {
+    for (let step = 0; step < options.steps; step++) {
+      const loss = run.step(step);
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      losses.push(value);
+      run.report(step, value);
     }
+  } finally {
+    run.done();
   }
-  bar?.done();
-  if (!options.optimizer) optimizer.dispose();
+  return losses;
+}
+
+/**
+ * {@link fit} for every backend, WebGPU in Node included: each step's loss
+ * is read asynchronously, while the next step is already queued, so a GPU
+ * is not left idle waiting for the read. `onStep` and the progress bar see
+ * every step's loss in order, one step late.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, train } from 'freia-ts';
+ * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * const losses = await train.fitAsync(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
+ * ```
+ */
+export async function fitAsync(flow: AnyFlow, options: FitOptions): Promise<number[]> {
+  const run = trainer(flow, options);
+  const losses: number[] = [];
+  let pending: { step: number; loss: tf.Scalar; value: Promise<tf.backend_util.TypedArray> } | undefined;
+  const settle = async () => {
+    if (!pending) return;
+    const { step, loss, value } = pending;
+    pending = undefined;
+    try {
+      const loss0 = (await value)[0];
+      losses.push(loss0);
+      run.report(step, loss0);
+    } finally {
+      loss.dispose();
+    }
+  };
+  try {
+    for (let step = 0; step < options.steps; step++) {
+      const loss = run.step(step);
+      const previous = settle();
+      const value = loss.data();
+      // Its rejection is handled when the next step settles it; this keeps Node from calling it unhandled meanwhile.
+      value.catch(() => undefined);
+      pending = { step, loss, value };
+      await previous;
+    }
+    await settle();
+  } finally {
+    if (pending) pending.loss.dispose();
+    run.done();
+  }
   return losses;
 }

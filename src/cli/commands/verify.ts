@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ready } from '../../runtime/backend.js';
-import { verifyFreia, type Deviation, type VerifyReport } from '../../io/freia.js';
+import { verifyFreiaAsync, type Deviation, type VerifyReport } from '../../io/freia.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
 if (positionals.length === 0) {
@@ -24,7 +24,8 @@ for (const file of positionals) {
   const name = path.basename(file);
   let report: VerifyReport;
   try {
-    report = verifyFreia(JSON.parse(readFileSync(file, 'utf8')));
+    // Async: WebGPU in Node cannot read results back synchronously.
+    report = await verifyFreiaAsync(JSON.parse(readFileSync(file, 'utf8')));
   } catch (error) {
     failed++;
     const message = error instanceof Error ? error.message : String(error);
