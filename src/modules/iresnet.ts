@@ -255,7 +255,15 @@ export class IResNetLayer extends InvertibleModule {
     return this.layers.map((layer, i) => {
       const direction = withoutGradient([layer.weight], () => this.powerIterate(layer.weight, this.starts[i], this.lipschitzIterations, 'same'));
       const gains = tf.div(rowNorms(this.apply(direction, layer.weight, 'same')), rowNorms(direction));
-      const scale = tf.minimum(1, tf.div(this.spectralNormMax, tf.max(gains)));
+      // The largest gain, its gradient taken through the first start that reaches it: the starts converge
+      // to the same σ, and tf.max's gradient goes in full to every start that ties (k ties, k times the
+      // gradient; whether they tie exactly differs between backends).
+      const first = withoutGradient([gains], () => {
+        const ties = tf.cast(tf.equal(gains, tf.max(gains)), 'float32');
+        return tf.mul(ties, tf.cast(tf.equal(tf.cumsum(ties), 1), 'float32'));
+      });
+      const sigma = tf.sum(tf.mul(gains, first));
+      const scale = tf.minimum(1, tf.div(this.spectralNormMax, sigma));
       return { weight: tf.mul(layer.weight, scale), bias: layer.bias };
     });
   }
