@@ -28,32 +28,42 @@ for (const [label, project] of [
   else failed++;
 }
 
-// 2. vitest, counted from its JSON report (written to a temp folder that is removed after reading).
-const reportDir = mkdtempSync(path.join(tmpdir(), 'freia-ts-'));
-const report = path.join(reportDir, 'vitest.json');
-// The tests get a temp folder of their own: whatever they leave in it is a failure (tests clean up after themselves).
-const testTmp = mkdtempSync(path.join(tmpdir(), 'freia-ts-tests-'));
-run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { ...process.env, TMPDIR: testTmp, TMP: testTmp, TEMP: testTmp });
-const leftovers = readdirSync(testTmp);
-if (leftovers.length > 0) {
-  console.error(`the tests left ${leftovers.length} temp file(s) behind: ${leftovers.join(', ')}`);
-  failed++;
+// 2. vitest, counted from its JSON report (written to a temp folder that is removed after reading):
+//    the main run, then the WebGPU lane (vitest.webgpu.config.ts) with FREIA_BACKEND=webgpu, which on a
+//    machine without a GPU runs on Mesa's llvmpipe through Dawn. The lane never skips: when WebGPU cannot
+//    be had, its setup fails every file with the reason (a missing package, no adapter, what to install).
+function vitest(label, args, env) {
+  const reportDir = mkdtempSync(path.join(tmpdir(), 'freia-ts-'));
+  const report = path.join(reportDir, 'vitest.json');
+  // The tests get a temp folder of their own: whatever they leave in it is a failure (tests clean up after themselves).
+  const testTmp = mkdtempSync(path.join(tmpdir(), 'freia-ts-tests-'));
+  const started = Date.now();
+  run(label, bin('vitest'), ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { ...process.env, ...env, TMPDIR: testTmp, TMP: testTmp, TEMP: testTmp });
+  console.log(`(${label}: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const leftovers = readdirSync(testTmp);
+  if (leftovers.length > 0) {
+    console.error(`the tests left ${leftovers.length} temp file(s) behind: ${leftovers.join(', ')}`);
+    failed++;
+  }
+  rmSync(testTmp, { recursive: true, force: true });
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    passed += json.numPassedTests;
+    failed += json.numFailedTests + json.numPendingTests + json.numTodoTests;
+    // A file that failed to load has no test results: count each such file as a failure.
+    const unloaded = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+    failed += unloaded;
+    if (json.numTotalTests === 0 && unloaded === 0) failed++;
+  } catch (error) {
+    console.error(`vitest wrote no report: ${error.message}`);
+    failed++;
+  } finally {
+    rmSync(reportDir, { recursive: true, force: true });
+  }
 }
-rmSync(testTmp, { recursive: true, force: true });
-try {
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  passed += json.numPassedTests;
-  failed += json.numFailedTests + json.numPendingTests + json.numTodoTests;
-  // A file that failed to load has no test results: count each such file as a failure.
-  const unloaded = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
-  failed += unloaded;
-  if (json.numTotalTests === 0 && unloaded === 0) failed++;
-} catch (error) {
-  console.error(`vitest wrote no report: ${error.message}`);
-  failed++;
-} finally {
-  rmSync(reportDir, { recursive: true, force: true });
-}
+
+vitest('vitest', [], {});
+vitest('vitest, WebGPU lane (FREIA_BACKEND=webgpu)', ['--config', 'vitest.webgpu.config.ts'], { FREIA_BACKEND: 'webgpu' });
 
 // 3. tsd: every assertion in type-tests/ counts; a diagnostic fails its line.
 console.log('\n> tsd (type-tests/)');

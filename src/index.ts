@@ -28,7 +28,9 @@ export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNo
 export { StandardNormal, PushForward } from './train/distributions.js';
 export type { FitOptions, Batch } from './train/training.js';
 export { Adam } from './train/adam.js';
-export { ready, useBackend, backendOrder } from './runtime/backend.js';
+export { ready, useBackend, backendOrder, backendInfo } from './runtime/backend.js';
+export type { BackendInfo } from './runtime/backend.js';
+export type { GpuAdapterReport } from './runtime/webgpu.js';
 export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numerical.js';
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';

@@ -15,8 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 const root = path.resolve(import.meta.dirname, '..');
 const dist = pathToFileURL(path.join(root, 'dist', 'index.js')).href;
 
+// WebGPU's packages are hidden too, so the outcome does not depend on the machine's GPU.
 const hideWasm = `export async function resolve(specifier, context, next) {
-  if (specifier === '@tensorflow/tfjs-backend-wasm') {
+  if (['@tensorflow/tfjs-backend-wasm', 'webgpu', '@tensorflow/tfjs-backend-webgpu'].includes(specifier)) {
     const error = new Error("Cannot find package '" + specifier + "' imported from " + context.parentURL);
     error.code = 'ERR_MODULE_NOT_FOUND';
     throw error;
@@ -58,7 +59,7 @@ describe('without @tensorflow/tfjs-backend-wasm', () => {
     const result = runWithoutWasm({ FREIA_BACKEND: '' }, `import * as tf from '@tensorflow/tfjs'; tf.removeBackend('cpu');`);
     expect(result.stdout.trim().split('\n')[0]).toBe(
       'error=no TensorFlow.js backend could be initialised (node-gpu: @tensorflow/tfjs-node-gpu is not installed; ' +
-        'node: @tensorflow/tfjs-node is not installed; wasm: @tensorflow/tfjs-backend-wasm is not installed; cpu: no backend "cpu" is registered)',
+        'node: @tensorflow/tfjs-node is not installed; webgpu: webgpu is not installed; wasm: @tensorflow/tfjs-backend-wasm is not installed; cpu: no backend "cpu" is registered)',
     );
   });
 });

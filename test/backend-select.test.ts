@@ -10,12 +10,12 @@ const run = (env: Record<string, string>) =>
   spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('backend selection', () => {
-  it('tries native bindings, then wasm, then cpu in Node; WebGPU, WebGL, wasm, cpu in a browser', () => {
-    expect(backendOrder(false)).toEqual(['node-gpu', 'node', 'wasm', 'cpu']);
+  it('tries native bindings, then WebGPU (on a GPU), wasm, cpu in Node; WebGPU, WebGL, wasm, cpu in a browser', () => {
+    expect(backendOrder(false)).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
     expect(backendOrder(true)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
   });
 
-  it('picks wasm here (tfjs-node is not installable without internet)', () => {
+  it('picks wasm here (tfjs-node is not installable without internet; WebGPU finds no GPU, and llvmpipe only serves when asked for)', () => {
     const result = run({ FREIA_BACKEND: '' });
     expect(result.stdout.trim()).toBe('backend=wasm');
   });

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { inn, subnets, train, ready, setGlobalSeed } from '../index.js';
+import { inn, subnets, train, ready, backendInfo, setGlobalSeed } from '../index.js';
 import { makeMoons } from './datasets/moons.js';
 import { gaussian, mulberry32 } from '../math/rng.js';
 import { scatterPlotPng } from './plots/png.js';
@@ -35,7 +35,7 @@ if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${v
 
 const backend = await ready();
 const log = (line: string) => (values.json ? process.stderr : process.stdout).write(line + '\n');
-log(`freia-ts moons demo: backend ${backend}, ${steps} steps, seed ${seed}, clip ${values.clip}`);
+log(`freia-ts moons demo: backend ${backendInfo().description}, ${steps} steps, seed ${seed}, clip ${values.clip}`);
 
 setGlobalSeed(seed);
 const rng = mulberry32(seed + 1);

@@ -1,15 +1,20 @@
 /**
  * Picks one TensorFlow.js backend at start: `@tensorflow/tfjs-node-gpu` or
  * `@tensorflow/tfjs-node` when the user installed them (optional peers: their
- * install downloads libtensorflow), else WebAssembly (SIMD, the optional peer
+ * install downloads libtensorflow), else WebGPU on a hardware GPU when
+ * `webgpu` and `@tensorflow/tfjs-backend-webgpu` are installed (Dawn, see
+ * webgpu.ts), else WebAssembly (SIMD, the optional peer
  * `@tensorflow/tfjs-backend-wasm`), else pure JS; in a browser WebGPU (if
  * loaded), WebGL, WebAssembly, pure JS.
- * `FREIA_BACKEND` (`node-gpu`, `node`, `wasm`, `cpu`, or any registered
- * tfjs backend name) overrides the choice.
+ * `FREIA_BACKEND` (`node-gpu`, `node`, `webgpu`, `wasm`, `cpu`, or any
+ * registered tfjs backend name) overrides the choice.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fillBackendGaps } from './kernels.js';
+import { fillWebGpuGaps } from './kernels-webgpu.js';
 import { FreiaError } from '../core/errors.js';
+import { importOptional, nodeProcess } from './host.js';
+import { formatAdapter, registerNodeWebGpu, registeredWebGpuAdapter, type GpuAdapterReport } from './webgpu.js';
 
 const nativePackages: Record<string, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
@@ -19,40 +24,6 @@ const wasmPackage = '@tensorflow/tfjs-backend-wasm';
 
 /** Why a backend could not be used: a reason per backend tried, for the messages. */
 type Attempt = { ok: true } | { ok: false; reason: string };
-
-/** Imports an optional peer; the reason says whether it is missing or failed to load. */
-async function tryImport(specifier: string): Promise<Attempt> {
-  try {
-    // A variable specifier keeps TypeScript and bundlers from resolving an optional peer.
-    await import(specifier);
-    return { ok: true };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // Cast: Node's resolution errors carry a `code`; anything else thrown has none.
-    const code = (error as { code?: unknown } | null)?.code;
-    // The package itself is missing (not one of its own dependencies).
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${specifier}'`)) {
-      return { ok: false, reason: `${specifier} is not installed` };
-    }
-    return { ok: false, reason: `${specifier} failed to load: ${message}` };
-  }
-}
-
-type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
-type Listener = (...args: unknown[]) => unknown;
-/** The part of Node's `process` used here, typed by hand: the library also runs in browsers, without Node's types. */
-interface ProcessLike {
-  env?: Record<string, string | undefined>;
-  versions?: { node?: string };
-  listeners?(event: ProcessEvent): Listener[];
-  removeListener?(event: ProcessEvent, listener: Listener): unknown;
-}
-
-/** Node's `process` when there is one (reached through `globalThis`, so a browser bundle needs no shim). */
-function nodeProcess(): ProcessLike | undefined {
-  // Cast: `globalThis` carries no `process` in a browser; in Node it is a superset of ProcessLike.
-  return (globalThis as { process?: ProcessLike }).process;
-}
 
 /**
  * Runs `init` and removes the `uncaughtException` and `unhandledRejection`
@@ -68,7 +39,7 @@ function nodeProcess(): ProcessLike | undefined {
  */
 async function withoutAddedProcessHandlers<T>(init: () => Promise<T>): Promise<T> {
   const proc = nodeProcess();
-  const events: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
   if (typeof proc?.listeners !== 'function' || typeof proc.removeListener !== 'function') return init();
   const before = new Map(events.map((event) => [event, new Set(proc.listeners?.(event))]));
   try {
@@ -82,8 +53,12 @@ async function withoutAddedProcessHandlers<T>(init: () => Promise<T>): Promise<T
   }
 }
 
-/** Imports a backend's package when needed, switches to it, and fills its gaps. */
-async function activate(name: string): Promise<Attempt> {
+/**
+ * Imports a backend's package when needed, switches to it, and fills its
+ * gaps. `explicit`: the backend was asked for by name (FREIA_BACKEND,
+ * useBackend), which lets WebGPU in Node run on a software adapter.
+ */
+async function activate(name: string, explicit: boolean): Promise<Attempt> {
   let tfName = name;
   let source: string | undefined;
   // A backend the page or program registered itself (a bundled wasm backend, WebGPU) needs no import.
@@ -93,8 +68,13 @@ async function activate(name: string): Promise<Attempt> {
     tfName = 'tensorflow';
   }
   if (source) {
-    const imported = await tryImport(source);
+    const imported = await importOptional(source);
     if (!imported.ok) return imported;
+  }
+  // WebGPU in Node: set up on Dawn unless the program registered a WebGPU backend itself.
+  if (name === 'webgpu' && !tf.findBackendFactory('webgpu') && !isBrowser() && nodeProcess()?.versions?.node) {
+    const setUp = await registerNodeWebGpu(explicit);
+    if (!setUp.ok) return setUp;
   }
   if (!tf.findBackendFactory(tfName)) return { ok: false, reason: `no backend "${tfName}" is registered` };
   try {
@@ -106,6 +86,7 @@ async function activate(name: string): Promise<Attempt> {
     // Only the wasm backend's runtime adds process handlers; see withoutAddedProcessHandlers.
     if (!(await (tfName === 'wasm' ? withoutAddedProcessHandlers(init) : init()))) return { ok: false, reason: `${tfName} failed to initialise` };
     await fillBackendGaps(tfName);
+    if (tfName === 'webgpu') fillWebGpuGaps();
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: `${tfName} failed to initialise: ${error instanceof Error ? error.message : String(error)}` };
@@ -114,11 +95,18 @@ async function activate(name: string): Promise<Attempt> {
 
 /**
  * The order in which backends are tried: in Node the native bindings (when
- * installed), then WebAssembly, then pure JS; in a browser WebGPU (when the
- * user loaded `@tensorflow/tfjs-backend-webgpu`), WebGL, WebAssembly, pure JS.
+ * installed), then WebGPU (when installed, and only on a hardware GPU), then
+ * WebAssembly, then pure JS; in a browser WebGPU (when the user loaded
+ * `@tensorflow/tfjs-backend-webgpu`), WebGL, WebAssembly, pure JS.
+ *
+ * @example
+ * ```ts
+ * import { backendOrder } from 'freia-ts';
+ * backendOrder(false); // ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']
+ * ```
  */
 export function backendOrder(browser: boolean): string[] {
-  return browser ? ['webgpu', 'webgl', 'wasm', 'cpu'] : ['node-gpu', 'node', 'wasm', 'cpu'];
+  return browser ? ['webgpu', 'webgl', 'wasm', 'cpu'] : ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
 }
 
 /** A browser page or worker: there is a `document` or a worker scope (no DOM types needed). */
@@ -146,13 +134,13 @@ export function ready(): Promise<string> {
   selected ??= (async () => {
     const forced = nodeProcess()?.env?.FREIA_BACKEND;
     if (forced) {
-      const attempt = await activate(forced);
+      const attempt = await activate(forced, true);
       if (attempt.ok) return tf.getBackend();
       throw new FreiaError(`FREIA_BACKEND=${forced}: that backend could not be initialised`, { cause: attempt.reason });
     }
     const reasons = new Map<string, string>();
     for (const name of backendOrder(isBrowser())) {
-      const attempt = await activate(name);
+      const attempt = await activate(name, false);
       if (attempt.ok) {
         const wasm = reasons.get('wasm');
         if (name === 'cpu' && wasm) {
@@ -169,9 +157,51 @@ export function ready(): Promise<string> {
   return selected;
 }
 
-/** Switches to another backend (for tests comparing backends); fills its gaps too. */
+/**
+ * Switches to another backend (for tests and benchmarks comparing backends);
+ * fills its gaps too. A backend named here counts as asked for by name:
+ * `useBackend('webgpu')` in Node may run on a software adapter when there is
+ * no GPU (see {@link backendInfo}).
+ *
+ * @example
+ * ```ts
+ * import { useBackend, backendInfo } from 'freia-ts';
+ * await useBackend('webgpu');
+ * console.log(backendInfo().description); // 'webgpu on NVIDIA ... (Vulkan)'
+ * ```
+ */
 export async function useBackend(name: string): Promise<void> {
-  const attempt = await activate(name);
+  const attempt = await activate(name, true);
   if (!attempt.ok) throw new FreiaError(`backend ${name} could not be initialised: ${attempt.reason}`);
   selected = Promise.resolve(tf.getBackend());
+}
+
+/** What runs now: the tfjs backend's name and, for WebGPU, the adapter underneath. */
+export interface BackendInfo {
+  /** The tfjs backend's name: `'tensorflow'`, `'webgpu'`, `'webgl'`, `'wasm'` or `'cpu'`. */
+  readonly name: string;
+  /** The GPU adapter, on WebGPU (as far as it is known: a browser tells vendor and architecture only). */
+  readonly adapter?: GpuAdapterReport;
+  /** One line for people: `'wasm'`, or `'webgpu on <adapter>'`, saying when the adapter is a software rasteriser. */
+  readonly description: string;
+}
+
+/**
+ * The backend in use and, on WebGPU, its adapter: what `ready()` chose, for
+ * logs and benchmarks. `ready()` itself still resolves to the backend's name.
+ *
+ * @example
+ * ```ts
+ * import { ready, backendInfo } from 'freia-ts';
+ * await ready();
+ * const info = backendInfo();
+ * console.log(info.description);       // 'wasm', or 'webgpu on llvmpipe-... (OpenGL ...), a software rasteriser, not a GPU, through OpenGL'
+ * if (info.adapter?.software) console.warn('WebGPU without a GPU: slow');
+ * ```
+ */
+export function backendInfo(): BackendInfo {
+  const name = tf.getBackend();
+  const adapter = name === 'webgpu' ? registeredWebGpuAdapter() : undefined;
+  if (!adapter) return { name, description: name };
+  return { name, adapter, description: `${name} on ${formatAdapter(adapter)}` };
 }

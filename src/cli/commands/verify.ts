@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ready } from '../../runtime/backend.js';
+import { backendInfo, ready } from '../../runtime/backend.js';
 import { verifyFreiaAsync, type Deviation, type VerifyReport } from '../../io/freia.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
@@ -15,7 +15,8 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 
-const backend = await ready();
+await ready();
+const backend = backendInfo().description;
 const fmt = (d: Deviation) => d.error.toExponential(2);
 let failed = 0;
 console.log(values.json ? '' : `backend ${backend}; tolerance: outputs/inputs 1e-4, log-dets 1e-3, relative to max(1, |reference|)`);
