@@ -62,7 +62,9 @@ function vitest(label, args, env) {
   }
 }
 
-vitest('vitest', [], {});
+// The main run is pinned to wasm (unless FREIA_BACKEND says otherwise): on a machine with a GPU, ready()
+// would prefer WebGPU, whose tensors cannot be read synchronously in Node, and the lane below covers it.
+vitest('vitest', [], { FREIA_BACKEND: process.env.FREIA_BACKEND || 'wasm' });
 vitest('vitest, WebGPU lane (FREIA_BACKEND=webgpu)', ['--config', 'vitest.webgpu.config.ts'], { FREIA_BACKEND: 'webgpu' });
 
 // 3. tsd: every assertion in type-tests/ counts; a diagnostic fails its line.

@@ -6,6 +6,8 @@ import { backendOrder } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const probe = `import('${path.join(root, 'dist', 'index.js')}').then(async (m) => console.log('backend=' + await m.ready())).catch((e) => { console.log('error=' + e.message); process.exit(3); })`;
+// Whether this machine has a hardware WebGPU adapter (a GPU with its driver): asked for by name, ready() also takes a software one.
+const adapterProbe = `import('${path.join(root, 'dist', 'index.js')}').then(async (m) => { await m.ready(); const a = m.backendInfo().adapter; console.log(a === undefined ? 'adapter=none' : a.software ? 'adapter=software' : 'adapter=hardware'); }).catch(() => console.log('adapter=none'))`;
 const run = (env: Record<string, string>) =>
   spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } });
 
@@ -15,9 +17,11 @@ describe('backend selection', () => {
     expect(backendOrder(true)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
   });
 
-  it('picks wasm here (tfjs-node is not installable without internet; WebGPU finds no GPU, and llvmpipe only serves when asked for)', () => {
+  it('picks WebGPU only on a hardware adapter, else wasm here (tfjs-node is not installable without internet; llvmpipe only serves when asked for)', () => {
     const result = run({ FREIA_BACKEND: '' });
-    expect(result.stdout.trim()).toBe('backend=wasm');
+    const gpu = spawnSync(process.execPath, ['-e', adapterProbe], { encoding: 'utf8', env: { ...process.env, FREIA_BACKEND: 'webgpu' } });
+    const hardware = gpu.stdout.trim() === 'adapter=hardware';
+    expect(result.stdout.trim()).toBe(hardware ? 'backend=webgpu' : 'backend=wasm');
   });
 
   it('FREIA_BACKEND overrides the choice', () => {
