@@ -50,7 +50,7 @@ export type { BuiltInKind, ShapeKeepingMethod } from './modules/catalogue.js';
 export type { ChainBlocks, RequiredConditionRef } from './builder/chain.js';
 export type { GraphBlocks } from './builder/graph.js';
 export type { FaceOptions, OptionsParameter, CondOption, ConditionUseOf } from './builder/faces.js';
-export type { Subnet, SubnetFactory, SubnetSpec, SubnetInit, LayersModelLike, MlpOptions, ConvOptions } from './modules/subnets.js';
+export type { Subnet, SubnetFactory, AnySubnet, SubnetFor, SubnetKind, SubnetSpec, SubnetInit, LayersModelLike, MlpOptions, ConvOptions } from './modules/subnets.js';
 export type { PermuteRandomOptions } from './modules/permute.js';
 export { AllInOneBlock } from './modules/all-in-one.js';
 export { GlowCoupling, RnvpCoupling, NiceCoupling } from './modules/coupling.js';

@@ -28,7 +28,9 @@ describe('run-time errors name the node and the shapes', () => {
 
   it('a missing condition', () => {
     const x = tf.zeros([2, 4]);
+    // @ts-expect-error the compiler asks for the condition too
     expect(() => flow.forward(x)).toThrow(WiringError);
+    // @ts-expect-error the compiler asks for the condition too
     expect(() => flow.forward(x)).toThrow('expected 1 condition tensor(s) ("condition_0"), got 0');
     x.dispose();
   });
@@ -45,6 +47,7 @@ describe('run-time errors name the node and the shapes', () => {
   it('a wrong number of inputs', () => {
     const x = tf.zeros([2, 4]);
     const c = tf.zeros([2, 3]);
+    // @ts-expect-error the compiler counts the inputs too
     expect(() => flow.forward([x, x], { c })).toThrow('expected 1 input tensor(s) ("input_0"), got 2');
     tf.dispose([x, c]);
   });
@@ -52,6 +55,7 @@ describe('run-time errors name the node and the shapes', () => {
   it('no tensors leak when a call is rejected', () => {
     const x = tf.zeros([2, 5]);
     const before = tf.memory().numTensors;
+    // @ts-expect-error the compiler asks for the condition too
     expect(() => flow.forward(x)).toThrow(FreiaError);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -14,7 +14,7 @@ import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, Resh
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
 import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
-import type { FaceOptions, OptionsParameter } from './faces.js';
+import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, conditionList, nodeName, splitOptions } from './plumbing.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
@@ -50,7 +50,7 @@ export type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
 export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = {
   readonly [M in keyof typeof shapeKeeping]: (
     this: When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, Single<S>, M>, Chain<S, C, I>>,
-    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionRef<C>, RequiredConditionRef<C>>>
+    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionRef<C>, RequiredConditionRef<C>> & SubnetFit<(typeof shapeKeeping)[M], Single<S>>>
   ) => Chain<S, C, I>;
 };
 

@@ -5,7 +5,7 @@
  * a graph).
  */
 import type { ConditionUse, KeepRule, ModuleSpec, OptionsOf } from '../modules/index.js';
-import type { SubnetFactory } from '../modules/subnets.js';
+import type { AnySubnet, SubnetFor } from '../modules/subnets.js';
 
 /** How an entry reads conditions. */
 export type ConditionUseOf<E> = E extends ModuleSpec<string, object, infer U, KeepRule> ? U : never;
@@ -21,10 +21,17 @@ export type CondOption<Use extends ConditionUse, Ref, Required> = Use extends 'n
     ? { readonly cond?: Ref }
     : Use extends 'required'
       ? { readonly cond: Required }
-      : { readonly subnet?: undefined; readonly cond?: undefined } | { readonly subnet: SubnetFactory; readonly cond: Ref };
+      : { readonly subnet?: undefined; readonly cond?: undefined } | { readonly subnet: AnySubnet; readonly cond: Ref };
 
 /** A block's options in a face: the entry's options, `name`, and its `cond` option. */
 export type FaceOptions<E, Ref, Required> = OptionsOf<E> & { readonly name?: string } & CondOption<ConditionUseOf<E>, Ref, Required>;
+
+/**
+ * The `subnet` option narrowed to the subnets that fit the stream `S`
+ * (`SubnetFit<glow entry, [2]>` admits `subnets.mlp` but not
+ * `subnets.conv`); nothing for modules without a `subnet` option.
+ */
+export type SubnetFit<E, S> = 'subnet' extends keyof OptionsOf<E> ? { readonly subnet?: SubnetFor<S> } : unknown;
 
 /** The options parameter of a block method: optional when every option is (`[options?: O]`), else required. */
 export type OptionsParameter<O> = {} extends O ? [options?: O] : [options: O];

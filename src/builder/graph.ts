@@ -21,7 +21,7 @@ import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, Resh
 import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
 import type { When } from './chain.js';
-import type { FaceOptions, OptionsParameter } from './faces.js';
+import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, checkUnused, conditionList, nodeName, splitOptions, unusedOutput } from './plumbing.js';
 
 declare const handleBrand: unique symbol;
@@ -78,7 +78,7 @@ export type GraphBlocks = {
   readonly [M in keyof typeof shapeKeeping]: <S extends Shape>(
     // `S` is inferred from the handle alone; a rule that fails adds its ShapeError, which the handle cannot satisfy.
     x: Handle<S> & When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, NoInfer<S>, M>, unknown>,
-    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionHandle | readonly ConditionHandle[], ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]]>>
+    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionHandle | readonly ConditionHandle[], ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]]> & SubnetFit<(typeof shapeKeeping)[M], NoInfer<S>>>
   ) => Handle<S>;
 };
 

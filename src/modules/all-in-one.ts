@@ -25,14 +25,14 @@ import { randomRotation } from '../math/linalg.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
-import { conditionChannels, sameShapeWithConditions, withConditions } from './coupling.js';
+import { conditionChannels, requireTwoHalves, sameShapeWithConditions, withConditions, type TwoHalvesRule } from './coupling.js';
 import { permuteChannels } from './permute.js';
-import type { SubnetFactory, Subnet } from './subnets.js';
+import type { AnySubnet, Subnet } from './subnets.js';
 import { ALL_IN_ONE_KERNEL, fusedKernelReady, type AllInOneAttrs } from './fused-kernels.js';
 
 /** Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase). */
 export interface AllInOneOptions {
-  readonly subnet: SubnetFactory;
+  readonly subnet: AnySubnet;
   /** FrEIA's `affine_clamping` (default 2). */
   readonly clamp?: number;
   /** Volume-preserving GIN coupling, no global scale (default false). */
@@ -219,8 +219,14 @@ export class AllInOneBlock extends InvertibleModule {
   }
 }
 
-export const allInOneBlock = moduleEntry<AllInOneOptions>()({ kind: 'AllInOneBlock', conditions: 'optional',
-  outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => sameShapeWithConditions(node, inputShapes, conditionShapes),
+export const allInOneBlock = moduleEntry<AllInOneOptions, TwoHalvesRule>()({ kind: 'AllInOneBlock', conditions: 'optional',
+  outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => {
+    const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
+    const channels = inputShapes[0][0];
+    // FrEIA's split: the first half gets the odd channel.
+    requireTwoHalves(node, 'AllInOneBlock', inputShapes[0], [channels - Math.floor(channels / 2), Math.floor(channels / 2)]);
+    return shapes;
+  },
   create: (def) => new AllInOneBlock(def),
   freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },
 });

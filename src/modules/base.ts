@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
-import { instantiateSubnet, type Subnet, type SubnetFactory } from './subnets.js';
+import { instantiateSubnet, type AnySubnet, type Subnet } from './subnets.js';
 
 /** How a module is called: `rev` runs the inverse, `jac` asks for the log-det. */
 export interface ForwardOptions {
@@ -76,7 +76,7 @@ export abstract class InvertibleModule {
   }
 
   /** Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's `subnet1.0.weight`). */
-  protected addSubnet(name: string, factory: SubnetFactory, cIn: number, cOut: number): Subnet {
+  protected addSubnet(name: string, factory: AnySubnet, cIn: number, cOut: number): Subnet {
     const subnet = instantiateSubnet(factory, cIn, cOut);
     for (const [key, variable] of subnet.variables) this.params.set(`${name}.${key}`, variable);
     return subnet;

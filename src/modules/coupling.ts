@@ -18,8 +18,10 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
-import { moduleEntry } from './registry.js';
-import type { SubnetFactory } from './subnets.js';
+import { moduleEntry, type KeepRule } from './registry.js';
+import type { AnySubnet } from './subnets.js';
+import type { IsLiteral } from '../types/arithmetic.js';
+import type { FormatShape, ShapeError } from '../types/shape.js';
 
 /** FrEIA's clamp activations (`clamp_activation`). */
 export type ClampActivation = 'ATAN' | 'TANH' | 'SIGMOID';
@@ -27,7 +29,7 @@ export type ClampActivation = 'ATAN' | 'TANH' | 'SIGMOID';
 /** Options every affine coupling takes. */
 export interface CouplingOptions {
   /** Builds each subnet as `subnet(cIn, cOut)`. */
-  readonly subnet: SubnetFactory;
+  readonly subnet: AnySubnet;
   /** Soft clamp of the log-scale, FrEIA's `clamp` (default 2). */
   readonly clamp?: number;
   readonly clampActivation?: ClampActivation;
@@ -38,6 +40,32 @@ export interface CouplingOptions {
    * number is always a channel count.)
    */
   readonly splitLen?: number;
+}
+
+/**
+ * The type-level rule of blocks that split the channels into two halves
+ * that each transform the other: at least 2 channels, when the count is a
+ * literal. `TwoHalves<[1, 28, 28], 'glow'>` is an error that suggests a
+ * downsampling first; `TwoHalves<[6, 8, 8], 'glow'>` is `[6, 8, 8]`.
+ */
+export type TwoHalves<S, M extends string> = S extends readonly [infer C extends number, ...infer Rest extends readonly number[]]
+  ? IsLiteral<C> extends true
+    ? C extends 0 | 1
+      ? ShapeError<`${M} splits the channels into two non-empty halves, but ${FormatShape<S>} has ${C} channel${C extends 1 ? '' : 's'}${Rest extends readonly [number, number] ? ': downsample first (haarDownsample or irevnetDownsample gives 4 channels)' : ''}`>
+      : S
+    : S
+  : S;
+
+/** The catalogue rule of the two-sided couplings: {@link TwoHalves} naming the builder method. */
+export interface TwoHalvesRule extends KeepRule {
+  readonly result: TwoHalves<this['shape'], this['method']>;
+}
+
+/** Both halves of a two-sided coupling must be non-empty: each half's subnet reads one and writes the other. */
+export function requireTwoHalves(node: string, kind: string, shape: Shape, halves: readonly [number, number]): void {
+  if (halves[0] === 0 || halves[1] === 0) {
+    throw new ShapeMismatchError(node, `two non-empty channel halves (${kind} transforms each half from the other)`, `a split ${halves[0]}|${halves[1]} of ${formatShape(shape)}`);
+  }
 }
 
 /** Python's `round()`: halves go to the even neighbour. */
@@ -330,17 +358,30 @@ function conditionalAffineShapes(node: string, inputShapes: readonly Shape[], co
   return sameShapeWithConditions(node, inputShapes, conditionShapes);
 }
 
-function couplingShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Pick<CouplingOptions, 'splitLen'>): Shape[] {
+function couplingShapes(kind: string) {
+  return (node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Pick<CouplingOptions, 'splitLen'>): Shape[] => {
+    const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
+    requireTwoHalves(node, kind, inputShapes[0], couplingSplit(node, inputShapes[0][0], args.splitLen));
+    return shapes;
+  };
+}
+
+/** AffineCouplingOneSided: the second half is transformed, from the first half and the conditions (which may not both be empty). */
+function oneSidedShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: Pick<CouplingOptions, 'splitLen'>): Shape[] {
   const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
-  couplingSplit(node, inputShapes[0][0], args.splitLen);
+  const [len1, len2] = couplingSplit(node, inputShapes[0][0], args.splitLen);
+  const conditionChannelCount = conditionShapes.reduce((sum, c) => sum + c[0], 0);
+  if (len2 === 0 || len1 + conditionChannelCount === 0) {
+    throw new ShapeMismatchError(node, 'a non-empty transformed half and a non-empty subnet input (the first half or conditions)', `a split ${len1}|${len2} of ${formatShape(inputShapes[0])} with ${conditionChannelCount} condition channels`);
+  }
   return shapes;
 }
 
-export const glowCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
-export const rnvpCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
-export const niceCouplingBlock = moduleEntry<NiceOptions>()({ kind: 'NICECouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });
-export const ginCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GINCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GinCoupling(def) });
-export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new AffineCouplingOneSided(def) });
+export const glowCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('GLOWCouplingBlock'), create: (def) => new GlowCoupling(def) });
+export const rnvpCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('RNVPCouplingBlock'), create: (def) => new RnvpCoupling(def) });
+export const niceCouplingBlock = moduleEntry<NiceOptions, TwoHalvesRule>()({ kind: 'NICECouplingBlock', conditions: 'optional', outputShapes: couplingShapes('NICECouplingBlock'), create: (def) => new NiceCoupling(def) });
+export const ginCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GINCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('GINCouplingBlock'), create: (def) => new GinCoupling(def) });
+export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', outputShapes: oneSidedShapes, create: (def) => new AffineCouplingOneSided(def) });
 export const conditionalAffineTransform = moduleEntry<ConditionalAffineOptions>()({ kind: 'ConditionalAffineTransform', conditions: 'required',
   outputShapes: conditionalAffineShapes,
   create: (def) => new ConditionalAffineTransform(def),

@@ -24,8 +24,8 @@ import { FreiaError, ShapeMismatchError } from '../core/errors.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, convertLayout, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
-import { addLogDets, conditionChannels, couplingSplit, sameShapeWithConditions, withConditions } from './coupling.js';
-import type { Subnet, SubnetFactory } from './subnets.js';
+import { addLogDets, conditionChannels, couplingSplit, sameShapeWithConditions, withConditions, type TwoHalvesRule } from './coupling.js';
+import type { AnySubnet, Subnet } from './subnets.js';
 
 /**
  * How the knots of every spline are parametrised (FrEIA's `BinnedSplineBase`
@@ -70,7 +70,7 @@ export interface SplineOptions {
  */
 export interface RqSplineOptions extends SplineOptions {
   /** Builds each subnet as `subnet(cIn, cOut)`. */
-  readonly subnet: SubnetFactory;
+  readonly subnet: AnySubnet;
   /**
    * Channels of the first half: a fraction in (0, 1) rounded half-to-even as
    * Python's `round(C · f)` (C=7 → 4|3), or a whole number of channels.
@@ -86,7 +86,7 @@ export interface RqSplineOptions extends SplineOptions {
  */
 export interface ElementwiseRqSplineOptions extends SplineOptions {
   /** Required exactly when the block reads conditions. */
-  readonly subnet?: SubnetFactory;
+  readonly subnet?: AnySubnet;
 }
 
 /**
@@ -97,7 +97,7 @@ export interface ElementwiseRqSplineOptions extends SplineOptions {
  */
 export type ElementwiseConditioning<Cond> =
   | { readonly subnet?: undefined; readonly cond?: undefined }
-  | { readonly subnet: SubnetFactory; readonly cond: Cond };
+  | { readonly subnet: AnySubnet; readonly cond: Cond };
 
 /** The constrained spline of every channel: knots, knot derivatives, and the affine tails. */
 interface Knots {
@@ -403,7 +403,7 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
 /** FrEIA's buffers that only repeat the options (the coupling keeps them under `spline_base.`). */
 const optionBuffers = ['bins', 'min_bin_sizes', 'default_domain', 'identity_tails', 'default_width'];
 
-export const rationalQuadraticSpline = moduleEntry<RqSplineOptions>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
+export const rationalQuadraticSpline = moduleEntry<RqSplineOptions, TwoHalvesRule>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
   // A document may omit any option (or give nonsense): each is checked before use.
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);

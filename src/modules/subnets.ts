@@ -38,12 +38,34 @@ export interface SubnetSpec {
 /** `'torch'`: PyTorch's default `U(±1/√fan_in)` for weights and biases; `'xavier'`: Glorot uniform, zero bias. */
 export type SubnetInit = 'torch' | 'xavier';
 
-/** A subnet constructor, called by a module as `factory(cIn, cOut)`. */
-export interface SubnetFactory {
+declare const subnetKind: unique symbol;
+
+/**
+ * What the compiler knows of a subnet: `subnets.mlp` works on vectors and
+ * on images (on the channels of each pixel); `subnets.conv` needs an image,
+ * and says so in its type, which is what the editor prints when one is
+ * given to a block on a vector. A user's own subnet function is either.
+ */
+export type SubnetKind = 'mlp' | 'conv (needs an image [C, H, W])';
+
+/**
+ * A subnet constructor, called by a module as `factory(cIn, cOut)`. `K` is
+ * what the compiler knows of it ({@link SubnetKind}); the default, `never`,
+ * knows nothing, so a subnet typed plainly `SubnetFactory` fits every stream.
+ */
+export interface SubnetFactory<K extends SubnetKind = never> {
   (cIn: number, cOut: number): Subnet | LayersModelLike;
   /** Present for the built-in subnets, so definitions stay serialisable. */
   readonly spec?: SubnetSpec;
+  /** Types only, never present at run time: which streams the subnet fits. */
+  readonly [subnetKind]?: K;
 }
+
+/** A subnet of any kind: what a block's `subnet` option takes (`SubnetFactory` alone means one of unknown kind). */
+export type AnySubnet = SubnetFactory<SubnetKind>;
+
+/** The subnets that fit a stream of shape `S`: only `mlp` (and user functions) on a vector `[C]`, any on an image. */
+export type SubnetFor<S> = S extends readonly [number] ? SubnetFactory<'mlp'> : AnySubnet;
 
 function initLayer(
   weightShape: number[],
@@ -152,18 +174,18 @@ export interface ConvOptions extends MlpOptions {
  * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
  * ```
  */
-export function mlp(options: MlpOptions): SubnetFactory {
+export function mlp(options: MlpOptions): SubnetFactory<'mlp'> {
   return subnetFromSpec({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
 /** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
-export function conv(options: ConvOptions): SubnetFactory {
+export function conv(options: ConvOptions): SubnetFactory<'conv (needs an image [C, H, W])'> {
   const kind = (options.kernel ?? 3) === 3 ? 'conv3x3' : 'conv1x1';
   return subnetFromSpec({ kind, hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
 /** Builds a subnet and brings user models into the {@link Subnet} shape. */
-export function instantiateSubnet(factory: SubnetFactory, cIn: number, cOut: number): Subnet {
+export function instantiateSubnet(factory: AnySubnet, cIn: number, cOut: number): Subnet {
   if (typeof factory !== 'function') throw new FreiaError('subnet must be a function (cIn, cOut) => model, e.g. subnets.mlp({ hidden: 512 })');
   const made = factory(cIn, cOut);
   if ('variables' in made && made.variables instanceof Map) return made as Subnet;

@@ -8,13 +8,26 @@ import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../cor
 import { toInternal, toPublic } from '../math/layout.js';
 import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
+import type { FormatShape, ShapeError } from '../types/shape.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
 export type Tensors<S extends readonly Shape[]> = S extends readonly [Shape]
   ? tf.Tensor
   : number extends S['length']
     ? tf.Tensor | tf.Tensor[]
-    : { -readonly [K in keyof S]: tf.Tensor };
+    : { -readonly [K in keyof S]: tf.Tensor } & SeveralTensors<S['length']>;
+
+declare const severalTensors: unique symbol;
+
+/**
+ * Marks a tuple of `N` tensors (a flow's several outputs, inputs or
+ * conditions), so that where one tensor was expected the compiler's message
+ * starts with `[Tensor, Tensor] & SeveralTensors<2>`: index it (`out[0]`)
+ * or destructure it (`const [z1, z2] = out`). Types only.
+ */
+export interface SeveralTensors<N extends number> {
+  readonly [severalTensors]?: N;
+}
 
 /** Conditions, when the network declares any. */
 export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
@@ -23,6 +36,81 @@ export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
   /** Compute the log-det (default true); false returns zeros and saves the work. */
   readonly jac?: boolean;
 }
+
+/** tfjs's rank of a batch of streams of shape `S`: `[784]` gives `R2` (a `Tensor2D`), `[3, 32, 32]` `R4`. */
+export type BatchRank<S extends Shape> = S['length'] extends keyof BatchRanks ? BatchRanks[S['length']] : tf.Rank;
+interface BatchRanks {
+  0: tf.Rank.R1;
+  1: tf.Rank.R2;
+  2: tf.Rank.R3;
+  3: tf.Rank.R4;
+  4: tf.Rank.R5;
+  5: tf.Rank.R6;
+}
+
+/** The rank a tensor's type carries (`tf.Rank` itself when the type does not know it). */
+type RankOfTensor<X> = X extends tf.Tensor<infer R> ? R : tf.Rank;
+
+/** tfjs's name for a tensor of rank `R`, for messages. */
+type TensorName<R> = R extends `R${infer N extends number}` ? `Tensor${N}D` : 'Tensor';
+
+/** `[batch, ...S]` as people write it. */
+type BatchShape<S extends Shape> = `[batch${S extends readonly [] ? '' : `, ${FormatShape<S> extends `[${infer Inner}]` ? Inner : never}`}]`;
+
+/** The sizes a tensor type carries, where it has literal ones (tfjs's own types never do, but a caller's may). */
+type StaticSizesFit<X, S extends Shape> = X extends { readonly shape: readonly [number, ...infer Sizes extends readonly number[]] }
+  ? number extends Sizes['length']
+    ? true
+    : { [K in keyof S]: K extends keyof Sizes ? (number extends Sizes[K] ? true : Sizes[K] extends S[K] ? true : false) : true }[number] extends true
+      ? true
+      : false
+  : true;
+
+/**
+ * Whether a tensor of type `X` can be the stream of shape `S` (`What`
+ * names it in the message): `unknown` when it can, or when its type does
+ * not say (a plain `tf.Tensor`); otherwise an error naming both.
+ * `TensorFits<tf.Tensor3D, [784], 'input'>` is an error: a `[batch, 784]`
+ * stream is a `Tensor2D`.
+ */
+export type TensorFits<X, S extends Shape, What extends string> = tf.Rank extends RankOfTensor<X>
+  ? unknown
+  : RankOfTensor<X> extends BatchRank<S>
+    ? StaticSizesFit<X, S> extends true
+      ? unknown
+      : ShapeError<`${What} takes ${BatchShape<S>}, and this tensor's type has other sizes`>
+    : ShapeError<`${What} takes ${BatchShape<S>}, a ${TensorName<BatchRank<S>>}, but this is a ${TensorName<RankOfTensor<X>>}`>;
+
+/** {@link TensorFits} for every stream of `S`: one tensor for one shape, a tuple for several. */
+export type TensorsFit<X, S extends readonly Shape[], What extends string> = number extends S['length']
+  ? unknown
+  : S extends readonly [infer One extends Shape]
+    ? X extends readonly unknown[]
+      ? number extends X['length']
+        ? unknown
+        : X['length'] extends 1
+          ? TensorFits<X[0], One, What>
+          : ShapeError<`this flow takes 1 ${What} tensor, got ${X['length']}`>
+      : TensorFits<X, One, What>
+    : X extends readonly unknown[]
+      ? number extends X['length']
+        ? unknown
+        : X['length'] extends S['length']
+          ? { [K in keyof X]: K extends keyof S ? (S[K] extends Shape ? TensorFits<X[K], S[K], `${What} ${K & string}`> : unknown) : unknown }
+          : ShapeError<`this flow takes ${S['length']} ${What} tensors, got ${X['length']}`>
+      : ShapeError<`this flow takes ${S['length']} ${What} tensors as an array, got one`>;
+
+/**
+ * The options argument of `forward`/`inverse` for conditions `C`: required,
+ * with `c`, when the flow declares conditions; without `c` when it declares
+ * none; as {@link RunOptions} when the conditions are not known statically.
+ */
+export type RunArguments<C extends readonly Shape[]> = number extends C['length']
+  ? [options?: RunOptions<C>]
+  : C extends readonly []
+    ? // A tensor that is also the error: what the caller passes fails with the message, and such a flow is still an AnyFlow.
+      [options?: { readonly c?: tf.Tensor & ShapeError<'this flow declares no conditions'>; readonly jac?: boolean }]
+    : [withConditions: RunOptions<C> & { readonly c: Tensors<C> | readonly tf.Tensor[] }];
 
 /** What `forward` and `inverse` return: outputs and the per-sample log|det J| of shape `[batch]`. */
 export interface FlowResult<T> {
@@ -117,14 +205,19 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return this.modules.flatMap((m) => (m ? m.trainableVariables : []));
   }
 
-  /** x → z. */
-  forward(x: Tensors<I> | readonly tf.Tensor[], options: RunOptions<C> = {}): FlowResult<Tensors<O>> {
-    return this.run(x, options, false) as FlowResult<Tensors<O>>;
+  /**
+   * x → z. The compiler checks what it can of the call: each input's rank
+   * (`[784]` takes a `Tensor2D`, `[batch, 784]`; a plain `tf.Tensor` is
+   * checked at run time), one tensor or a tuple as the flow has inputs, and
+   * the `{ c }` option exactly when the flow declares conditions.
+   */
+  forward<const X extends Tensors<I> | readonly tf.Tensor[]>(x: X & TensorsFit<NoInfer<X>, I, 'input'>, ...options: RunArguments<C>): FlowResult<Tensors<O>> {
+    return this.run(x, options[0] ?? {}, false) as FlowResult<Tensors<O>>;
   }
 
-  /** z → x. */
-  inverse(z: Tensors<O> | readonly tf.Tensor[], options: RunOptions<C> = {}): FlowResult<Tensors<I>> {
-    return this.run(z, options, true) as FlowResult<Tensors<I>>;
+  /** z → x, checked by the compiler as {@link Flow.forward} is. */
+  inverse<const Z extends Tensors<O> | readonly tf.Tensor[]>(z: Z & TensorsFit<NoInfer<Z>, O, 'output'>, ...options: RunArguments<C>): FlowResult<Tensors<I>> {
+    return this.run(z, options[0] ?? {}, true) as FlowResult<Tensors<I>>;
   }
 
   /** The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions). */
@@ -167,7 +260,7 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return batch ?? 0;
   }
 
-  private run(xs: tf.Tensor | readonly tf.Tensor[], options: RunOptions<C>, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
+  private run(xs: tf.Tensor | readonly tf.Tensor[], options: RunOptions, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
     const inputs = xs instanceof tf.Tensor ? [xs] : [...xs];
     const c = options.c;
     const conds = c === undefined ? [] : c instanceof tf.Tensor ? [c] : [...(c as readonly tf.Tensor[])];

@@ -7,7 +7,7 @@
  * counts exercise the half-to-even split; images exercise per-pixel parameters.
  */
 import * as tf from '@tensorflow/tfjs';
-import { inn, subnets, type Subnet, type SubnetFactory } from '../../src/index.js';
+import { inn, subnets, type Subnet, type SubnetFactory, type SubnetKind } from '../../src/index.js';
 import type { ModuleCase } from '../helpers/module-case.js';
 
 /**
@@ -18,7 +18,7 @@ import type { ModuleCase } from '../helpers/module-case.js';
  * would too). Damping keeps the splines strongly non-linear but well
  * conditioned, so the 1e-4 inverse check tests the algebra, not round-off.
  */
-function damped(factory: SubnetFactory, gain: number): SubnetFactory {
+function damped<K extends SubnetKind>(factory: SubnetFactory<K>, gain: number): SubnetFactory<K> {
   return (cIn, cOut) => {
     // The built-in factories always return a Subnet (never a tfjs-layers model).
     const inner = factory(cIn, cOut) as Subnet;
