@@ -107,6 +107,28 @@ describe('build-time errors (shapes only known at run time)', () => {
     expect(() => chain.glow({ subnet: mlp, cond: 0, name: 'g' })).toThrow("g: expected a condition with the input's spatial size [8, 8], got [1, 4, 4]");
   });
 
+  it('a two-sided coupling on one channel, before anything is allocated', () => {
+    const before = tf.memory().numTensors;
+    for (const [method, kind] of [['glow', 'GLOWCouplingBlock'], ['rnvp', 'RNVPCouplingBlock'], ['nice', 'NICECouplingBlock'], ['gin', 'GINCouplingBlock'], ['allInOne', 'AllInOneBlock']] as const) {
+      const chain = inn.input(dynamic([1, 28, 28])) as unknown as Record<string, (o: object) => unknown>;
+      expect(() => chain[method]({ subnet: mlp, name: 'c' })).toThrow(`c: expected two non-empty channel halves (${kind} transforms each half from the other), got a split 0|1 of [1, 28, 28]`.replace('0|1', kind === 'AllInOneBlock' ? '1|0' : '0|1'));
+    }
+    expect(() => inn.input(dynamic([1])).rqSpline({ subnet: mlp })).toThrow(ShapeMismatchError);
+    expect(() => inn.input(dynamic([4])).affineCouplingOneSided({ subnet: mlp, splitLen: 4, name: 'one' })).toThrow('one: expected a non-empty transformed half');
+    expect(() => inn.input(dynamic([4])).affineCouplingOneSided({ subnet: mlp, splitLen: 0, name: 'one' })).toThrow('one: expected a non-empty transformed half and a non-empty subnet input');
+    // with conditions the one-sided coupling may read no channels of its own
+    inn.input(dynamic([4])).condition([2]).affineCouplingOneSided({ subnet: mlp, splitLen: 0, cond: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a conv subnet on a vector, before anything is allocated', () => {
+    const before = tf.memory().numTensors;
+    const conv = subnets.conv({ hidden: 8 });
+    const chain = inn.input(dynamic([3, 32, 32])).flatten() as unknown as { glow(o: object): unknown };
+    expect(() => chain.glow({ subnet: conv, name: 'g' })).toThrow('g: expected an image [C, H, W] for a conv subnet (an mlp subnet works on vectors), got [3072] (GLOWCouplingBlock with subnets.conv)');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a repeat body that changes the shape', () => {
     const chain = inn.input(dynamic([3, 32, 32]));
     expect(() => chain.repeat(2, (c) => c.irevnetDownsample() as unknown as typeof c)).toThrow('repeat step 0: expected a body that keeps the shapes [[3,32,32]], got [[12,16,16]]');

@@ -26,6 +26,12 @@ const cases: { name: string; code: string; message: string }[] = [
   { name: 'image-only module on a vector', code: 'inn.input([4]).fixed1x1Conv({ M: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] });', message: 'fixed1x1Conv needs an image input [C, H, W], got [4]' },
   { name: 'iresnet on a sequence', code: 'inn.input([4, 8]).iresnet();', message: 'iresnet needs a vector [C] or an image [C, H, W], got [4, 8]' },
   { name: 'concat of one stream', code: 'inn.input([4]).concat();', message: 'concat needs at least two live streams, but only 1 is live' },
+  { name: 'a coupling on one channel', code: 'inn.input([1, 28, 28]).glow({ subnet: mlp });', message: 'glow splits the channels into two non-empty halves, but [1, 28, 28] has 1 channel: downsample first (haarDownsample or irevnetDownsample gives 4 channels)' },
+  { name: 'a conv subnet on a vector', code: 'inn.input([3, 32, 32]).flatten().glow({ subnet: subnets.conv({ hidden: 8 }) });', message: 'Type \'"conv (needs an image [C, H, W])"\' is not assignable to type \'"mlp"\'' },
+  { name: 'an input of the wrong rank', code: "import * as tf from '@tensorflow/tfjs';\nconst f = inn.input([784]).allInOne({ subnet: mlp }).build();\nf.forward(tf.zeros([8, 28, 28]) as tf.Tensor3D);", message: 'input takes [batch, 784], a Tensor2D, but this is a Tensor3D' },
+  { name: 'a condition for an unconditional flow', code: "import * as tf from '@tensorflow/tfjs';\nconst f = inn.input([4]).allInOne({ subnet: mlp }).build();\nf.forward(tf.zeros([8, 4]), { c: tf.zeros([8, 2]) });", message: 'this flow declares no conditions' },
+  { name: 'a missing condition', code: "import * as tf from '@tensorflow/tfjs';\nconst f = inn.input([4]).condition([2]).allInOne({ subnet: mlp, cond: 0 }).build();\nf.forward(tf.zeros([8, 4]));", message: 'Expected 2 arguments, but got 1.' },
+  { name: 'two outputs used as one tensor', code: "import * as tf from '@tensorflow/tfjs';\nconst f = inn.input([4]).split([2, 2]).build();\ntf.add(f.forward(tf.zeros([8, 4])).out, 1);", message: "Argument of type '[Tensor<Rank>, Tensor<Rank>] & SeveralTensors<2>'" },
   { name: 'graph concat of mismatched images', code: 'const g = inn.graph(); g.concat([g.input([3, 32, 32]), g.input([3, 16, 16])]);', message: 'concat needs shapes equal except in dim 0, got [3, 32, 32] and [3, 16, 16]' },
 ];
 

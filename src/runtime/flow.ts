@@ -57,14 +57,16 @@ type TensorName<R> = R extends `R${infer N extends number}` ? `Tensor${N}D` : 'T
 /** `[batch, ...S]` as people write it. */
 type BatchShape<S extends Shape> = `[batch${S extends readonly [] ? '' : `, ${FormatShape<S> extends `[${infer Inner}]` ? Inner : never}`}]`;
 
-/** The sizes a tensor type carries, where it has literal ones (tfjs's own types never do, but a caller's may). */
-type StaticSizesFit<X, S extends Shape> = X extends { readonly shape: readonly [number, ...infer Sizes extends readonly number[]] }
-  ? number extends Sizes['length']
-    ? true
-    : { [K in keyof S]: K extends keyof Sizes ? (number extends Sizes[K] ? true : Sizes[K] extends S[K] ? true : false) : true }[number] extends true
-      ? true
-      : false
+/** The sizes a tensor type carries, where it has literal ones (tfjs's own types never do, but a caller's may), against `[batch, ...S]`. */
+type StaticSizesFit<X, S extends Shape> = X extends { readonly shape: infer Sizes }
+  ? SizesFit<Sizes, [number, ...S]>
   : true;
+// Indexed rather than inferred: an intersection such as `[number, number] & [8, 784]` infers as `number[]` but indexes to `784`.
+type SizesFit<Sizes, Expected extends readonly number[]> = {
+  [K in keyof Expected]: K extends keyof Sizes ? (number extends Sizes[K] ? true : Sizes[K] extends Expected[K] ? true : false) : true;
+}[number] extends true
+  ? true
+  : false;
 
 /**
  * Whether a tensor of type `X` can be the stream of shape `S` (`What`
