@@ -21,7 +21,7 @@ export const dist = { standardNormal, pushForward, standardNormalLogProb, Standa
 /** Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), and Adam with one fused update for all variables. */
 export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam } as const;
 
-export type { Chain, BlockOptions, ConditionRef, When } from './builder/chain.js';
+export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
 export type { AnyFlow, Tensors, SeveralTensors, RunOptions, FlowResult } from './runtime/flow.js';
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './core/graph.js';

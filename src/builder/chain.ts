@@ -13,6 +13,7 @@ import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type R
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
+import type { RequireImage } from '../modules/fixed.js';
 import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, conditionList, nodeName, splitOptions } from './plumbing.js';
@@ -34,11 +35,14 @@ export interface BlockOptions<C extends Shapes> {
 }
 
 /**
- * `this` of a single-stream method whose result is the rule `R`: the chain
- * when `R` holds, else `R`'s error (`When<[3, 4], Chain<...>>` is the chain,
- * `When<ShapeError<'...'>, Chain<...>>` the error, which the editor prints).
+ * The error of rule result `R` when it is one, else `Ok`:
+ * `RuleErrorOr<[3, 4], F>` is `F`, `RuleErrorOr<ShapeError<'…'>, F>` the
+ * error. A chain's method has this type, so a method whose rule fails is
+ * not callable, and the editor prints the rule's message on the method's
+ * name; a graph builder's handle parameter intersects it, so the message
+ * lands on the handle.
  */
-export type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
+export type RuleErrorOr<R, Ok> = [R] extends [ShapeError<string>] ? R : Ok;
 
 /**
  * The chain's methods for the modules that keep their input's shape, one per
@@ -48,10 +52,10 @@ export type When<R, Ok> = R extends ShapeError<string> ? R : Ok;
  * conditions, `cond` (declaration indices).
  */
 export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = {
-  readonly [M in keyof typeof shapeKeeping]: (
-    this: When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, Single<S>, M>, Chain<S, C, I>>,
-    ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionRef<C>, RequiredConditionRef<C>> & SubnetFit<(typeof shapeKeeping)[M], Single<S>>>
-  ) => Chain<S, C, I>;
+  readonly [M in keyof typeof shapeKeeping]: RuleErrorOr<
+    RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, Single<S>, M>,
+    (...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionRef<C>, RequiredConditionRef<C>> & SubnetFit<(typeof shapeKeeping)[M], Single<S>>>) => Chain<S, C, I>
+  >;
 };
 
 /**
@@ -71,43 +75,49 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
    * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
    * and the log-det is 0, both right only for orthogonal `W` (see {@link InvAutoFC}).
    */
-  invAutoFC<const O extends number = never>(
-    this: When<InvAutoFCShape<Single<S>, O>, Chain<S, C, I>>,
-    options?: InvAutoFCOptions<O> & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<[AsShape<InvAutoFCShape<Single<S>, O>>], C, I>;
+  readonly invAutoFC: RuleErrorOr<
+    InvAutoFCShape<Single<S>, never>,
+    <const O extends number = never>(
+      options?: InvAutoFCOptions<O> & Pick<BlockOptions<C>, 'name'> & RuleErrorOr<InvAutoFCShape<Single<S>, O>, unknown>,
+    ) => Chain<[AsShape<InvAutoFCShape<Single<S>, O>>], C, I>
+  >;
   /**
    * FrEIA's InvAutoConv2D: a convolution plus bias on `[C, H, W]`. NOT exactly invertible: the inverse is the
    * transposed convolution and the log-det is 0, both right only for an orthogonal convolution (see {@link InvAutoConv2D}).
    */
-  invAutoConv2D<const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
-    this: When<InvAutoConv2DShape<Single<S>, O, K, P>, Chain<S, C, I>>,
-    options?: InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'>,
-  ): Chain<[AsShape<InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>;
+  readonly invAutoConv2D: RuleErrorOr<
+    RequireImage<Single<S>, 'invAutoConv2D'>,
+    <const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
+      // Required when the defaults (3×3, padding 1) do not fit the image, so that a call without options is an error.
+      ...options: [InvAutoConv2DShape<Single<S>, never, 3, 1>] extends [ShapeError<string>]
+        ? [options: InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'> & RuleErrorOr<InvAutoConv2DShape<Single<S>, O, K, P>, unknown>]
+        : [options?: InvAutoConv2DOptions<O, K, P> & Pick<BlockOptions<C>, 'name'> & RuleErrorOr<InvAutoConv2DShape<Single<S>, O, K, P>, unknown>]
+    ) => Chain<[AsShape<InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>
+  >;
 
   /** Flatten to `[numel]`. */
-  flatten(this: When<Single<S>, Chain<S, C, I>>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Flattened<Single<S>>>], C, I>;
+  readonly flatten: RuleErrorOr<Single<S>, (options?: Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Flattened<Single<S>>>], C, I>>;
   /** Reshape to `shape` (same number of elements). */
-  reshape<const X extends Shape>(this: When<Single<S>, Chain<S, C, I>>, shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>): Chain<[Literal<X>], C, I>;
+  readonly reshape: RuleErrorOr<Single<S>, <const X extends Shape>(shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>) => Chain<[Literal<X>], C, I>>;
   /** IRevNetDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
-  irevnetDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Downsample<Single<S>>>], C, I>;
+  readonly irevnetDownsample: RuleErrorOr<Downsample<Single<S>>, (options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Downsample<Single<S>>>], C, I>>;
   /** IRevNetUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
-  irevnetUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Upsample<Single<S>>>], C, I>;
+  readonly irevnetUpsample: RuleErrorOr<Upsample<Single<S>>, (options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Upsample<Single<S>>>], C, I>>;
   /** HaarDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
-  haarDownsample(this: When<Downsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Downsample<Single<S>>>], C, I>;
+  readonly haarDownsample: RuleErrorOr<Downsample<Single<S>>, (options?: HaarOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Downsample<Single<S>>>], C, I>>;
   /** HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
-  haarUpsample(this: When<Upsample<Single<S>>, Chain<S, C, I>>, options?: HaarOptions & Pick<BlockOptions<C>, 'name'>): Chain<[AsShape<Upsample<Single<S>>>], C, I>;
+  readonly haarUpsample: RuleErrorOr<Upsample<Single<S>>, (options?: HaarOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Upsample<Single<S>>>], C, I>>;
 
   /** Splits the stream into sections along `dim` (default 0, channels); they must sum to the axis. */
-  split<const P extends readonly number[], const D extends number = 0>(
-    this: When<Single<S>, Chain<S, C, I>>,
-    sections: SplitSections<Single<S>, P, D>,
-    options?: { readonly dim?: D; readonly name?: string },
-  ): Chain<SplitShapes<AsShape<Single<S>>, P, D>, C, I>;
+  readonly split: RuleErrorOr<
+    Single<S>,
+    <const P extends readonly number[], const D extends number = 0>(
+      sections: SplitSections<Single<S>, P, D>,
+      options?: { readonly dim?: D; readonly name?: string },
+    ) => Chain<SplitShapes<AsShape<Single<S>>, P, D>, C, I>
+  >;
   /** Joins every live stream along `dim` (default 0, channels). */
-  concat<const D extends number = 0>(
-    this: When<ConcatShape<S, D>, Chain<S, C, I>>,
-    options?: { readonly dim?: D; readonly name?: string },
-  ): Chain<[AsShape<ConcatShape<S, D>>], C, I>;
+  readonly concat: ConcatMethod<S, C, I>;
   /** Applies `body` to live stream `index`; the streams it returns take that stream's place. */
   on<const K extends Indices<S>, const X extends Shapes>(index: K, body: (stream: Chain<[S[K]], C, I>) => Chain<X, C, I>): Chain<ReplaceAt<S, K, X>, C, I>;
   /** Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes. */
@@ -119,8 +129,7 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
    * keeps the shapes); its outputs become the live streams.
    */
   apply<M extends new (...args: never[]) => InvertibleModule>(
-    this: When<ApplyRule<RuleOf<M>, S>, Chain<S, C, I>>,
-    module: M,
+    module: M & RuleErrorOr<ApplyRule<RuleOf<NoInfer<M>>, S>, unknown>,
     args?: ArgsOf<M>,
     options?: BlockOptions<C>,
   ): Chain<AsShapes<ApplyRule<RuleOf<M>, S>>, C, I>;
@@ -130,6 +139,35 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
   /** The definition data the chain describes (what `build` instantiates). */
   toGraph(): GraphDef;
 }
+
+/** Concatenating along `D`, with the rule's error on the options where `D` does not fit. */
+type ConcatAlong<S extends Shapes, C extends Shapes, I extends Shapes, Options> = <const D extends number = 0>(
+  ...options: [Options] extends [{ readonly dim: unknown }]
+    ? [options: { readonly dim: D; readonly name?: string } & RuleErrorOr<ConcatShape<S, D>, unknown>]
+    : [options?: { readonly dim?: D; readonly name?: string } & RuleErrorOr<ConcatShape<S, D>, unknown>]
+) => Chain<[AsShape<ConcatShape<S, D>>], C, I>;
+
+/** True when the streams concatenate along some dimension other than 0 (images and sequences have up to four). */
+type ConcatsOffChannels<S extends Shapes> = [ConcatShape<S, 1>] extends [ShapeError<string>]
+  ? [ConcatShape<S, 2>] extends [ShapeError<string>]
+    ? [ConcatShape<S, 3>] extends [ShapeError<string>]
+      ? false
+      : true
+    : true
+  : true;
+
+/**
+ * The chain's `concat`: along the channels by default. When the streams do
+ * not concatenate there, it is not callable (the message lands on `concat`)
+ * unless they do along another dimension, which `dim` must then name.
+ */
+type ConcatMethod<S extends Shapes, C extends Shapes, I extends Shapes> = [ConcatShape<S, 0>] extends [ShapeError<string>]
+  ? ConcatShape<S, 0> extends ShapeError<`concat needs at least two${string}`>
+    ? ConcatShape<S, 0>
+    : ConcatsOffChannels<S> extends true
+      ? ConcatShape<S, 0> & ConcatAlong<S, C, I, { readonly dim: number }>
+      : ConcatShape<S, 0>
+  : ConcatAlong<S, C, I, object>;
 
 interface ChainState {
   readonly nodes: readonly NodeDef[];

@@ -20,7 +20,7 @@ import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAut
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
-import type { When } from './chain.js';
+import type { RuleErrorOr } from './chain.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, checkUnused, conditionList, nodeName, splitOptions, unusedOutput } from './plumbing.js';
 
@@ -77,7 +77,7 @@ export interface BuildOptions<O, I, C> {
 export type GraphBlocks = {
   readonly [M in keyof typeof shapeKeeping]: <S extends Shape>(
     // `S` is inferred from the handle alone; a rule that fails adds its ShapeError, which the handle cannot satisfy.
-    x: Handle<S> & When<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, NoInfer<S>, M>, unknown>,
+    x: Handle<S> & RuleErrorOr<RuleResult<RuleOfEntry<(typeof shapeKeeping)[M]>, NoInfer<S>, M>, unknown>,
     ...options: OptionsParameter<FaceOptions<(typeof shapeKeeping)[M], ConditionHandle | readonly ConditionHandle[], ConditionHandle | readonly [ConditionHandle, ...ConditionHandle[]]> & SubnetFit<(typeof shapeKeeping)[M], NoInfer<S>>>
   ) => Handle<S>;
 };
@@ -87,18 +87,18 @@ export interface GraphBuilder extends GraphBlocks {
   input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
   condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;
 
-  invAutoFC<S extends Shape, const O extends number = never>(x: When<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
+  invAutoFC<S extends Shape, const O extends number = never>(x: RuleErrorOr<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
   invAutoConv2D<S extends Shape, const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
-    x: When<InvAutoConv2DShape<S, O, K, P>, Handle<S>>,
+    x: RuleErrorOr<InvAutoConv2DShape<S, O, K, P>, Handle<S>>,
     options?: InvAutoConv2DOptions<O, K, P> & NameOption,
   ): Handle<AsShape<InvAutoConv2DShape<S, O, K, P>>>;
 
   flatten<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<AsShape<Flattened<S>>>;
   reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<Literal<X>>;
-  irevnetDownsample<S extends Shape>(x: When<Downsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Downsample<S>>>;
-  irevnetUpsample<S extends Shape>(x: When<Upsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Upsample<S>>>;
-  haarDownsample<S extends Shape>(x: When<Downsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Downsample<S>>>;
-  haarUpsample<S extends Shape>(x: When<Upsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Upsample<S>>>;
+  irevnetDownsample<S extends Shape>(x: RuleErrorOr<Downsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Downsample<S>>>;
+  irevnetUpsample<S extends Shape>(x: RuleErrorOr<Upsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Upsample<S>>>;
+  haarDownsample<S extends Shape>(x: RuleErrorOr<Downsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Downsample<S>>>;
+  haarUpsample<S extends Shape>(x: RuleErrorOr<Upsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Upsample<S>>>;
 
   /** Splits along `dim` (default 0) into sections that must sum to the axis. */
   split<S extends Shape, const P extends readonly number[], const D extends number = 0>(
@@ -108,7 +108,7 @@ export interface GraphBuilder extends GraphBlocks {
   ): HandlesOf<SplitShapes<S, P, D>>;
   /** Joins handles along `dim` (default 0); every other dimension must agree. */
   concat<const Hs extends readonly Handle[], const D extends number = 0>(
-    xs: When<ConcatShape<ShapesOf<Hs>, D>, Hs>,
+    xs: RuleErrorOr<ConcatShape<ShapesOf<Hs>, D>, Hs>,
     options?: { readonly dim?: D; readonly name?: string },
   ): Handle<AsShape<ConcatShape<ShapesOf<Hs>, D>>>;
 
@@ -119,7 +119,7 @@ export interface GraphBuilder extends GraphBlocks {
    */
   apply<M extends new (...args: never[]) => InvertibleModule, const Hs extends readonly Handle[]>(
     module: M,
-    inputs: When<ApplyRule<RuleOf<M>, ShapesOf<Hs>>, Hs>,
+    inputs: RuleErrorOr<ApplyRule<RuleOf<M>, ShapesOf<Hs>>, Hs>,
     args?: ArgsOf<M>,
     options?: GraphBlockOptions,
   ): HandlesOf<AsShapes<ApplyRule<RuleOf<M>, ShapesOf<Hs>>>>;
