@@ -35,6 +35,8 @@ export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numerical.js';
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';
 export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from './io/persistence.js';
+export { FlowMismatchError } from './io/expectation.js';
+export type { FlowShapes, DescribesFlow, FlowExpectation, FlowExpectationOf, ExpectedFlow, LiteralShapes } from './io/expectation.js';
 export { FlowFormatError } from './io/saved-format.js';
 export type { FlowTopology, FlowDocument, SavedTensor } from './io/saved-format.js';
 export type { NumericalOptions } from './runtime/numerical.js';
@@ -66,7 +68,7 @@ export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim
 export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';
 export { importFreia, verifyFreia, verifyFreiaAsync, loadFreiaWeights, freiaGraph, toTensor, FreiaImportError, TOLERANCE } from './io/freia.js';
 export { Fm, AbstractNode, InputNode, ConditionNode, Node, OutputNode, GraphINN, SequenceINN } from './builder/freia-style.js';
-export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions } from './builder/freia-style.js';
+export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions, SequenceRunOptions } from './builder/freia-style.js';
 export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './modules/custom.js';
 export type { FreiaDocument, FreiaNode, FreiaTensor, FreiaCase, VerifyReport, Deviation } from './io/freia.js';
 export { GinCoupling, AffineCouplingOneSided, ConditionalAffineTransform } from './modules/coupling.js';

@@ -21,7 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
-import { Flow, withVariableCleanup, type RunOptions } from '../runtime/flow.js';
+import { Flow, withVariableCleanup, type RunOptions, type TensorFits } from '../runtime/flow.js';
+import type { Literal } from '../types/shape.js';
 import { FreiaError, WiringError, formatShape } from '../core/errors.js';
 import { catalogue, defineModule, freiaArgs, moduleSpec, type BuiltInKind, type InvertibleModule } from '../modules/index.js';
 import type { CustomModuleClass } from '../modules/custom.js';
@@ -176,6 +177,12 @@ export interface FreiaRunOptions extends RunOptions {
   readonly rev?: boolean;
 }
 
+/** {@link SequenceINN.forward}'s options: the conditions as a list indexed by each block's `cond`. */
+export interface SequenceRunOptions {
+  readonly c?: readonly tf.Tensor[];
+  readonly jac?: boolean;
+}
+
 type AnyNode = InputNode | ConditionNode | Node | OutputNode;
 
 /** Lowers FrEIA-style nodes (any order) to definition data, checking what FrEIA's GraphINN checks. */
@@ -282,13 +289,14 @@ export class GraphINN {
  * { subnet_constructor, cond: 0, cond_shape: [10] })`. `forward(x, { c: [c0, c1], rev })`
  * takes the conditions as a list indexed by `cond`.
  */
-export class SequenceINN {
+export class SequenceINN<const I extends number[] = number[]> {
   private readonly inputShape: Shape;
   private readonly blocks: { node: string; def: ModuleDef; module: InvertibleModule; cond?: number }[] = [];
   private readonly condShapes = new Map<number, Shape>();
   private built?: { flow: Flow; conds: number[] };
 
-  constructor(...dimsIn: number[]) {
+  /** `new SequenceINN(1, 28, 28)` is a `SequenceINN<[1, 28, 28]>`: `forward` checks its input's rank against it. */
+  constructor(...dimsIn: I) {
     this.inputShape = dims(dimsIn, 'SequenceINN').shape;
   }
 
@@ -343,12 +351,20 @@ export class SequenceINN {
   }
 
   /** The network as a {@link Flow} (shares the modules). */
-  get flow(): Flow {
-    return this.network().flow;
+  get flow(): Flow<[Literal<I>]> {
+    // The input node is built from the constructor's dims, so the flow's one input has shape `I`.
+    return this.network().flow as Flow<[Literal<I>]>;
   }
 
-  /** `[out, logJacDet]`; `c` is the list of conditions indexed by each block's `cond`. */
-  forward(xOrZ: tf.Tensor, options: { readonly c?: readonly tf.Tensor[]; readonly rev?: boolean; readonly jac?: boolean } = {}): [tf.Tensor, tf.Tensor1D] {
+  /**
+   * `[out, logJacDet]`; `c` is the list of conditions indexed by each block's
+   * `cond`. Forward, the compiler checks `x`'s rank against the input shape
+   * (`new SequenceINN(2)` takes a `Tensor2D`, `[batch, 2]`); with `rev: true`
+   * the output's shape is known only at run time (modules are appended then).
+   */
+  forward<const X extends tf.Tensor>(x: X & TensorFits<NoInfer<X>, I, 'input'>, options?: SequenceRunOptions & { readonly rev?: false }): [tf.Tensor, tf.Tensor1D];
+  forward(z: tf.Tensor, options: SequenceRunOptions & { readonly rev: boolean }): [tf.Tensor, tf.Tensor1D];
+  forward(xOrZ: tf.Tensor, options: SequenceRunOptions & { readonly rev?: boolean } = {}): [tf.Tensor, tf.Tensor1D] {
     const { flow, conds } = this.network();
     const given = options.c ?? [];
     const missing = conds.filter((i) => !given[i]);

@@ -9,6 +9,7 @@ import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/gra
 import { deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type AnyFlow } from '../runtime/flow.js';
 import { FreiaError, formatShape } from '../core/errors.js';
+import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import { defineModule, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
 /** A tensor in the document: row-major data, channels first. */
@@ -211,12 +212,27 @@ function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[])
  * await ready();
  * const flow = importFreia(JSON.parse(readFileSync('glow_fc.json', 'utf8')));
  * ```
+ *
+ * With `expect` (shapes, or an unbuilt chain of the same modules) the flow
+ * comes back typed, after the document's graph is checked against it (a
+ * {@link FlowMismatchError} before any weight is created):
+ *
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { readFileSync } from 'node:fs';
+ * import { importFreia } from 'freia-ts';
+ * const typed = importFreia(JSON.parse(readFileSync('glow_fc.json', 'utf8')), { expect: { inputs: [[4]], outputs: [[4]] } });
+ * const { out: z } = typed.forward(tf.randomNormal([8, 4]));   // a lone tensor, [batch, 4]
+ * ```
  */
-export function importFreia(doc: FreiaDocument): Flow {
+export function importFreia<const E extends FlowExpectationOf>(doc: FreiaDocument, options: { readonly expect: E }): ExpectedFlow<E>;
+export function importFreia(doc: FreiaDocument, options?: { readonly expect?: undefined }): Flow;
+export function importFreia(doc: FreiaDocument, options: { readonly expect?: unknown } = {}): Flow {
   const name = doc?.name ?? '(unnamed)';
   if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
   const problems: string[] = [];
   const lowered = lowerGraph(doc, problems);
+  if (!problems.length) checkExpectedFlow(`importFreia "${name}"`, lowered.graph, options.expect);
   const modules = createAndLoad(doc, lowered, problems);
   if (problems.length) {
     for (const m of modules) m?.dispose();

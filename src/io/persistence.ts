@@ -19,6 +19,7 @@ import { Flow, type AnyFlow } from '../runtime/flow.js';
 import { FreiaError, formatShape } from '../core/errors.js';
 import { moduleSpec } from '../modules/catalogue.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
+import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import {
   FLOW_FORMAT, FLOW_FORMAT_VERSION, FlowFormatError, flowTopology, isFlowDocument, loadArgs, readDocument, readSaved, sameShape,
   type FlowDocument, type Saved,
@@ -197,8 +198,24 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
  * await saveFlow(inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 16 }) }).build(), store);
  * const flow = await loadFlow(store);   // or loadFlow('indexeddb://my-flow'), loadFlow('https://example.com/flow/model.json')
  * ```
+ *
+ * A saved document has no TypeScript types, so `flow` above is a `Flow` of
+ * unknown shapes. Say which flow it should be with `expect`, and it comes
+ * back typed, after a check of the document (a {@link FlowMismatchError}
+ * listing each difference, before anything is allocated):
+ *
+ * ```ts
+ * import { inn, subnets, saveFlow, loadFlow, memoryHandler } from 'freia-ts';
+ * const store = memoryHandler();
+ * const network = () => inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 16 }) }).split([2, 2]);
+ * await saveFlow(network().build(), store);
+ * const byChain = await loadFlow(store, { expect: network() });                      // Flow<[[4]], [[2], [2]], []>
+ * const byShapes = await loadFlow(store, { expect: { inputs: [[4]], outputs: [[2], [2]] } });
+ * ```
  */
-export async function loadFlow(source: FlowSource, options: LoadFlowOptions = {}): Promise<Flow> {
+export async function loadFlow<const E extends FlowExpectationOf>(source: FlowSource, options: LoadFlowOptions & { readonly expect: E }): Promise<ExpectedFlow<E>>;
+export async function loadFlow(source: FlowSource, options?: LoadFlowOptions): Promise<Flow>;
+export async function loadFlow(source: FlowSource, options: LoadFlowOptions & { readonly expect?: unknown } = {}): Promise<Flow> {
   const problems: string[] = [];
   let saved: Saved | undefined;
   if (isFlowDocument(source)) saved = readDocument(source, problems);
@@ -209,6 +226,7 @@ export async function loadFlow(source: FlowSource, options: LoadFlowOptions = {}
     saved = readSaved(await handler.load(), problems);
   }
   if (!saved || problems.length) throw new FlowFormatError(problems);
+  checkExpectedFlow('loadFlow', saved.graph, options.expect);
   return buildFlow(saved, options);
 }
 

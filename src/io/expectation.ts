@@ -1,0 +1,118 @@
+/**
+ * What a loaded or imported flow is expected to be. A saved document carries
+ * no TypeScript types, so the caller says which flow it should hold (its
+ * shapes, or a chain that describes the same network); the document is
+ * checked against that before anything is allocated, and the flow comes back
+ * typed as promised.
+ */
+import type { GraphDef, Shape } from '../core/graph.js';
+import { FreiaError, formatShape } from '../core/errors.js';
+import type { AnyFlow, Flow } from '../runtime/flow.js';
+import type { Literal, Shapes } from '../types/shape.js';
+
+/**
+ * The shapes of a flow, without batch: `{ inputs: [[1, 28, 28]], outputs: [[784]], conditions: [[10]] }`.
+ * Leaving out `conditions` means the flow declares none.
+ */
+export interface FlowShapes<I extends Shapes, O extends Shapes, C extends Shapes> {
+  readonly inputs: I;
+  readonly outputs: O;
+  readonly conditions?: C;
+}
+
+/**
+ * A description of the network a document should hold: an unbuilt chain
+ * (`inn.input([2]).glow(...)`, as it was written before `build()`), whose
+ * module kinds and shapes the document must have.
+ */
+export interface DescribesFlow<I extends Shapes, O extends Shapes, C extends Shapes> {
+  toGraph(): GraphDef;
+  build(): Flow<I, O, C>;
+}
+
+/** A flow type to check a document against: its shapes, or a chain describing it. */
+export type FlowExpectation<I extends Shapes, O extends Shapes, C extends Shapes> = FlowShapes<I, O, C> | DescribesFlow<I, O, C>;
+
+/** Shapes as the builder writes them (mutable tuples), so an expected flow's type equals a built one's. */
+export type LiteralShapes<S extends Shapes> = number extends S['length'] ? Shape[] : { -readonly [K in keyof S]: S[K] extends Shape ? Literal<S[K]> : never };
+
+/** What `expect` accepts (the flow type is read from the value given). */
+export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | { toGraph(): GraphDef; build(): AnyFlow };
+
+/** The flow type an expectation promises. */
+export type ExpectedFlow<E> =
+  E extends DescribesFlow<infer I, infer O, infer C>
+    ? Flow<I, O, C>
+    : E extends { readonly inputs: infer I extends Shapes; readonly outputs: infer O extends Shapes }
+      ? Flow<LiteralShapes<I>, LiteralShapes<O>, E extends { readonly conditions: infer C extends Shapes } ? LiteralShapes<C> : []>
+      : never;
+
+/** A document is not the flow the caller said it should be; `problems` lists each difference. */
+export class FlowMismatchError extends FreiaError {
+  override readonly name = 'FlowMismatchError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source}: the document is not the flow expected: ${problems.length} difference(s)\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Role = 'input' | 'condition' | 'output';
+
+function shapesOf(graph: GraphDef, role: Role): Shape[] {
+  return graph.nodes.flatMap((node) => (node.kind === role ? [node.shape] : []));
+}
+
+// A custom kind is registered as `Class#n` in one process; a document names the class alone.
+const moduleKinds = (graph: GraphDef) => graph.nodes.flatMap((node) => (node.kind === 'module' ? [node.module.kind.replace(/#\d+$/, '')] : []));
+
+const listShapes = (shapes: readonly (readonly number[])[]) => `[${shapes.map(formatShape).join(', ')}]`;
+
+function isShapeList(value: unknown): value is readonly (readonly number[])[] {
+  return Array.isArray(value) && value.every((shape) => Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0));
+}
+
+function isDescription(expected: object): expected is DescribesFlow<Shapes, Shapes, Shapes> {
+  return typeof (expected as { toGraph?: unknown }).toGraph === 'function';
+}
+
+/**
+ * Checks `graph` (a document's, before anything is built) against what the
+ * caller expects: the same input, condition and output shapes in order, and
+ * for a chain also the same module kinds in the same order. Throws a
+ * {@link FlowMismatchError} naming every difference; an `expected` that is
+ * neither shapes nor a chain is refused the same way.
+ */
+export function checkExpectedFlow(source: string, graph: GraphDef, expected: unknown): void {
+  if (expected === undefined) return;
+  if (typeof expected !== 'object' || expected === null) {
+    throw new FlowMismatchError(source, [`expect: expected { inputs, outputs, conditions? } or an unbuilt chain, got ${String(expected)}`]);
+  }
+  const problems: string[] = [];
+  let want: Record<Role, readonly (readonly number[])[]>;
+  let kinds: string[] | undefined;
+  if (isDescription(expected)) {
+    const described = expected.toGraph();
+    want = { input: shapesOf(described, 'input'), condition: shapesOf(described, 'condition'), output: shapesOf(described, 'output') };
+    kinds = moduleKinds(described);
+  } else {
+    const { inputs, outputs, conditions = [] } = expected as Partial<FlowShapes<Shapes, Shapes, Shapes>>;
+    for (const [field, value] of [['inputs', inputs], ['outputs', outputs], ['conditions', conditions]] as const) {
+      if (!isShapeList(value)) problems.push(`expect.${field}: expected a list of shapes such as [[2]], got ${JSON.stringify(value)}`);
+    }
+    if (problems.length) throw new FlowMismatchError(source, problems);
+    want = { input: inputs as Shapes, condition: conditions, output: outputs as Shapes };
+  }
+  for (const role of ['input', 'condition', 'output'] as const) {
+    const found = shapesOf(graph, role);
+    if (listShapes(found) !== listShapes(want[role])) problems.push(`${role}s: expected ${listShapes(want[role])}, the document has ${listShapes(found)}`);
+  }
+  if (kinds) {
+    const found = moduleKinds(graph);
+    const at = kinds.findIndex((kind, k) => found[k] !== kind);
+    if (found.length !== kinds.length) problems.push(`modules: expected ${kinds.length} (${kinds.join(', ')}), the document has ${found.length} (${found.join(', ')})`);
+    else if (at >= 0) problems.push(`module ${at}: expected ${kinds[at]}, the document has ${found[at]}`);
+  }
+  if (problems.length) throw new FlowMismatchError(source, problems);
+}

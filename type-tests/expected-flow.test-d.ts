@@ -1,0 +1,58 @@
+/**
+ * Types that survive a round trip (issue 15): `loadFlow`/`importFreia` with
+ * `expect` give the flow type promised (checked at run time in
+ * test/expected-flow.test.ts); without it the flow's shapes are unknown.
+ * The FrEIA-style SequenceINN knows its input shape.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { expectError, expectType } from 'tsd';
+import { inn, subnets, loadFlow, importFreia, memoryHandler, SequenceINN, Fm, type Flow, type FreiaDocument } from '../dist/index.js';
+
+const store = memoryHandler();
+const doc = {} as FreiaDocument;
+const network = () => inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 8 }) }).split([1, 3]);
+
+// ---- loadFlow: typed from a chain, or from shapes ----
+expectType<Promise<Flow<[[4]], [[1], [3]], []>>>(loadFlow(store, { expect: network() }));
+expectType<Promise<Flow<[[4]], [[1], [3]], []>>>(loadFlow(store, { expect: { inputs: [[4]], outputs: [[1], [3]] } }));
+expectType<Promise<Flow<[[1, 28, 28]], [[784]], [[10]]>>>(loadFlow(store, { expect: { inputs: [[1, 28, 28]], outputs: [[784]], conditions: [[10]] } }));
+expectType<Promise<Flow>>(loadFlow(store));
+// the expectation must be shapes or a chain
+expectError(loadFlow(store, { expect: { inputs: [4], outputs: [[4]] } }));
+expectError(loadFlow(store, { expect: 'flow' }));
+
+async function typedRoundTrip() {
+  const flow = await loadFlow(store, { expect: network() });
+  // two outputs destructure (TS2488 without `expect`)
+  const { out: [z1, z2] } = flow.forward(tf.randomNormal([8, 4]) as tf.Tensor2D);
+  expectType<tf.Tensor>(z1);
+  expectType<tf.Tensor>(z2);
+  // and the call sites are checked as a built flow's are
+  expectError(flow.forward(tf.randomNormal([8, 4, 1]) as tf.Tensor3D));
+  expectError(flow.forward(tf.randomNormal([8, 4]), { c: tf.zeros([8, 1]) }));
+  const untyped = await loadFlow(store);
+  expectType<tf.Tensor | tf.Tensor[]>(untyped.forward(tf.randomNormal([8, 4])).out);
+}
+void typedRoundTrip;
+
+// ---- importFreia ----
+const imported = importFreia(doc, { expect: { inputs: [[1, 28, 28]], outputs: [[784]], conditions: [[10]] } });
+expectType<Flow<[[1, 28, 28]], [[784]], [[10]]>>(imported);
+expectError(imported.forward(tf.randomNormal([8, 1, 28, 28]) as tf.Tensor4D)); // the condition is required
+expectType<tf.Tensor>(imported.forward(tf.randomNormal([8, 1, 28, 28]) as tf.Tensor4D, { c: tf.oneHot([1], 10) }).out);
+expectType<Flow<[[7]], [[7]], []>>(importFreia(doc, { expect: inn.input([7]).glow({ subnet: subnets.mlp({ hidden: 32 }) }) }));
+expectType<Flow>(importFreia(doc));
+
+// ---- SequenceINN knows its input ----
+const seq = new SequenceINN(2);
+expectType<SequenceINN<[2]>>(seq);
+expectType<SequenceINN<[1, 28, 28]>>(new SequenceINN(1, 28, 28));
+expectType<SequenceINN<number[]>>(new SequenceINN(...([2] as number[])));
+seq.append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 8 }) });
+expectType<[tf.Tensor, tf.Tensor1D]>(seq.forward(tf.randomNormal([8, 2]) as tf.Tensor2D));
+expectType<[tf.Tensor, tf.Tensor1D]>(seq.forward(tf.randomNormal([8, 2])));
+expectError(seq.forward(tf.randomNormal([8, 1, 2]) as tf.Tensor3D));
+expectError(new SequenceINN(1, 28, 28).forward(tf.randomNormal([8, 784]) as tf.Tensor2D));
+// reversed, the output's shape is not known to the compiler
+expectType<[tf.Tensor, tf.Tensor1D]>(seq.forward(tf.randomNormal([8, 2, 1]) as tf.Tensor3D, { rev: true }));
+expectType<Flow<[[2]]>>(seq.flow);
