@@ -5,10 +5,13 @@
  * difference, before anything is allocated. (The types these give are
  * checked in type-tests/expected-flow.test-d.ts.)
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { inn, subnets, saveFlow, loadFlow, memoryHandler, importFreia, toTensor, FlowMismatchError, type FreiaDocument } from '../src/index.js';
+import { loadFlowFile, saveFlowFile } from '../src/node/index.js';
 import { fixturePath } from './helpers/fixtures.js';
 import { maxAbsDiff } from './helpers/jacobian.js';
 
@@ -95,6 +98,24 @@ describe('loadFlow with expect', () => {
     const { error: scalar } = await refusal(() => loadFlow(store, { expect: 'flow' }));
     expect(scalar.message).toContain('expect: expected { inputs, outputs, conditions? } or an unbuilt chain');
     flow.dispose();
+  });
+});
+
+describe('loadFlowFile with expect', () => {
+  it('checks a file as loadFlow checks a handler', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'freia-expect-'));
+    try {
+      const flow = network().build();
+      await saveFlowFile(flow, path.join(dir, 'flow'));
+      const loaded = await loadFlowFile(path.join(dir, 'flow'), { expect: network() });
+      expect(loaded.outputShapes).toEqual([[1], [3]]);
+      const { error } = await refusal(() => loadFlowFile(path.join(dir, 'flow'), { expect: { inputs: [[4]], outputs: [[4]] } }));
+      expect(error.problems).toEqual(['outputs: expected [[4]], the document has [[1], [3]]']);
+      flow.dispose();
+      loaded.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -22,6 +22,7 @@ import type { Flow, AnyFlow } from '../runtime/flow.js';
 import type { GraphDef } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
 import { saveFlow, loadFlow, type LoadFlowOptions } from '../io/persistence.js';
+import type { ExpectedFlow, FlowExpectationOf } from '../io/expectation.js';
 import { savedFlowGraph } from '../io/saved-format.js';
 
 const SCHEME = 'file://';
@@ -149,10 +150,14 @@ export async function saveFlowFile(flow: AnyFlow, directory: string | URL): Prom
  * ```ts
  * import { loadFlowFile } from 'freia-ts/node';
  * const flow = await loadFlowFile('models/moons');   // or 'models/moons/model.json', or an old flow.json
+ * const typed = await loadFlowFile('models/moons', { expect: { inputs: [[2]], outputs: [[2]] } });   // Flow<[[2]], [[2]], []>
  * ```
  */
-export async function loadFlowFile(file: string | URL, options?: LoadFlowOptions): Promise<Flow> {
-  return loadFlow(fileSystem(file), options);
+export async function loadFlowFile<const E extends FlowExpectationOf>(file: string | URL, options: LoadFlowOptions & { readonly expect: E }): Promise<ExpectedFlow<E>>;
+export async function loadFlowFile(file: string | URL, options?: LoadFlowOptions): Promise<Flow>;
+export async function loadFlowFile(file: string | URL, options?: LoadFlowOptions & { readonly expect?: FlowExpectationOf }): Promise<Flow> {
+  // `loadFlow` checks `expect` and returns the flow it promises; its two overloads cannot be forwarded as one.
+  return loadFlow(fileSystem(file), options as LoadFlowOptions);
 }
 
 /**
