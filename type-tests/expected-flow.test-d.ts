@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expectError, expectType } from 'tsd';
-import { inn, subnets, loadFlow, importFreia, memoryHandler, SequenceINN, Fm, type Flow, type FreiaDocument } from '../dist/index.js';
+import { inn, subnets, loadFlow, importFreia, memoryHandler, SequenceINN, Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, type Flow, type FreiaDocument, type Shape } from '../dist/index.js';
 
 const store = memoryHandler();
 const doc = {} as FreiaDocument;
@@ -56,3 +56,29 @@ expectError(new SequenceINN(1, 28, 28).forward(tf.randomNormal([8, 784]) as tf.T
 // reversed, the output's shape is not known to the compiler
 expectType<[tf.Tensor, tf.Tensor1D]>(seq.forward(tf.randomNormal([8, 2, 1]) as tf.Tensor3D, { rev: true }));
 expectType<Flow<[[2]]>>(seq.flow);
+
+// ---- FrEIA's nodes and GraphINN know what the node list says ----
+const inp = new InputNode(1, 28, 28, { name: 'x' });
+expectType<InputNode<[1, 28, 28]>>(inp);
+expectType<ConditionNode<[10]>>(new ConditionNode(10));
+const label = new ConditionNode(10, { name: 'label' });
+const flat = new Node(inp, Fm.Flatten, {});
+const coupled = new Node(flat, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 8 }) }, { conditions: label });
+const net = new GraphINN([inp, label, flat, coupled, new OutputNode(coupled)]);
+expectType<Flow<[[1, 28, 28]], Shape[], [[10]]>>(net.flow);
+const labels = tf.oneHot([1, 2], 10);
+expectType<[tf.Tensor, tf.Tensor1D]>(net.forward(tf.randomNormal([2, 1, 28, 28]) as tf.Tensor4D, { c: labels }));
+expectError(net.forward(tf.randomNormal([2, 1, 28, 28]) as tf.Tensor4D)); // the condition is required
+expectError(net.forward(tf.randomNormal([2, 784]) as tf.Tensor2D, { c: labels })); // rank 2 into [1, 28, 28]
+expectError(net.forward([tf.randomNormal([2, 1, 28, 28]), tf.randomNormal([2, 1, 28, 28])], { c: labels })); // one input
+expectType<[tf.Tensor | tf.Tensor[], tf.Tensor1D]>(net.forward(tf.randomNormal([2, 784]), { c: labels, rev: true }));
+
+const a = new InputNode(4);
+const split = new Node(a, Fm.Split, { section_sizes: [2, 2] });
+const two = new GraphINN([a, split, new OutputNode(split.out0), new OutputNode(split.out1)]);
+const [out2] = two.forward(tf.randomNormal([3, 4]) as tf.Tensor2D);
+expectType<tf.Tensor>(out2[0]);
+expectError(two.forward(tf.randomNormal([3, 4]) as tf.Tensor2D, { c: labels })); // no ConditionNode
+// a list built at run time keeps the loose types
+const list: InputNode[] = [new InputNode(4)];
+expectType<[tf.Tensor | tf.Tensor[], tf.Tensor1D]>(new GraphINN(list).forward(tf.randomNormal([3, 4])));

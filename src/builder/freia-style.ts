@@ -21,8 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
-import { Flow, withVariableCleanup, type RunOptions, type TensorFits } from '../runtime/flow.js';
-import type { Literal } from '../types/shape.js';
+import { Flow, withVariableCleanup, type AnyFlow, type RunOptions, type SeveralTensors, type Tensors, type TensorFits, type TensorsFit } from '../runtime/flow.js';
+import type { Literal, ShapeError } from '../types/shape.js';
 import { FreiaError, WiringError, formatShape } from '../core/errors.js';
 import { catalogue, defineModule, freiaArgs, moduleSpec, type BuiltInKind, type InvertibleModule } from '../modules/index.js';
 import type { CustomModuleClass } from '../modules/custom.js';
@@ -100,23 +100,31 @@ function dims(args: readonly (number | NodeOptions)[], what: string): { shape: n
   return { shape, options };
 }
 
-/** A network input: `new InputNode(3, 32, 32, { name: 'x' })`. */
-export class InputNode extends AbstractNode {
-  readonly outputDims: readonly Shape[];
+/** A network input: `new InputNode(3, 32, 32, { name: 'x' })` is an `InputNode<[3, 32, 32]>`. */
+export class InputNode<const S extends number[] = number[]> extends AbstractNode {
+  /** Tells inputs from conditions in a node list's type (the two are otherwise alike). */
+  readonly role = 'input';
+  readonly outputDims: readonly [S];
+  constructor(...dims: S);
+  constructor(...args: [...dims: S, options: NodeOptions]);
   constructor(...args: (number | NodeOptions)[]) {
     const { shape, options } = dims(args, 'InputNode');
     super(options.name, 'input');
-    this.outputDims = [shape];
+    this.outputDims = [shape as S]; // the numbers given, in order, are `S`
   }
 }
 
-/** A condition input: `new ConditionNode(10, { name: 'label' })`. */
-export class ConditionNode extends AbstractNode {
-  readonly outputDims: readonly Shape[];
+/** A condition input: `new ConditionNode(10, { name: 'label' })` is a `ConditionNode<[10]>`. */
+export class ConditionNode<const S extends number[] = number[]> extends AbstractNode {
+  /** Tells conditions from inputs in a node list's type. */
+  readonly role = 'condition';
+  readonly outputDims: readonly [S];
+  constructor(...dims: S);
+  constructor(...args: [...dims: S, options: NodeOptions]);
   constructor(...args: (number | NodeOptions)[]) {
     const { shape, options } = dims(args, 'ConditionNode');
     super(options.name, 'condition');
-    this.outputDims = [shape];
+    this.outputDims = [shape as S]; // the numbers given, in order, are `S`
   }
 }
 
@@ -163,6 +171,8 @@ export class Node extends AbstractNode {
 
 /** A network output: `new OutputNode(node.out1, { name: 'z' })`. */
 export class OutputNode extends AbstractNode {
+  /** Tells outputs from other nodes in a node list's type. */
+  readonly role = 'output';
   readonly outputDims: readonly Shape[] = [];
   readonly input: Connection;
   constructor(input: AbstractNode | Connection, options: NodeOptions = {}) {
@@ -248,20 +258,59 @@ function tensors(t: tf.Tensor | readonly tf.Tensor[]): tf.Tensor | tf.Tensor[] {
   return t instanceof tf.Tensor ? t : [...t];
 }
 
+/** The shapes of the nodes of `L` whose `role` is `R`, in list order (`Shape[]` when `L` is not a tuple). */
+type RoleShapes<L extends readonly AbstractNode[], R extends string> = number extends L['length'] ? Shape[] : RoleShapesOf<L, R>;
+type RoleShapesOf<L, R extends string> = L extends readonly [infer Head, ...infer Rest]
+  ? Head extends { readonly role: R; readonly outputDims: readonly [infer S extends Shape] }
+    ? [S, ...RoleShapesOf<Rest, R>]
+    : RoleShapesOf<Rest, R>
+  : [];
+/** How many of the nodes of `L` are outputs (`number` when `L` is not a tuple). */
+type OutputCount<L extends readonly AbstractNode[]> = number extends L['length'] ? number : CountOutputs<L>['length'];
+type CountOutputs<L> = L extends readonly [infer Head, ...infer Rest] ? (Head extends { readonly role: 'output' } ? [Head, ...CountOutputs<Rest>] : CountOutputs<Rest>) : [];
+
+/** What {@link GraphINN.forward} returns as `out`: a lone tensor for one output, a tuple for several. */
+export type GraphINNOutput<N extends number> = N extends 1 ? tf.Tensor : number extends N ? tf.Tensor | tf.Tensor[] : tf.Tensor[] & SeveralTensors<N>;
+
+/** The options argument, required exactly when conditions `C` are declared. */
+type OptionalUnless<C extends readonly Shape[], Options> = number extends C['length'] ? [options?: Options] : C extends readonly [] ? [options?: Options] : [options: Options];
+
+/** {@link GraphINN.forward}'s options forward: `c` required exactly when the list has condition nodes. */
+export type GraphINNRunOptions<C extends readonly Shape[]> = number extends C['length']
+  ? FreiaRunOptions & { readonly rev?: false }
+  : C extends readonly []
+    ? { readonly c?: ShapeError<'this GraphINN has no ConditionNode'>; readonly jac?: boolean; readonly rev?: false }
+    : { readonly c: Tensors<C>; readonly jac?: boolean; readonly rev?: false };
+
 /**
  * FrEIA's GraphINN: a network from a list of nodes (any order). Inputs,
  * conditions and outputs are taken in the order they appear in the list.
+ * Given the list as written (`new GraphINN([inp, block, new OutputNode(block)])`),
+ * the compiler knows the inputs' and conditions' shapes and how many outputs
+ * there are, and checks `forward` as it checks a built flow's.
  */
-export class GraphINN {
-  readonly flow: Flow;
-  constructor(readonly nodeList: readonly AbstractNode[]) {
-    this.flow = new Flow(lower(nodeList));
+export class GraphINN<const L extends readonly AbstractNode[] = readonly AbstractNode[]> {
+  readonly flow: Flow<RoleShapes<L, 'input'>, Shape[], RoleShapes<L, 'condition'>>;
+  constructor(readonly nodeList: L) {
+    // The input and condition nodes of `L`, in list order, are the flow's inputs and conditions.
+    this.flow = new Flow(lower(nodeList)) as unknown as Flow<RoleShapes<L, 'input'>, Shape[], RoleShapes<L, 'condition'>>;
   }
 
-  /** `[out, logJacDet]` (a lone tensor when there is one output); `{ rev: true }` runs the inverse. */
-  forward(xOrZ: tf.Tensor | readonly tf.Tensor[], options: FreiaRunOptions = {}): [tf.Tensor | tf.Tensor[], tf.Tensor1D] {
-    const run = options.rev ? this.flow.inverse.bind(this.flow) : this.flow.forward.bind(this.flow);
-    const { out, logDet } = run(tensors(xOrZ), { c: options.c, jac: options.jac });
+  /**
+   * `[out, logJacDet]` (a lone tensor when there is one output); `{ rev: true }`
+   * runs the inverse. Forward, the inputs' ranks, the number of inputs and
+   * the conditions are checked by the compiler.
+   */
+  forward<const X extends tf.Tensor | readonly tf.Tensor[]>(
+    x: X & TensorsFit<NoInfer<X>, RoleShapes<L, 'input'>, 'input'>,
+    ...options: OptionalUnless<RoleShapes<L, 'condition'>, GraphINNRunOptions<RoleShapes<L, 'condition'>>>
+  ): [GraphINNOutput<OutputCount<L>>, tf.Tensor1D];
+  forward(z: tf.Tensor | readonly tf.Tensor[], options: FreiaRunOptions & { readonly rev: boolean }): [tf.Tensor | tf.Tensor[], tf.Tensor1D];
+  forward(xOrZ: tf.Tensor | readonly tf.Tensor[], options: { readonly c?: unknown; readonly rev?: boolean; readonly jac?: boolean } = {}): [tf.Tensor | tf.Tensor[], tf.Tensor1D] {
+    const flow: AnyFlow = this.flow;
+    const run = options.rev ? flow.inverse.bind(flow) : flow.forward.bind(flow);
+    // The overloads let through only tensors (or a compile-time error type no value has); the flow checks them at run time.
+    const { out, logDet } = run(tensors(xOrZ), { c: options.c as RunOptions['c'], jac: options.jac });
     return [out, logDet];
   }
 
