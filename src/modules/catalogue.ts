@@ -16,6 +16,7 @@
  */
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
+import { checkElements, checkOptions } from '../core/validation.js';
 import { actNorm } from './actnorm.js';
 import { allInOneBlock } from './all-in-one.js';
 import { affineCouplingOneSided, conditionalAffineTransform, ginCouplingBlock, glowCouplingBlock, niceCouplingBlock, rnvpCouplingBlock } from './coupling.js';
@@ -130,7 +131,12 @@ export function moduleSpec(kind: string): ModuleSpec {
  * bad wiring fails here, naming the node.
  */
 export function defineModule(node: string, kind: string, args: object, inputShapes: readonly Shape[], conditionShapes: readonly Shape[] = []): ModuleDef {
-  const outputShapes = moduleSpec(kind).outputShapes(node, inputShapes, conditionShapes, args);
+  const spec = moduleSpec(kind);
+  if (spec.options) checkOptions(node, args, spec.options);
+  inputShapes.forEach((shape, k) => checkElements(node, `input ${k}`, shape));
+  conditionShapes.forEach((shape, k) => checkElements(node, `condition ${k}`, shape));
+  const outputShapes = spec.outputShapes(node, inputShapes, conditionShapes, args);
+  outputShapes.forEach((shape, k) => checkElements(node, `output ${k}`, shape));
   return { kind, args, inputShapes, conditionShapes, outputShapes };
 }
 

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
@@ -336,13 +337,24 @@ function couplingShapes(node: string, inputShapes: readonly Shape[], conditionSh
   return shapes;
 }
 
-export const glowCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
-export const rnvpCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
-export const niceCouplingBlock = moduleEntry<NiceOptions>()({ kind: 'NICECouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });
-export const ginCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GINCouplingBlock', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new GinCoupling(def) });
-export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', outputShapes: couplingShapes, create: (def) => new AffineCouplingOneSided(def) });
+/** The options every affine coupling takes. */
+const couplingOptions = {
+  subnet: is.subnet,
+  clamp: is.number({ above: 0 }),
+  clampActivation: is.oneOf(['ATAN', 'TANH', 'SIGMOID']),
+  splitLen: is.number({ min: 0 }),
+} as const;
+const { clamp: _clamp, clampActivation: _activation, ...niceOptions } = couplingOptions;
+const { splitLen: _splitLen, ...conditionalAffineOptions } = couplingOptions;
+
+export const glowCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes, create: (def) => new GlowCoupling(def) });
+export const rnvpCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes, create: (def) => new RnvpCoupling(def) });
+export const niceCouplingBlock = moduleEntry<NiceOptions>()({ kind: 'NICECouplingBlock', conditions: 'optional', options: niceOptions, outputShapes: couplingShapes, create: (def) => new NiceCoupling(def) });
+export const ginCouplingBlock = moduleEntry<CouplingOptions>()({ kind: 'GINCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes, create: (def) => new GinCoupling(def) });
+export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes, create: (def) => new AffineCouplingOneSided(def) });
 export const conditionalAffineTransform = moduleEntry<ConditionalAffineOptions>()({ kind: 'ConditionalAffineTransform', conditions: 'required',
   outputShapes: conditionalAffineShapes,
   create: (def) => new ConditionalAffineTransform(def),
+  options: conditionalAffineOptions,
   freia: { drop: ['split_len'] },
 });

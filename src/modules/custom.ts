@@ -41,6 +41,7 @@ import { toInternal, toPublic } from '../math/layout.js';
 import type { ShapeError, Shapes } from '../types/shape.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { registerModule } from './registry.js';
+import { is } from '../core/validation.js';
 
 /**
  * A type-level shape rule: `outputs` is computed from `this['inputs']`
@@ -112,6 +113,7 @@ export function customKind(moduleClass: CustomModuleClass<unknown>): string {
   registerModule<string, CustomArgs>({
     kind,
     conditions: 'optional',
+    options: { args: is.anything },
     outputShapes: (node, inputShapes, conditionShapes, args) => {
       // FrEIA asks a constructed module for its output dims; so do we, then free it.
       let probe: InvertibleModule | undefined;
