@@ -45,6 +45,11 @@ export class ValidationError extends FreiaError {
   }
 }
 
+/** A flow (or a tensor handed to one) was used after `dispose()`. */
+export class DisposedError extends FreiaError {
+  override readonly name = 'DisposedError';
+}
+
 /** Formats a shape the way users write it: `[3, 32, 32]`. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -6,15 +6,55 @@
  */
 import { ValidationError, formatShape } from './errors.js';
 
+/** The size limits: see {@link sizeLimits}. */
+export interface SizeLimits {
+  /** The most elements of one tensor: a stream per sample, or a parameter. Default 2^26. */
+  readonly tensorElements: number;
+  /** The most parameter elements of one flow in all. Default 2^28. */
+  readonly flowParameters: number;
+}
+
+/** The defaults of {@link sizeLimits}. */
+export const SIZE_LIMITS: SizeLimits = Object.freeze({ tensorElements: 2 ** 26, flowParameters: 2 ** 28 });
+
+let limits: SizeLimits = SIZE_LIMITS;
+
 /**
  * The size limits every door checks before allocating (builders, subnets,
- * `loadFlow`, `importFreia`). A tensor is refused above
- * `tensorElements` elements (per sample for the streams, in all for a
- * parameter), a flow above `flowParameters` parameter elements in all.
- * 2^26 float32 elements are 256 MiB: beyond that a single tensor no longer
- * fits the wasm backend's heap beside its gradients and optimizer state.
+ * `loadFlow`, `importFreia`): a tensor is refused above `tensorElements`
+ * elements (per sample for the streams, in all for a parameter), a flow
+ * above `flowParameters` parameter elements in all. 2^26 float32 elements
+ * are 256 MiB: beyond that one tensor no longer fits the wasm backend's
+ * heap beside its gradient and optimizer state, and a 200-byte file could
+ * make the process allocate gigabytes.
+ *
+ * @example
+ * ```ts
+ * import { sizeLimits } from 'freia-ts';
+ * sizeLimits().tensorElements; // 67108864
+ * ```
  */
-export const SIZE_LIMITS = Object.freeze({ tensorElements: 2 ** 26, flowParameters: 2 ** 28 });
+export function sizeLimits(): SizeLimits {
+  return limits;
+}
+
+/**
+ * Changes the size limits (for a machine with more memory, or a test that
+ * wants a small one); returns the previous ones.
+ *
+ * @example
+ * ```ts
+ * import { setSizeLimits } from 'freia-ts';
+ * const previous = setSizeLimits({ flowParameters: 2 ** 30 });
+ * setSizeLimits(previous);
+ * ```
+ */
+export function setSizeLimits(changes: Partial<SizeLimits>): SizeLimits {
+  checkOptions('setSizeLimits', changes, { tensorElements: is.number({ integer: true, min: 1 }), flowParameters: is.number({ integer: true, min: 1 }) });
+  const previous = limits;
+  limits = Object.freeze({ ...limits, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) });
+  return previous;
+}
 
 /**
  * The product of `dims`, or `Infinity` once it exceeds `limit` (so a huge
@@ -24,10 +64,10 @@ export const SIZE_LIMITS = Object.freeze({ tensorElements: 2 ** 26, flowParamete
  * ```ts
  * import { elementCount } from 'freia-ts';
  * elementCount([3, 32, 32]);        // 3072
- * elementCount([1e9, 1e9, 1e9]);    // Infinity (above the limit)
+ * elementCount([1e9, 1e9, 1e9]);    // Infinity (above sizeLimits().tensorElements)
  * ```
  */
-export function elementCount(dims: readonly number[], limit: number = SIZE_LIMITS.tensorElements): number {
+export function elementCount(dims: readonly number[], limit: number = limits.tensorElements): number {
   let count = 1;
   for (const d of dims) {
     count *= d;
@@ -36,10 +76,10 @@ export function elementCount(dims: readonly number[], limit: number = SIZE_LIMIT
   return count;
 }
 
-/** Throws a {@link ValidationError} when a tensor of shape `dims` would exceed {@link SIZE_LIMITS}`.tensorElements`. */
+/** Throws a {@link ValidationError} when a tensor of shape `dims` would exceed `sizeLimits().tensorElements`. */
 export function checkElements(node: string, field: string, dims: readonly number[]): void {
   if (elementCount(dims) === Infinity) {
-    throw new ValidationError(node, field, `at most ${SIZE_LIMITS.tensorElements} elements (SIZE_LIMITS.tensorElements)`, formatShape(dims));
+    throw new ValidationError(node, field, `at most ${limits.tensorElements} elements (sizeLimits().tensorElements)`, formatShape(dims));
   }
 }
 
@@ -56,22 +96,22 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** Levenshtein distance, for "did you mean". */
+/** Edit distance counting a swap of neighbours as one edit (optimal string alignment), for "did you mean". */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    previous = current;
   }
-  return previous[b.length];
+  return d[a.length][b.length];
 }
 
 /**
  * The candidate closest to `name` when it is a near miss (a different case,
- * snake_case for camelCase, or at most a third of the letters wrong).
+ * snake_case for camelCase, a longer or shorter form of the name, or at
+ * most a third of the letters wrong).
  *
  * @example
  * ```ts
@@ -85,7 +125,8 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = plain(candidate) === plain(name) ? 0 : editDistance(name.toLowerCase(), candidate.toLowerCase());
+    const [p, q] = [plain(name), plain(candidate)];
+    const distance = p === q ? 0 : p.startsWith(q) || q.startsWith(p) ? 1 : editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;

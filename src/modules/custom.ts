@@ -39,7 +39,7 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import type { ShapeError, Shapes } from '../types/shape.js';
-import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, withVariableCleanup, type ForwardOptions, type ModuleResult } from './base.js';
 import { registerModule } from './registry.js';
 import { is } from '../core/validation.js';
 
@@ -118,7 +118,7 @@ export function customKind(moduleClass: CustomModuleClass<unknown>): string {
       // FrEIA asks a constructed module for its output dims; so do we, then free it.
       let probe: InvertibleModule | undefined;
       try {
-        probe = new moduleClass(inputShapes, conditionShapes, args.args);
+        probe = withVariableCleanup(() => new moduleClass(inputShapes, conditionShapes, args.args));
         const shapes = probe.outputShapes ? probe.outputShapes(inputShapes) : [...inputShapes];
         if (!Array.isArray(shapes) || shapes.some((s) => !Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 1))) {
           throw new ShapeMismatchError(node, 'outputShapes() to return a list of shapes', JSON.stringify(shapes));
