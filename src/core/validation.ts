@@ -217,3 +217,39 @@ export function checkOptions(node: string, options: unknown, checks: Readonly<Re
     if (value !== undefined && !check.test(value)) throw new ValidationError(node, `${where} "${key}"`, check.expected, describeValue(value));
   }
 }
+
+/**
+ * A deep copy of plain data (arrays and plain objects, all the way down),
+ * so that checking, completing or freezing a document never touches the
+ * caller's; anything else (functions, typed arrays, buffers) is kept as is.
+ */
+export function copyPlain<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  if (isPlainObject(value)) {
+    const copy: Record<string, unknown> = {};
+    // defineProperty, so that a key named "__proto__" stays an own key instead of setting the prototype.
+    for (const [key, v] of Object.entries(value)) Object.defineProperty(copy, key, { value: copyPlain(v), enumerable: true, writable: true, configurable: true });
+    return copy as T; // the same keys and (copied) values as the input
+  }
+  return value;
+}
+
+/**
+ * Why `values` is not a permutation of `0..n-1` (or, with `inverse`, not
+ * the inverse of that permutation), or undefined when it is.
+ */
+export function permutationProblem(values: ArrayLike<number>, inverse?: ArrayLike<number>): string | undefined {
+  const n = values.length;
+  const seen = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < 0 || v >= n) return `entry ${i} is ${v}, outside 0..${n - 1}`;
+    if (seen[v]) return `${v} appears twice`;
+    seen[v] = 1;
+  }
+  if (inverse) {
+    if (inverse.length !== n) return `its inverse has ${inverse.length} entries, expected ${n}`;
+    for (let i = 0; i < n; i++) if (inverse[values[i]] !== i) return `the inverse maps ${values[i]} to ${inverse[values[i]]}, expected ${i}`;
+  }
+  return undefined;
+}

@@ -224,6 +224,7 @@ export const allInOneBlock = moduleEntry<AllInOneOptions>()({ kind: 'AllInOneBlo
   outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => sameShapeWithConditions(node, inputShapes, conditionShapes),
   create: (def) => new AllInOneBlock(def),
   freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },
+  permutations: [['w_perm', 'w_perm_inv']],
   options: {
     subnet: is.subnet,
     clamp: is.number({ above: 0 }),

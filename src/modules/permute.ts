@@ -52,4 +52,5 @@ export const permuteRandom = moduleEntry<PermuteRandomOptions>()({ kind: 'Permut
   outputShapes: (node, inputShapes) => sameShapeWithConditions(node, inputShapes, []),
   create: (def) => new PermuteRandom(def),
   options: { seed: is.number({ integer: true }) },
+  permutations: [['perm', 'perm_inv']],
 });

@@ -100,6 +100,12 @@ export interface ModuleSpec<K extends string = string, O extends object = object
    * options are then not checked.
    */
   readonly options?: Readonly<Record<string, OptionCheck>>;
+  /**
+   * Pairs of integer buffers that hold a permutation and its inverse
+   * (`['perm', 'perm_inv']`): loading and importing refuse values that are
+   * not permutations of `0..n-1`, or not inverse to each other.
+   */
+  readonly permutations?: readonly (readonly [string, string])[];
   /** Types only, never present at run time: the options and the type-level rule. */
   readonly [typeLevel]?: { readonly options: O; readonly rule: R };
 }
