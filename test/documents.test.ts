@@ -125,7 +125,7 @@ describe('loadFlow checks the whole saved flow first', () => {
     const again = await loadFlow(store);
     expect([...again.modules[1]!.params.keys()]).toEqual(['log_scale', 'loc', 'is_initialized']);
     const second = again.forward(x);
-    expect(await second.out.data()).toEqual(await first.out.data());
+    expect(await (second.out as tf.Tensor).data()).toEqual(await (first.out as tf.Tensor).data());
     tf.dispose([x, first.out, first.logDet, second.out, second.logDet]);
     flow.dispose();
     again.dispose();
