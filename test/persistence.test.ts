@@ -269,7 +269,7 @@ describe('saving through tf.io', () => {
     });
 
     it('neither a URL, a handler nor a document', async () => {
-      await expect(loadFlow({ format: 'freia-ts/2' } as unknown as FlowDocument)).rejects.toThrow('loadFlow: expected a URL, an IOHandler with a load method, or a freia-ts/1 document');
+      await expect(loadFlow({ format: 'freia-ts/2' } as unknown as FlowDocument)).rejects.toThrow(/loadFlow: source: expected a URL, an IOHandler with a load method, or a freia-ts\/1 document, got \{"format":"freia-ts\/2"\}/);
       await expect(saveFlow(inn.input([2]).build(), {})).rejects.toThrow('saveFlow: the IOHandler has no save method');
       await expect(loadFlow(memoryHandler())).rejects.toThrow('memoryHandler: nothing has been saved to it yet');
     });

@@ -6,6 +6,7 @@
  */
 import type { Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { checkElements } from '../core/validation.js';
 import { customKind, moduleSpec, type CustomModuleClass } from '../modules/index.js';
 
 /** A declared input or condition shape: a non-empty list of positive integers, copied and frozen. */
@@ -13,6 +14,7 @@ export function checkShape(what: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ShapeMismatchError(what, 'a non-empty list of positive integers like [3, 32, 32]', JSON.stringify(shape));
   }
+  checkElements(what, 'shape', shape);
   return Object.freeze([...(shape as number[])]);
 }
 

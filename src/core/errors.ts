@@ -26,6 +26,30 @@ export class WiringError extends FreiaError {
   override readonly name = 'WiringError';
 }
 
+/**
+ * A value handed to freia-ts (an option, a shape, a tensor, a field of a
+ * saved file) is not what was expected. `node` names the node (or the file
+ * or argument), `field` the option or field, `expected` what would have been
+ * accepted; nothing was allocated or changed.
+ */
+export class ValidationError extends FreiaError {
+  override readonly name: string = 'ValidationError';
+  constructor(
+    readonly node: string,
+    readonly field: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly hint?: string,
+  ) {
+    super(`${node}: ${field}: expected ${expected}, got ${actual}${hint ? ` (${hint})` : ''}`);
+  }
+}
+
+/** A flow (or a tensor handed to one) was used after `dispose()`. */
+export class DisposedError extends FreiaError {
+  override readonly name = 'DisposedError';
+}
+
 /** Formats a shape the way users write it: `[3, 32, 32]`. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

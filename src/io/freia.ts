@@ -5,10 +5,11 @@
  * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
+import type { GraphDef, ModuleDef, ModuleNodeDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type AnyFlow } from '../runtime/flow.js';
-import { FreiaError, formatShape } from '../core/errors.js';
+import { DisposedError, FreiaError, formatShape } from '../core/errors.js';
+import { copyPlain, describeValue, elementCount, permutationProblem, sizeLimits } from '../core/validation.js';
 import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import { defineModule, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
@@ -61,6 +62,94 @@ export class FreiaImportError extends FreiaError {
   }
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isShape = (value: unknown, min = 1): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= min) && elementCount(value) !== Infinity;
+const isRef = (value: unknown): boolean => Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isInteger(value[1]) && value[1] >= 0;
+const SUBNET_KINDS: readonly unknown[] = ['mlp', 'conv3x3', 'conv1x1'];
+
+/** Problems with one document tensor: its shape (and size), dtype and data (length, finite numbers). */
+function tensorProblems(value: unknown, at: string): string[] {
+  if (!isObject(value)) return [`${at}: expected { shape, data, dtype? }, got ${describeValue(value)}`];
+  if (!isShape(value.shape, 0)) return [`${at}.shape: expected a list of whole numbers, at most ${sizeLimits().tensorElements} elements, got ${describeValue(value.shape)}`];
+  if (value.dtype !== undefined && !['float32', 'int64', 'int32', 'bool'].includes(value.dtype as string)) return [`${at}.dtype: expected "float32", "int64", "int32" or "bool", got ${describeValue(value.dtype)}`];
+  const data = value.data;
+  const size = elementCount(value.shape);
+  if (!Array.isArray(data) || data.length !== size) return [`${at}.data: expected ${size} numbers for shape ${formatShape(value.shape)}, got ${Array.isArray(data) ? `${data.length}` : describeValue(data)}`];
+  const integer = value.dtype === 'int64' || value.dtype === 'int32' || value.dtype === 'bool';
+  const bad = data.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)));
+  if (bad >= 0) return [`${at}.data[${bad}]: expected ${integer ? 'a whole number' : 'a finite number'}, got ${describeValue(data[bad])}`];
+  return [];
+}
+
+/**
+ * Checks the structure of a `freia-reference/1` document (nodes, names,
+ * shapes and sizes, references, arguments, subnets, parameters and their
+ * numbers) before anything is built; every problem names its field.
+ * Recorded evaluations (`cases`) are the verifier's to check.
+ */
+function documentProblems(doc: unknown): string[] {
+  if (!isObject(doc)) return [`document: expected a freia-reference/1 object, got ${describeValue(doc)}`];
+  const problems: string[] = [];
+  if (doc.format !== 'freia-reference/1') return [`format is ${describeValue(doc.format)}, expected "freia-reference/1"`];
+  if (doc.name !== undefined && typeof doc.name !== 'string') problems.push(`name: expected a string, got ${describeValue(doc.name)}`);
+  const graph = doc.graph;
+  if (!isObject(graph) || !Array.isArray(graph.nodes) || graph.nodes.length === 0) problems.push('graph.nodes: expected a non-empty list of nodes');
+  else {
+    graph.nodes.forEach((node: unknown, i: number) => {
+      const at = `graph.nodes[${i}]`;
+      if (!isObject(node)) return void problems.push(`${at}: expected an object`);
+      if (typeof node.name !== 'string' || node.name === '') problems.push(`${at}.name: expected a non-empty string`);
+      const shapeOk = (value: unknown, field: string) => isShape(value) || problems.push(`${at}.${field}: expected a list of positive whole numbers, at most ${sizeLimits().tensorElements} elements, got ${describeValue(value)}`);
+      switch (node.kind) {
+        case 'input':
+        case 'condition':
+          shapeOk(node.shape, 'shape');
+          return;
+        case 'output':
+          if (!Array.isArray(node.inputs) || node.inputs.length !== 1 || !isRef(node.inputs[0])) problems.push(`${at}.inputs: expected one [node name, output index]`);
+          shapeOk(node.shape, 'shape');
+          return;
+        case 'module':
+          if (typeof node.module !== 'string' || node.module === '') problems.push(`${at}.module: expected a module class name`);
+          if (!Array.isArray(node.inputs) || !node.inputs.every(isRef)) problems.push(`${at}.inputs: expected a list of [node name, output index]`);
+          if (!Array.isArray(node.conditions) || !node.conditions.every((c) => typeof c === 'string')) problems.push(`${at}.conditions: expected a list of condition node names`);
+          if (!isObject(node.args)) problems.push(`${at}.args: expected an object of constructor arguments`);
+          if (typeof node.param_prefix !== 'string') problems.push(`${at}.param_prefix: expected a string`);
+          if (!Array.isArray(node.output_shapes) || !node.output_shapes.every((s) => isShape(s))) problems.push(`${at}.output_shapes: expected a list of shapes, each at most ${sizeLimits().tensorElements} elements`);
+          if (node.subnet !== null && node.subnet !== undefined) {
+            const s = node.subnet;
+            const ok = isObject(s) && SUBNET_KINDS.includes(s.kind) && Number.isInteger(s.hidden) && (s.hidden as number) >= 1 && (s.hidden as number) <= sizeLimits().tensorElements
+              && Number.isInteger(s.layers) && (s.layers as number) >= 1 && (s.layers as number) <= 1000;
+            if (!ok) problems.push(`${at}.subnet: expected null or { kind: "mlp" | "conv3x3" | "conv1x1", hidden: 1..${sizeLimits().tensorElements}, layers: 1..1000 }, got ${describeValue(s)}`);
+          }
+          return;
+        default:
+          problems.push(`${at}.kind: is ${describeValue(node.kind)}, expected "input", "condition", "module" or "output"`);
+      }
+    });
+  }
+  if (!isObject(doc.params)) problems.push('params: expected an object of tensors by state-dict name');
+  else for (const [key, value] of Object.entries(doc.params)) problems.push(...tensorProblems(value, `params["${key}"]`));
+  return problems;
+}
+
+/** Problems with the permutation buffers of the lowered modules (those whose entry declares them). */
+function permutationProblems(doc: FreiaDocument, lowered: Lowered): string[] {
+  const problems: string[] = [];
+  lowered.graph.nodes.forEach((node, i) => {
+    if (node.kind !== 'module' || lowered.failed.has(i)) return;
+    const prefix = lowered.prefixes.get(i) ?? '';
+    for (const [perm, inverse] of moduleSpec(node.module.kind).permutations ?? []) {
+      const [p, q] = [doc.params[prefix + perm], doc.params[prefix + inverse]];
+      const integer = (t: FreiaTensor | undefined) => t !== undefined && (t.dtype === 'int64' || t.dtype === 'int32') && t.shape.length === 1;
+      if (!integer(p)) continue; // a soft permutation (a float matrix) or a missing parameter, reported elsewhere
+      const problem = permutationProblem(p.data, integer(q) ? q!.data : undefined);
+      if (problem) problems.push(`node "${node.name}": parameter "${prefix + perm}" is not a permutation with its inverse "${prefix + inverse}": ${problem}`);
+    }
+  });
+  return problems;
+}
+
 /** A document tensor as a tfjs tensor (float32 or int32). */
 export function toTensor(t: FreiaTensor): tf.Tensor {
   const dtype = t.dtype === 'int64' || t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
@@ -85,12 +174,22 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
     if (!node) return undefined;
     return node.kind === 'module' ? node.module.outputShapes[ref.output] : node.kind === 'output' ? node.shape : node.shape;
   };
+  const readers = new Map<string, string>();
   const resolve = (where: string, [name, output]: readonly [string, number]): TensorRef | null => {
     const node = index.get(name);
     if (node === undefined) {
       problems.push(`${where}: reads "${name}", which is not defined before it (unknown node, or a cycle)`);
       return null;
     }
+    const count = nodes[node].kind === 'module' ? (nodes[node] as ModuleNodeDef).module.outputShapes.length : nodes[node].kind === 'input' ? 1 : 0;
+    if (output >= count) {
+      problems.push(`${where}: reads output ${output} of "${name}", which has ${count} output(s)`);
+      return null;
+    }
+    const key = `${node}:${output}`;
+    const reader = readers.get(key);
+    if (reader !== undefined) problems.push(`${where}: reads output ${output} of "${name}", which ${reader} reads already (each output feeds exactly one node)`);
+    else readers.set(key, where);
     return { node, output };
   };
   for (const n of doc.graph.nodes) {
@@ -101,6 +200,8 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
     } else if (n.kind === 'output') {
       const ref = resolve(`output "${n.name}"`, n.inputs[0]);
       if (!ref) continue;
+      const shape = shapeOfRef(ref);
+      if (shape && formatShape(shape) !== formatShape(n.shape)) problems.push(`output "${n.name}": shape is ${formatShape(n.shape)}, but it reads ${formatShape(shape)}`);
       index.set(n.name, nodes.length);
       nodes.push({ kind: 'output', name: n.name, input: ref, shape: [...n.shape] });
     } else if (n.kind === 'module') {
@@ -228,26 +329,38 @@ function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[])
 export function importFreia<const E extends FlowExpectationOf>(doc: FreiaDocument, options: { readonly expect: E }): ExpectedFlow<E>;
 export function importFreia(doc: FreiaDocument, options?: { readonly expect?: undefined }): Flow;
 export function importFreia(doc: FreiaDocument, options: { readonly expect?: unknown } = {}): Flow {
-  const name = doc?.name ?? '(unnamed)';
-  if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
+  const name = documentName(doc);
+  const structure = documentProblems(doc);
+  if (structure.length) throw new FreiaImportError(name, structure);
+  doc = copyPlain(doc); // lowering freezes definition data: never the caller's
   const problems: string[] = [];
   const lowered = lowerGraph(doc, problems);
-  if (!problems.length) checkExpectedFlow(`importFreia "${name}"`, lowered.graph, options.expect);
-  const modules = createAndLoad(doc, lowered, problems);
-  if (problems.length) {
+  problems.push(...permutationProblems(doc, lowered));
+  if (!problems.length) checkExpectedFlow(`importFreia "${name}"`, lowered.graph, options?.expect);
+  // Modules are still made (and freed) after a graph problem, so that every parameter problem is listed too.
+  let modules: (InvertibleModule | null)[] = [];
+  try {
+    modules = withVariableCleanup(() => createAndLoad(doc, lowered, problems));
+    if (problems.length) throw new FreiaImportError(name, problems);
+    return new Flow(lowered.graph, modules);
+  } catch (error) {
     for (const m of modules) m?.dispose();
-    throw new FreiaImportError(name, problems);
+    throw error;
   }
-  const flow = new Flow(lowered.graph, modules);
-  return flow;
+}
+
+/** The document's name for messages, whatever the document is. */
+function documentName(doc: unknown): string {
+  return isObject(doc) && typeof doc.name === 'string' ? doc.name : '(unnamed)';
 }
 
 /** The graph of a FrEIA export as definition data (no weights; for pictures and inspection). */
 export function freiaGraph(doc: FreiaDocument): GraphDef {
-  const name = doc?.name ?? '(unnamed)';
-  if (doc?.format !== 'freia-reference/1') throw new FreiaImportError(name, [`format is "${doc?.format}", expected "freia-reference/1"`]);
+  const name = documentName(doc);
+  const structure = documentProblems(doc);
+  if (structure.length) throw new FreiaImportError(name, structure);
   const problems: string[] = [];
-  const { graph } = lowerGraph(doc, problems);
+  const { graph } = lowerGraph(copyPlain(doc), problems);
   if (problems.length) throw new FreiaImportError(name, problems);
   return graph;
 }
@@ -269,6 +382,9 @@ export function freiaGraph(doc: FreiaDocument): GraphDef {
  * ```
  */
 export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
+  if (flow.isDisposed) throw new DisposedError('loadFreiaWeights: the flow has been disposed');
+  const structure = documentProblems(doc);
+  if (structure.length) throw new FreiaImportError(documentName(doc), structure);
   const problems: string[] = [];
   const claimed = new Set<string>();
   const byName = new Map(flow.graph.nodes.map((n, i) => [n.name, i]));
@@ -291,6 +407,12 @@ export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
         continue;
       }
       placed.add(i);
+      const wrongPermutations = permutationProblems(doc, { graph: { nodes: [node] }, prefixes: new Map([[0, n.param_prefix]]), failed: new Set() });
+      if (wrongPermutations.length) {
+        problems.push(...wrongPermutations);
+        for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);
+        continue;
+      }
       loadModule(doc, flow.modules[i]!, n.name, node.module.kind, n.param_prefix, problems, claimed);
     }
     flow.graph.nodes.forEach((node, i) => {
@@ -299,10 +421,11 @@ export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
       }
     });
     unclaimed(doc, claimed, problems);
-    if (problems.length) {
-      for (const [variable, saved] of backup) variable.assign(saved);
-      throw new FreiaImportError(doc.name, problems);
-    }
+    if (problems.length) throw new FreiaImportError(doc.name, problems);
+  } catch (error) {
+    // Whatever failed, and wherever: every parameter goes back to its old value.
+    for (const [variable, saved] of backup) variable.assign(saved);
+    throw error;
   } finally {
     for (const [, saved] of backup) saved.dispose();
   }

@@ -16,13 +16,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { NodeDef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
 import { Flow, type AnyFlow } from '../runtime/flow.js';
-import { FreiaError, formatShape } from '../core/errors.js';
-import { moduleSpec } from '../modules/catalogue.js';
+import { DisposedError, FreiaError, ValidationError, formatShape } from '../core/errors.js';
+import { checkOptions, copyPlain, describeValue, permutationProblem } from '../core/validation.js';
+import { defineModule, moduleSpec } from '../modules/catalogue.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
 import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import {
   FLOW_FORMAT, FLOW_FORMAT_VERSION, FlowFormatError, flowTopology, isFlowDocument, loadArgs, readDocument, readSaved, sameShape,
-  type FlowDocument, type Saved,
+  weightValues, type FlowDocument, type Saved,
 } from './saved-format.js';
 
 /** Where {@link saveFlow} writes: a `tf.io` URL (`'indexeddb://name'`, ...) or an `IOHandler` with `save`. */
@@ -42,10 +43,16 @@ export interface LoadFlowOptions {
 
 /** The `tf.io` artifacts of a flow: topology plus binary weights named `<node>/<param>`. */
 async function flowArtifacts(flow: AnyFlow): Promise<tf.io.ModelArtifacts> {
+  // A disposed flow would be written without its weights, and then not load.
+  if (flow.isDisposed) throw new DisposedError('saveFlow: the flow has been disposed');
   const modelTopology = flowTopology(flow);
   const named: tf.NamedTensorMap = {};
   flow.graph.nodes.forEach((node, i) => {
-    for (const [param, variable] of flow.modules[i]?.params ?? []) named[`${node.name}/${param}`] = variable;
+    for (const [param, variable] of flow.modules[i]?.params ?? []) {
+      if (variable.isDisposed) throw new DisposedError(`saveFlow: node "${node.name}": weight "${param}" has been disposed`);
+      // defineProperty: a node named "__proto__" must stay an own key of the map.
+      Object.defineProperty(named, `${node.name}/${param}`, { value: variable, enumerable: true });
+    }
   });
   const { data, specs } = await tf.io.encodeWeights(named);
   return { modelTopology, format: FLOW_FORMAT, generatedBy: `freia-ts (format version ${FLOW_FORMAT_VERSION})`, convertedBy: null, weightSpecs: specs, weightData: data };
@@ -85,6 +92,7 @@ function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.io.Load
  * ```
  */
 export async function saveFlow(flow: AnyFlow, destination: FlowDestination): Promise<tf.io.SaveResult> {
+  if (flow === null || typeof flow !== 'object' || !Array.isArray(flow.modules)) throw new ValidationError('saveFlow', 'flow', 'a flow', describeValue(flow));
   const handler = typeof destination === 'string' ? handlerFor(destination, 'save') : destination;
   if (typeof handler?.save !== 'function') throw new FreiaError('saveFlow: the IOHandler has no save method');
   return handler.save(await flowArtifacts(flow));
@@ -122,6 +130,33 @@ function resolveKinds(saved: Saved, modules: LoadFlowOptions['modules'], problem
   return kinds;
 }
 
+/**
+ * Checks every module node against its kind's rules (options, shape rule,
+ * declared output shapes) and its permutation buffers, before any tensor
+ * exists. A custom kind's rule asks a probe instance, which is freed.
+ */
+function checkModules(saved: Saved, nodes: readonly NodeDef[], problems: string[]): void {
+  nodes.forEach((node, i) => {
+    if (node.kind !== 'module') return;
+    const at = `${saved.field}.nodes[${i}]`;
+    try {
+      const ours = defineModule(node.name, node.module.kind, node.module.args, node.module.inputShapes, node.module.conditionShapes).outputShapes;
+      const declared = node.module.outputShapes;
+      if (ours.length !== declared.length || ours.some((s, k) => !sameShape(s, declared[k]))) {
+        problems.push(`${at}.module.outputShapes: is ${declared.map(formatShape).join(', ')}, but ${node.module.kind.replace(/#\d+$/, '')} on ${node.module.inputShapes.map(formatShape).join(', ')} gives ${ours.map(formatShape).join(', ')} (node "${node.name}")`);
+      }
+    } catch (error) {
+      problems.push(`${at} (node "${node.name}"): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    for (const [perm, inverse] of moduleSpec(node.module.kind).permutations ?? []) {
+      const [p, q] = [weightValues(saved, `${node.name}/${perm}`), weightValues(saved, `${node.name}/${inverse}`)];
+      if (!(p instanceof Int32Array)) continue; // a soft permutation (a float matrix) or a missing weight, reported later
+      const problem = permutationProblem(p, q instanceof Int32Array ? q : undefined);
+      if (problem) problems.push(`node "${node.name}": weight "${perm}" is not a permutation with its inverse "${inverse}": ${problem}`);
+    }
+  });
+}
+
 /** Builds the flow and fills its parameters; on any problem nothing stays allocated. */
 function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
   const problems: string[] = [];
@@ -132,6 +167,8 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
     return { ...node, module: { ...node.module, kind: kinds.get(node.module.kind) ?? node.module.kind, args } };
   });
   if (problems.length) throw new FlowFormatError(problems);
+  checkModules(saved, nodes, problems);
+  if (problems.length) throw new FlowFormatError(problems);
 
   let flow: Flow;
   try {
@@ -140,6 +177,21 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
     // the constructor frees whatever it made before failing
     throw new FlowFormatError([error instanceof Error ? error.message : String(error)]);
   }
+  try {
+    fillWeights(flow, saved, problems);
+  } catch (error) {
+    flow.dispose();
+    throw error;
+  }
+  if (problems.length) {
+    flow.dispose();
+    throw new FlowFormatError(problems);
+  }
+  return flow;
+}
+
+/** Matches every weight to a parameter (collecting problems) and, when all fit, assigns them. */
+function fillWeights(flow: Flow, saved: Saved, problems: string[]): void {
   const specs = new Map(saved.specs.map((spec) => [spec.name, spec]));
   const used = new Set<string>();
   const targets: [tf.Variable, string][] = [];
@@ -153,6 +205,7 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
       }
       used.add(name);
       if (!sameShape(spec.shape, variable.shape)) problems.push(`node "${node.name}": weight "${param}" has shape ${formatShape(spec.shape)}, expected ${formatShape(variable.shape)}`);
+      else if (spec.dtype !== variable.dtype) problems.push(`node "${node.name}": weight "${param}" has dtype "${spec.dtype}", expected "${variable.dtype}"`);
       else targets.push([variable, name]);
     }
   });
@@ -166,18 +219,11 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
     else strays.add(name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : name);
   }
   for (const node of strays) problems.push(`weights for "${node}", which is no module node`);
-  if (problems.length) {
-    flow.dispose();
-    throw new FlowFormatError(problems);
-  }
+  if (problems.length) return;
   tf.tidy(() => {
     const values = tf.io.decodeWeights(saved.data, saved.specs);
-    for (const [variable, name] of targets) {
-      const value = values[name];
-      variable.assign(value.dtype === variable.dtype ? value : tf.cast(value, variable.dtype));
-    }
+    for (const [variable, name] of targets) variable.assign(values[name]);
   });
-  return flow;
 }
 
 /**
@@ -216,19 +262,33 @@ function buildFlow(saved: Saved, options: LoadFlowOptions): Flow {
 export async function loadFlow<const E extends FlowExpectationOf>(source: FlowSource, options: LoadFlowOptions & { readonly expect: E }): Promise<ExpectedFlow<E>>;
 export async function loadFlow(source: FlowSource, options?: LoadFlowOptions): Promise<Flow>;
 export async function loadFlow(source: FlowSource, options: LoadFlowOptions & { readonly expect?: unknown } = {}): Promise<Flow> {
+  checkOptions('loadFlow', options, LOAD_OPTIONS);
   const problems: string[] = [];
   let saved: Saved | undefined;
-  if (isFlowDocument(source)) saved = readDocument(source, problems);
+  // Copies: checking and freezing the definition must not touch (or freeze) the caller's objects.
+  if (isFlowDocument(source)) saved = readDocument(copyPlain(source), problems);
   else {
     // not a freia-ts/1 document, so a URL or (checked next) a handler
     const handler = typeof source === 'string' ? handlerFor(source, 'load', options.loadOptions) : (source as tf.io.IOHandler);
-    if (typeof handler?.load !== 'function') throw new FreiaError('loadFlow: expected a URL, an IOHandler with a load method, or a freia-ts/1 document');
-    saved = readSaved(await handler.load(), problems);
+    if (handler === null || typeof handler !== 'object' || typeof handler.load !== 'function') {
+      throw new ValidationError('loadFlow', 'source', 'a URL, an IOHandler with a load method, or a freia-ts/1 document', describeValue(source));
+    }
+    const artifacts: unknown = await handler.load();
+    const copy = artifacts !== null && typeof artifacts === 'object' ? { ...artifacts, modelTopology: copyPlain((artifacts as tf.io.ModelArtifacts).modelTopology) } : artifacts;
+    saved = readSaved(copy, problems);
   }
   if (!saved || problems.length) throw new FlowFormatError(problems);
   checkExpectedFlow('loadFlow', saved.graph, options.expect);
   return buildFlow(saved, options);
 }
+
+/** The options {@link loadFlow} takes. */
+const LOAD_OPTIONS = {
+  modules: { expected: 'an object of custom module classes by name', test: (v: unknown) => v !== null && typeof v === 'object' && Object.values(v).every((c) => typeof c === 'function') },
+  loadOptions: { expected: 'tf.io load options (an object)', test: (v: unknown) => v !== null && typeof v === 'object' },
+  // checked against the document by checkExpectedFlow, which names what is wrong with it
+  expect: { expected: 'shapes or an unbuilt chain', test: () => true },
+} as const;
 
 /** An `IOHandler` that keeps what is saved to it in memory (see {@link memoryHandler}). */
 export interface MemoryHandler extends tf.io.IOHandler {

@@ -18,6 +18,7 @@ import type { GraphDef, NodeDef } from '../core/graph.js';
 import { deepFreeze } from '../core/graph.js';
 import type { AnyFlow } from '../runtime/flow.js';
 import { FreiaError, formatShape } from '../core/errors.js';
+import { elementCount, sizeLimits } from '../core/validation.js';
 import { subnetFromSpec, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
 
 /** The format tag in {@link FlowTopology}. */
@@ -73,8 +74,9 @@ const CUSTOM_KIND = /#\d+$/;
 
 /**
  * Module arguments as JSON data: built-in subnets become `{ "$subnet": spec }`
- * (at any depth); a user function or a number JSON cannot hold is refused,
- * naming the node and the option, before anything is written.
+ * and numbers JSON cannot hold `{ "$number": "Infinity" }` (at any depth);
+ * a user function is refused, naming the node and the option, before
+ * anything is written.
  */
 function saveArgs(node: string, args: object): Record<string, unknown> {
   const text = JSON.stringify(args, (key: string, value: unknown) => {
@@ -83,7 +85,7 @@ function saveArgs(node: string, args: object): Record<string, unknown> {
       if (!spec) throw new FreiaError(`node "${node}": option "${key}" is a user function; only subnets.mlp/subnets.conv subnets can be saved`);
       return { $subnet: spec };
     }
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new FreiaError(`node "${node}": option "${key}" is ${value}, which JSON cannot hold`);
+    if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
     return value;
   });
   return JSON.parse(text) as Record<string, unknown>; // the text of an object is an object
@@ -106,8 +108,8 @@ export function flowTopology(flow: AnyFlow): FlowTopology {
 // ------------------------------------------------------------------ reading ----
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
-const isShape = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 1);
-const isDims = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 0);
+const isShape = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 1) && elementCount(value) !== Infinity;
+const isDims = (value: unknown): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= 0) && elementCount(value) !== Infinity;
 /** A whole number in [min, max). */
 const isIndex = (value: unknown, min: number, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= min && value < max;
 export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
@@ -130,6 +132,8 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
   /** The shapes of each node's outputs, as far as they could be read. */
   const outputs: (readonly unknown[])[] = [];
   const kinds: unknown[] = [];
+  /** Who reads each `node:output` so far. */
+  const readers = new Map<string, string>();
   const checkRef = (ref: unknown, at: string, index: number): unknown => {
     const node = isObject(ref) ? ref.node : undefined;
     const output = isObject(ref) ? ref.output : undefined;
@@ -137,6 +141,10 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
       problems.push(`${at}: expected { node, output } naming an output of an earlier node`);
       return undefined;
     }
+    const key = `${node}:${output}`;
+    const reader = readers.get(key);
+    if (reader !== undefined) problems.push(`${at}: output ${output} of nodes[${node}] is already read by ${reader} (each output feeds exactly one node)`);
+    else readers.set(key, at);
     return outputs[node][output];
   };
   nodes.forEach((node, i) => {
@@ -153,12 +161,12 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
     switch (node.kind) {
       case 'input':
       case 'condition':
-        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers`);
+        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers (at most ${sizeLimits().tensorElements} elements)`);
         if (node.kind === 'input') outputs[i] = [node.shape];
         return;
       case 'output': {
         const shape = checkRef(node.input, `${at}.input`, i);
-        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers`);
+        if (!isShape(node.shape)) problems.push(`${at}.shape: expected a list of positive whole numbers (at most ${sizeLimits().tensorElements} elements)`);
         else if (isShape(shape) && !sameShape(shape, node.shape)) problems.push(`${at}.shape: is ${show(node.shape)}, but its input is ${show(shape)}`);
         return;
       }
@@ -171,7 +179,7 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
         if (typeof module.kind !== 'string' || module.kind === '') problems.push(`${at}.module.kind: expected a module kind`);
         if (!isObject(module.args)) problems.push(`${at}.module.args: expected an object`);
         for (const key of ['inputShapes', 'conditionShapes', 'outputShapes'] as const) {
-          if (!Array.isArray(module[key]) || !module[key].every(isShape)) problems.push(`${at}.module.${key}: expected a list of shapes`);
+          if (!Array.isArray(module[key]) || !module[key].every(isShape)) problems.push(`${at}.module.${key}: expected a list of shapes (each at most ${sizeLimits().tensorElements} elements)`);
         }
         if (Array.isArray(module.outputShapes)) outputs[i] = module.outputShapes;
         const inputShapes = Array.isArray(module.inputShapes) ? module.inputShapes : [];
@@ -186,10 +194,16 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
         }
         if (!Array.isArray(node.conditions)) problems.push(`${at}.conditions: expected a list of condition node indices`);
         else {
+          const conditionShapes = Array.isArray(module.conditionShapes) ? module.conditionShapes : [];
+          if (node.conditions.length !== conditionShapes.length) problems.push(`${at}.conditions: ${node.conditions.length} condition(s), but module.conditionShapes has ${conditionShapes.length}`);
           node.conditions.forEach((c: unknown, k: number) => {
             if (!isIndex(c, 0, i) || kinds[c] !== 'condition') {
               problems.push(`${at}.conditions[${k}]: expected the index of an earlier condition node`);
+              return;
             }
+            const shape = (nodes[c] as { shape?: unknown }).shape;
+            const declared: unknown = conditionShapes[k];
+            if (isShape(shape) && isShape(declared) && !sameShape(shape, declared)) problems.push(`${at}.conditions[${k}]: is ${show(shape)}, but module.conditionShapes[${k}] is ${show(declared)}`);
           });
         }
         return;
@@ -198,6 +212,14 @@ function checkGraph(value: unknown, field: string, problems: string[]): value is
         problems.push(`${at}.kind: is ${JSON.stringify(node.kind)}, expected "input", "condition", "module" or "output"`);
     }
   });
+  // Every output of every node is read exactly once: an unread one would be missing in the inverse.
+  outputs.forEach((shapes, i) => {
+    shapes.forEach((_, output) => {
+      if (!readers.has(`${i}:${output}`)) problems.push(`${field}.nodes[${i}]: output ${output} is read by no node (each output feeds exactly one module or output node)`);
+    });
+  });
+  if (!kinds.includes('input')) problems.push(`${field}.nodes: expected at least one input node`);
+  if (!kinds.includes('output')) problems.push(`${field}.nodes: expected at least one output node`);
   return problems.length === before;
 }
 
@@ -207,9 +229,14 @@ const SUBNET_KINDS: readonly string[] = ['mlp', 'conv3x3', 'conv1x1'];
 export function loadArgs(value: unknown, at: string, problems: string[]): unknown {
   if (Array.isArray(value)) return value.map((v, k) => loadArgs(v, `${at}[${k}]`, problems));
   if (!isObject(value)) return value;
+  if ('$number' in value) {
+    const number = Object.keys(value).length === 1 && ['Infinity', '-Infinity', 'NaN'].includes(value.$number as string) ? Number(value.$number) : undefined;
+    if (number === undefined) problems.push(`${at}.$number: expected "Infinity", "-Infinity" or "NaN", got ${JSON.stringify(value.$number)}`);
+    return number;
+  }
   if ('$subnet' in value) {
     const spec = value.$subnet;
-    const ok = isObject(spec) && typeof spec.kind === 'string' && SUBNET_KINDS.includes(spec.kind) && isIndex(spec.hidden, 1, Infinity) && isIndex(spec.layers, 1, Infinity)
+    const ok = isObject(spec) && typeof spec.kind === 'string' && SUBNET_KINDS.includes(spec.kind) && isIndex(spec.hidden, 1, sizeLimits().tensorElements + 1) && isIndex(spec.layers, 1, 1001)
       && (spec.init === undefined || spec.init === 'torch' || spec.init === 'xavier') && (spec.zeroLast === undefined || typeof spec.zeroLast === 'boolean');
     if (!ok) {
       problems.push(`${at}.$subnet: expected { kind: "mlp" | "conv3x3" | "conv1x1", hidden, layers, init?, zeroLast? }, got ${JSON.stringify(spec)}`);
@@ -274,7 +301,7 @@ function readArtifacts(artifacts: unknown, problems: string[]): Saved | undefine
     }
     if (names.has(spec.name)) problems.push(`${at}.name: "${spec.name}" appears twice`);
     names.add(spec.name);
-    if (!isDims(spec.shape)) problems.push(`${at}.shape: expected a list of whole numbers (weight "${spec.name}")`);
+    if (!isDims(spec.shape)) problems.push(`${at}.shape: expected a list of whole numbers, at most ${sizeLimits().tensorElements} elements (weight "${spec.name}")`);
     if (spec.dtype !== 'float32' && spec.dtype !== 'int32' && spec.dtype !== 'bool') problems.push(`${at}.dtype: is ${JSON.stringify(spec.dtype)}, expected "float32", "int32" or "bool" (weight "${spec.name}")`);
     const quantization = spec.quantization;
     const quantized = isObject(quantization) ? quantization.dtype : undefined;
@@ -290,11 +317,41 @@ function readArtifacts(artifacts: unknown, problems: string[]): Saved | undefine
   else if (isData) {
     const bytes = new tf.io.CompositeArrayBuffer(data).byteLength;
     if (bytes !== expectedBytes) problems.push(`weightData: has ${bytes} bytes, but weightSpecs describe ${expectedBytes}`);
+    else if (!problems.length) checkWeightValues(specs as tf.io.WeightsManifestEntry[], data as tf.io.WeightData, problems); // every spec was checked above
   }
   if (!graphOk || problems.length) return undefined;
   // Casts: checkGraph (a type guard for the graph), the checks on customModules and
   // every spec above, and isData established exactly these types; no problem was found.
   return { graph: topology.graph as GraphDef, field: 'modelTopology.graph', customModules: customModules as string[], specs: specs as tf.io.WeightsManifestEntry[], data: isData ? (data as tf.io.WeightData) : new ArrayBuffer(0) };
+}
+
+/**
+ * The values of one weight as JavaScript numbers, read from the saved bytes
+ * (no tensor is made): float32 and int32 weights that are not quantized;
+ * undefined for others.
+ */
+export function weightValues(saved: Pick<Saved, 'specs' | 'data'>, name: string): Float32Array | Int32Array | undefined {
+  let offset = 0;
+  for (const spec of saved.specs) {
+    const stored = spec.quantization?.dtype ?? spec.dtype;
+    const bytes = spec.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[stored] ?? 0);
+    if (spec.name === name) {
+      if (spec.quantization || (spec.dtype !== 'float32' && spec.dtype !== 'int32')) return undefined;
+      const slice = new tf.io.CompositeArrayBuffer(saved.data).slice(offset, offset + bytes);
+      return spec.dtype === 'float32' ? new Float32Array(slice) : new Int32Array(slice);
+    }
+    offset += bytes;
+  }
+  return undefined;
+}
+
+/** Every float32 weight must hold finite numbers: a NaN or ±Infinity would poison every output. */
+function checkWeightValues(specs: readonly tf.io.WeightsManifestEntry[], data: tf.io.WeightData, problems: string[]): void {
+  for (const spec of specs) {
+    const values = spec.dtype === 'float32' ? weightValues({ specs: [...specs], data }, spec.name) : undefined;
+    const bad = values ? values.findIndex((v) => !Number.isFinite(v)) : -1;
+    if (values && bad >= 0) problems.push(`weight "${spec.name}": element ${bad} is ${values[bad]}, expected finite numbers`);
+  }
 }
 
 /** Decodes base64 (atob exists in browsers and in Node ≥ 16, so no Buffer is needed). */
@@ -345,6 +402,14 @@ export function readDocument(doc: Record<string, unknown>, problems: string[]): 
       if (bytes.length !== expected) {
         problems.push(`${at}.data: has ${bytes.length} bytes, shape ${show(saved.shape)} of ${saved.dtype} needs ${expected}`);
         continue;
+      }
+      if (saved.dtype === 'float32') {
+        const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          problems.push(`${at}.data: element ${bad} is ${values[bad]}, expected finite numbers`);
+          continue;
+        }
       }
       if (strays.includes(node)) continue;
       specs.push({ name: `${node}/${param}`, shape: [...saved.shape], dtype: saved.dtype });

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
 import { randomRotation } from '../math/linalg.js';
 import { sumExceptBatch } from '../math/layout.js';
@@ -229,4 +230,16 @@ export const allInOneBlock = moduleEntry<AllInOneOptions, TwoHalvesRule>()({ kin
   },
   create: (def) => new AllInOneBlock(def),
   freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },
+  permutations: [['w_perm', 'w_perm_inv']],
+  options: {
+    subnet: is.subnet,
+    clamp: is.number({ above: 0 }),
+    gin: is.boolean,
+    globalAffineInit: is.number({ above: 0 }),
+    globalAffineType: is.oneOf(['SOFTPLUS', 'SIGMOID', 'EXP']),
+    permuteSoft: is.boolean,
+    learnedHouseholderPermutation: is.number({ integer: true, min: 0 }),
+    reversePermutation: is.boolean,
+    seed: is.number({ integer: true }),
+  },
 });

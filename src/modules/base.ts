@@ -94,6 +94,23 @@ export abstract class InvertibleModule {
   }
 }
 
+/**
+ * Runs `make`; if it throws, every tfjs variable created meanwhile is freed,
+ * including those of a module whose constructor failed halfway, so nothing
+ * half-built is left behind.
+ */
+export function withVariableCleanup<T>(make: () => T): T {
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    return make();
+  } catch (error) {
+    for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
+      if (!variablesBefore.has(name)) variable.dispose();
+    }
+    throw error;
+  }
+}
+
 const subnetWeight = /(^|\.)\d+\.weight$/;
 
 /** PyTorch layout → ours, by the rules of {@link InvertibleModule.loadParam}. */

@@ -16,6 +16,7 @@
  */
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { checkElements, checkOptions } from '../core/validation.js';
 import { actNorm } from './actnorm.js';
 import { allInOneBlock } from './all-in-one.js';
 import { affineCouplingOneSided, conditionalAffineTransform, ginCouplingBlock, glowCouplingBlock, niceCouplingBlock, rnvpCouplingBlock } from './coupling.js';
@@ -130,12 +131,17 @@ export function moduleSpec(kind: string): ModuleSpec {
  * bad wiring fails here, naming the node.
  */
 export function defineModule(node: string, kind: string, args: object, inputShapes: readonly Shape[], conditionShapes: readonly Shape[] = []): ModuleDef {
+  const spec = moduleSpec(kind);
+  if (spec.options) checkOptions(node, args, spec.options);
+  inputShapes.forEach((shape, k) => checkElements(node, `input ${k}`, shape));
+  conditionShapes.forEach((shape, k) => checkElements(node, `condition ${k}`, shape));
   // Cast: any module's options may carry a subnet factory; only its serialisable description is read.
   const subnetKind = (args as { subnet?: { spec?: SubnetSpec } }).subnet?.spec?.kind;
   if ((subnetKind === 'conv3x3' || subnetKind === 'conv1x1') && inputShapes.some((shape) => shape.length !== 3)) {
     throw new ShapeMismatchError(node, 'an image [C, H, W] for a conv subnet (an mlp subnet works on vectors)', inputShapes.map(formatShape).join(', '), `${kind} with subnets.conv`);
   }
-  const outputShapes = moduleSpec(kind).outputShapes(node, inputShapes, conditionShapes, args);
+  const outputShapes = spec.outputShapes(node, inputShapes, conditionShapes, args);
+  outputShapes.forEach((shape, k) => checkElements(node, `output ${k}`, shape));
   return { kind, args, inputShapes, conditionShapes, outputShapes };
 }
 

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry, type KeepRule } from './registry.js';
@@ -377,13 +378,24 @@ function oneSidedShapes(node: string, inputShapes: readonly Shape[], conditionSh
   return shapes;
 }
 
-export const glowCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('GLOWCouplingBlock'), create: (def) => new GlowCoupling(def) });
-export const rnvpCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('RNVPCouplingBlock'), create: (def) => new RnvpCoupling(def) });
-export const niceCouplingBlock = moduleEntry<NiceOptions, TwoHalvesRule>()({ kind: 'NICECouplingBlock', conditions: 'optional', outputShapes: couplingShapes('NICECouplingBlock'), create: (def) => new NiceCoupling(def) });
-export const ginCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GINCouplingBlock', conditions: 'optional', outputShapes: couplingShapes('GINCouplingBlock'), create: (def) => new GinCoupling(def) });
-export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', outputShapes: oneSidedShapes, create: (def) => new AffineCouplingOneSided(def) });
+/** The options every affine coupling takes. */
+const couplingOptions = {
+  subnet: is.subnet,
+  clamp: is.number({ above: 0 }),
+  clampActivation: is.oneOf(['ATAN', 'TANH', 'SIGMOID']),
+  splitLen: is.number({ min: 0 }),
+} as const;
+const { clamp: _clamp, clampActivation: _activation, ...niceOptions } = couplingOptions;
+const { splitLen: _splitLen, ...conditionalAffineOptions } = couplingOptions;
+
+export const glowCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GLOWCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes('GLOWCouplingBlock'), create: (def) => new GlowCoupling(def) });
+export const rnvpCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'RNVPCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes('RNVPCouplingBlock'), create: (def) => new RnvpCoupling(def) });
+export const niceCouplingBlock = moduleEntry<NiceOptions, TwoHalvesRule>()({ kind: 'NICECouplingBlock', conditions: 'optional', options: niceOptions, outputShapes: couplingShapes('NICECouplingBlock'), create: (def) => new NiceCoupling(def) });
+export const ginCouplingBlock = moduleEntry<CouplingOptions, TwoHalvesRule>()({ kind: 'GINCouplingBlock', conditions: 'optional', options: couplingOptions, outputShapes: couplingShapes('GINCouplingBlock'), create: (def) => new GinCoupling(def) });
+export const affineCouplingOneSided = moduleEntry<CouplingOptions>()({ kind: 'AffineCouplingOneSided', conditions: 'optional', options: couplingOptions, outputShapes: oneSidedShapes, create: (def) => new AffineCouplingOneSided(def) });
 export const conditionalAffineTransform = moduleEntry<ConditionalAffineOptions>()({ kind: 'ConditionalAffineTransform', conditions: 'required',
   outputShapes: conditionalAffineShapes,
   create: (def) => new ConditionalAffineTransform(def),
+  options: conditionalAffineOptions,
   freia: { drop: ['split_len'] },
 });

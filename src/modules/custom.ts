@@ -39,8 +39,9 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import type { ShapeError, Shapes } from '../types/shape.js';
-import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
+import { InvertibleModule, withVariableCleanup, type ForwardOptions, type ModuleResult } from './base.js';
 import { registerModule } from './registry.js';
+import { is } from '../core/validation.js';
 
 /**
  * A type-level shape rule: `outputs` is computed from `this['inputs']`
@@ -112,11 +113,12 @@ export function customKind(moduleClass: CustomModuleClass<unknown>): string {
   registerModule<string, CustomArgs>({
     kind,
     conditions: 'optional',
+    options: { args: is.anything },
     outputShapes: (node, inputShapes, conditionShapes, args) => {
       // FrEIA asks a constructed module for its output dims; so do we, then free it.
       let probe: InvertibleModule | undefined;
       try {
-        probe = new moduleClass(inputShapes, conditionShapes, args.args);
+        probe = withVariableCleanup(() => new moduleClass(inputShapes, conditionShapes, args.args));
         const shapes = probe.outputShapes ? probe.outputShapes(inputShapes) : [...inputShapes];
         if (!Array.isArray(shapes) || shapes.some((s) => !Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 1))) {
           throw new ShapeMismatchError(node, 'outputShapes() to return a list of shapes', JSON.stringify(shapes));

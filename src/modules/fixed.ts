@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { inverse, slogdet, transpose, type Matrix } from '../math/linalg.js';
 import { internalShape, numel, sumExceptBatch, toInternal } from '../math/layout.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
@@ -317,6 +318,7 @@ export const fixedLinearTransform = moduleEntry<FixedLinearOptions, VectorRule>(
   },
   create: (def) => new FixedLinearTransform(def),
   freia: matrixArgs,
+  options: { M: is.matrix, b: is.numbers },
 });
 
 export const fixed1x1Conv = moduleEntry<Fixed1x1ConvOptions, ImageRule>()({ kind: 'Fixed1x1Conv', conditions: 'none',
@@ -327,6 +329,7 @@ export const fixed1x1Conv = moduleEntry<Fixed1x1ConvOptions, ImageRule>()({ kind
   },
   create: (def) => new Fixed1x1Conv(def),
   freia: matrixArgs,
+  options: { M: is.matrix },
 });
 
 export const invertibleSigmoid = moduleEntry<NoOptions>()({ kind: 'InvertibleSigmoid', conditions: 'none',
@@ -343,6 +346,7 @@ export const learnedElementwiseScaling = moduleEntry<LearnedElementwiseScalingOp
     return unconditionalSameShape(node, inputShapes, conditionShapes);
   },
   create: (def) => new LearnedElementwiseScaling(def),
+  options: { initScale: is.number({ above: 0 }) },
 });
 
 // ---- type-level shape rules (the compile-time twins of the rank checks above) ----

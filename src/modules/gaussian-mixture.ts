@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tfBatchedSolveUpper } from '../math/linalg.js';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { globalRng, mulberry32 } from '../math/rng.js';
 import { canReadSync } from '../math/readback.js';
@@ -259,4 +260,10 @@ export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind
     return [inputShapes[0]];
   },
   create: (def) => new GaussianMixtureModel(def),
+  options: {
+    component: is.either(is.oneOf(['fromCondition', 'all']), {
+      expected: '{ seed: a whole number }',
+      test: (v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1 && Number.isInteger((v as { seed?: unknown }).seed),
+    }),
+  },
 });

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { globalRng, normalTensor } from '../math/rng.js';
 import type { Add, Mul, Sub } from '../types/arithmetic.js';
@@ -273,11 +274,12 @@ function convShape(node: string, inputShapes: readonly Shape[], conditionShapes:
   return [[...wanted]];
 }
 
-export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
-export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
-export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
-export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
-export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
+const actOptions = { slopeInit: is.number(), learnable: is.boolean } as const;
+export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
+export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
+export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', options: { initPos: is.number(), initNeg: is.number(), learnable: is.boolean }, outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
+export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', options: { dimsOut: is.number({ integer: true, min: 1 }) }, outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
+export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', options: { dimsOut: is.shape, kernelSize: is.number({ integer: true, min: 1 }), padding: is.number({ integer: true, min: 0 }) }, outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
 
 // ---- type-level shape rules ----
 

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { internalShape, numel } from '../math/layout.js';
 import { batchedLogAbsDet } from '../math/linalg.js';
 import { globalRng, mulberry32, normalTensor, uniformTensor } from '../math/rng.js';
@@ -424,7 +425,20 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
   return [x];
 }
 
-export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
+export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none',
+  options: {
+    internalSize: is.number({ integer: true, min: 1 }),
+    nInternalLayers: is.number({ integer: true, min: 0 }),
+    jacobianIterations: is.number({ integer: true, min: 1 }),
+    hutchinsonSamples: is.number({ integer: true, min: 1 }),
+    fixedPointIterations: is.number({ integer: true, min: 0 }),
+    lipschitzIterations: is.number({ integer: true, min: 1 }),
+    lipschitzBatchsize: is.number({ integer: true, min: 1 }),
+    spectralNormMax: is.number({ above: 0, max: 1 }),
+    exactLogDet: is.boolean,
+    spectralNorm: is.oneOf(['manual', 'forward']),
+  },
+  outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
 
 // ---- type-level shape rule ----
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { globalRng, mulberry32 } from '../math/rng.js';
 import { luFactors, randomRotation, tfSolveTriangular } from '../math/linalg.js';
 import { numel } from '../math/layout.js';
@@ -97,4 +98,5 @@ export const invertibleConv1x1LU = moduleEntry<Conv1x1LUOptions>()({ kind: 'Inve
     return unconditionalSameShape(node, inputShapes, conditionShapes);
   },
   create: (def) => new InvertibleConv1x1LU(def),
+  options: { seed: is.number({ integer: true }) },
 });

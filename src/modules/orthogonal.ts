@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { gaussian, globalRng } from '../math/rng.js';
 import { householderProduct, randomRotation, tfOrthonormalRows } from '../math/linalg.js';
 import { numel, toPublic } from '../math/layout.js';
@@ -165,6 +166,7 @@ export const orthogonalTransform = moduleEntry<OrthogonalOptions, VectorRule>()(
     return unconditionalSameShape(node, inputShapes, conditionShapes, 1);
   },
   create: (def) => new OrthogonalTransform(def),
+  options: { correctionInterval: is.number({ integer: true, min: 1 }), clamp: is.number({ above: 0 }) },
 });
 
 export const householderPerm = moduleEntry<HouseholderPermOptions, VectorRule>()({ kind: 'HouseholderPerm', conditions: 'optional',
@@ -182,4 +184,5 @@ export const householderPerm = moduleEntry<HouseholderPermOptions, VectorRule>()
     return shapes;
   },
   create: (def) => new HouseholderPerm(def),
+  options: { nReflections: is.number({ integer: true, min: 1 }), fixed: is.boolean },
 });

@@ -9,6 +9,7 @@ import type { ModuleDef } from '../core/graph.js';
 import { globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
+import { is } from '../core/validation.js';
 import { sameShapeWithConditions } from './coupling.js';
 
 export interface PermuteRandomOptions {
@@ -50,4 +51,6 @@ export class PermuteRandom extends InvertibleModule {
 export const permuteRandom = moduleEntry<PermuteRandomOptions>()({ kind: 'PermuteRandom', conditions: 'none',
   outputShapes: (node, inputShapes) => sameShapeWithConditions(node, inputShapes, []),
   create: (def) => new PermuteRandom(def),
+  options: { seed: is.number({ integer: true }) },
+  permutations: [['perm', 'perm_inv']],
 });

@@ -12,6 +12,7 @@
 import type { ModuleDef, Shape } from '../core/graph.js';
 import type { ShapeError } from '../types/shape.js';
 import type { InvertibleModule } from './base.js';
+import type { OptionCheck, OptionChecks } from '../core/validation.js';
 
 /**
  * How a module reads conditions, which decides the `cond` option of every face:
@@ -92,6 +93,19 @@ export interface ModuleSpec<K extends string = string, O extends object = object
   create(def: ModuleDef<O>): InvertibleModule;
   /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
   readonly freia?: FreiaImport;
+  /**
+   * The rule of every option (built-in entries always have them): an
+   * unknown option or a value outside its rule is refused, naming the node,
+   * before anything is allocated. Absent on a `registerModule` spec: its
+   * options are then not checked.
+   */
+  readonly options?: Readonly<Record<string, OptionCheck>>;
+  /**
+   * Pairs of integer buffers that hold a permutation and its inverse
+   * (`['perm', 'perm_inv']`): loading and importing refuse values that are
+   * not permutations of `0..n-1`, or not inverse to each other.
+   */
+  readonly permutations?: readonly (readonly [string, string])[];
   /** Types only, never present at run time: the options and the type-level rule. */
   readonly [typeLevel]?: { readonly options: O; readonly rule: R };
 }
@@ -115,8 +129,15 @@ export type RuleOfEntry<E> = E extends ModuleSpec<string, object, ConditionUse, 
  * ```
  */
 export function moduleEntry<O extends object, R extends KeepRule = AnyShape>() {
-  return <const K extends string, const Use extends ConditionUse>(spec: ModuleSpec<K, O, Use, R>): ModuleSpec<K, O, Use, R> => Object.freeze(spec);
+  return <const K extends string, const Use extends ConditionUse>(spec: ModuleSpec<K, O, Use, R> & OptionRules<O>): ModuleSpec<K, O, Use, R> =>
+    Object.freeze({ ...spec, options: Object.freeze({ ...(spec.options ?? {}) }) });
 }
+
+/**
+ * What an entry must say about its options: one rule per option of `O`
+ * (optional, and then empty, for a module that takes none).
+ */
+export type OptionRules<O> = [keyof O] extends [never] ? { readonly options?: OptionChecks<O> } : { readonly options: OptionChecks<O> };
 
 /** Kinds added at run time: custom module classes and `registerModule`. */
 const added = new Map<string, ModuleSpec>();

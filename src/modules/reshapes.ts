@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Shape } from '../core/graph.js';
 import { ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { numel, toInternal, toPublic } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry, type NoOptions } from './registry.js';
@@ -154,12 +155,14 @@ export class Reshape extends InvertibleModule {
   }
 }
 
+const irevnetOptions = { legacy: is.boolean } as const;
+const haarOptions = { orderByWavelet: is.boolean, rebalance: is.number({ above: 0 }) } as const;
 const irevnetFreia = { rename: { legacy_backend: 'legacy' }, derived: ['downsample_kernel'] };
 const haarFreia = { derived: ['haar_weights'] };
-export const irevnetDownsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetDownsampling', conditions: 'none', outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def), freia: irevnetFreia });
-export const irevnetUpsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetUpsampling', conditions: 'none', outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true), freia: irevnetFreia });
-export const haarDownsampling = moduleEntry<HaarOptions>()({ kind: 'HaarDownsampling', conditions: 'none', outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def), freia: haarFreia });
-export const haarUpsampling = moduleEntry<HaarOptions>()({ kind: 'HaarUpsampling', conditions: 'none', outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true), freia: haarFreia });
+export const irevnetDownsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetDownsampling', conditions: 'none', options: irevnetOptions, outputShapes: downsampleShape, create: (def) => new IRevNetDownsampling(def), freia: irevnetFreia });
+export const irevnetUpsampling = moduleEntry<IRevNetOptions>()({ kind: 'IRevNetUpsampling', conditions: 'none', options: irevnetOptions, outputShapes: upsampleShape, create: (def) => new IRevNetDownsampling(def, true), freia: irevnetFreia });
+export const haarDownsampling = moduleEntry<HaarOptions>()({ kind: 'HaarDownsampling', conditions: 'none', options: haarOptions, outputShapes: downsampleShape, create: (def) => new HaarDownsampling(def), freia: haarFreia });
+export const haarUpsampling = moduleEntry<HaarOptions>()({ kind: 'HaarUpsampling', conditions: 'none', options: haarOptions, outputShapes: upsampleShape, create: (def) => new HaarDownsampling(def, true), freia: haarFreia });
 export const flatten = moduleEntry<NoOptions>()({ kind: 'Flatten', conditions: 'none',
   outputShapes: (node, inputShapes) => {
     if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
@@ -177,6 +180,7 @@ export const reshape = moduleEntry<ReshapeOptions>()({ kind: 'Reshape', conditio
     return [[...target]];
   },
   create: (def) => new Reshape(def),
+  options: { shape: is.shape },
   freia: { rename: { output_dims: 'shape' }, drop: ['target_dim'] },
 });
 

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { sumExceptBatch } from '../math/layout.js';
 import { InvertibleModule, convertLayout, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
@@ -403,6 +404,15 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
 /** FrEIA's buffers that only repeat the options (the coupling keeps them under `spline_base.`). */
 const optionBuffers = ['bins', 'min_bin_sizes', 'default_domain', 'identity_tails', 'default_width'];
 
+/** The options both splines take. */
+const splineOptions = {
+  bins: is.number({ integer: true, min: 1 }),
+  minBinSizes: is.tuple(2, is.number({ min: 0 })),
+  defaultDomain: is.tuple(4, is.number()),
+  identityTails: is.boolean,
+  domainClamping: is.number({ above: 0 }),
+} as const;
+
 export const rationalQuadraticSpline = moduleEntry<RqSplineOptions, TwoHalvesRule>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
   // A document may omit any option (or give nonsense): each is checked before use.
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
@@ -416,6 +426,7 @@ export const rationalQuadraticSpline = moduleEntry<RqSplineOptions, TwoHalvesRul
     return shapes;
   },
   create: (def) => new RationalQuadraticSpline(def),
+  options: { ...splineOptions, subnet: is.subnet, splitLen: is.number({ min: 0 }) },
   freia: { derived: optionBuffers.map((key) => `spline_base.${key}`) },
 });
 
@@ -432,5 +443,6 @@ export const elementwiseRationalQuadraticSpline = moduleEntry<ElementwiseRqSplin
     return shapes;
   },
   create: (def) => new ElementwiseRationalQuadraticSpline(def),
+  options: { ...splineOptions, subnet: is.subnet },
   freia: { derived: optionBuffers },
 });

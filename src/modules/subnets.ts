@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { globalRng, uniformTensor, type Rng } from '../math/rng.js';
-import { FreiaError } from '../core/errors.js';
+import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
+import { SIZE_LIMITS, checkElements, checkOptions, is } from '../core/validation.js';
 
 /** What a coupling block needs from a subnet. */
 export interface Subnet {
@@ -102,6 +103,12 @@ class SequentialSubnet implements Subnet {
   ) {
     if (spec.layers < 1) throw new FreiaError(`subnet ${spec.kind}: layers must be at least 1, got ${spec.layers}`);
     const kernel = spec.kind === 'conv3x3' ? 3 : 1;
+    // Every layer's size is checked before the first one is allocated.
+    for (let i = 0; i < spec.layers; i++) {
+      const inC = i === 0 ? cIn : spec.hidden;
+      const outC = i === spec.layers - 1 ? cOut : spec.hidden;
+      checkElements(`subnet ${spec.kind}`, `layer ${i} weight`, spec.kind === 'mlp' ? [inC, outC] : [kernel, kernel, inC, outC]);
+    }
     for (let i = 0; i < spec.layers; i++) {
       const inC = i === 0 ? cIn : spec.hidden;
       const outC = i === spec.layers - 1 ? cOut : spec.hidden;
@@ -148,6 +155,14 @@ export function subnetFromSpec(spec: SubnetSpec): SubnetFactory {
   return Object.assign(factory, { spec });
 }
 
+const MLP_OPTIONS = {
+  hidden: is.number({ integer: true, min: 1, max: SIZE_LIMITS.tensorElements }), // checked against the current limit when the layers are made
+  layers: is.number({ integer: true, min: 1, max: 1000 }),
+  init: is.oneOf(['torch', 'xavier']),
+  zeroLast: is.boolean,
+} as const;
+const CONV_OPTIONS = { ...MLP_OPTIONS, kernel: is.oneOf([3, 1]) } as const;
+
 /** Options of the built-in subnets. */
 export interface MlpOptions {
   /** Width of the hidden layers. */
@@ -175,11 +190,15 @@ export interface ConvOptions extends MlpOptions {
  * ```
  */
 export function mlp(options: MlpOptions): SubnetFactory<'mlp'> {
+  checkOptions('subnets.mlp', options, MLP_OPTIONS);
+  if (options.hidden === undefined) throw new FreiaError('subnets.mlp: option "hidden" is required (the width of the hidden layers)');
   return subnetFromSpec({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
 /** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
 export function conv(options: ConvOptions): SubnetFactory<'conv (needs an image [C, H, W])'> {
+  checkOptions('subnets.conv', options, CONV_OPTIONS);
+  if (options.hidden === undefined) throw new FreiaError('subnets.conv: option "hidden" is required (the width of the hidden layers)');
   const kind = (options.kernel ?? 3) === 3 ? 'conv3x3' : 'conv1x1';
   return subnetFromSpec({ kind, hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
@@ -188,9 +207,13 @@ export function conv(options: ConvOptions): SubnetFactory<'conv (needs an image 
 export function instantiateSubnet(factory: AnySubnet, cIn: number, cOut: number): Subnet {
   if (typeof factory !== 'function') throw new FreiaError('subnet must be a function (cIn, cOut) => model, e.g. subnets.mlp({ hidden: 512 })');
   const made = factory(cIn, cOut);
-  if ('variables' in made && made.variables instanceof Map) return made as Subnet;
+  if (made instanceof SequentialSubnet) return made;
+  if (made !== null && typeof made === 'object' && 'variables' in made && made.variables instanceof Map) {
+    const subnet = made as Subnet;
+    return { variables: subnet.variables, apply: (x) => checkedOutput(x, subnet.apply(x), cOut) };
+  }
   const model = made as LayersModelLike;
-  if (typeof model.apply !== 'function' || !Array.isArray(model.trainableWeights)) {
+  if (made === null || typeof made !== 'object' || typeof model.apply !== 'function' || !Array.isArray(model.trainableWeights)) {
     throw new FreiaError('a subnet must have apply(x) and trainableWeights (a tfjs-layers model) or be built by subnets.*');
   }
   const variables = new Map<string, tf.Variable>();
@@ -200,7 +223,20 @@ export function instantiateSubnet(factory: AnySubnet, cIn: number, cOut: number)
     apply: (x) => {
       const y = model.apply(x);
       if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new FreiaError('a subnet model must return one tensor');
-      return y;
+      return checkedOutput(x, y, cOut);
     },
   };
+}
+
+/**
+ * A user subnet's output must keep the batch and spatial sizes of its input
+ * and have `cOut` channels: one that broadcasts or collapses the batch would
+ * otherwise run and mix samples.
+ */
+function checkedOutput(x: tf.Tensor, y: tf.Tensor, cOut: number): tf.Tensor {
+  const expected = [...x.shape.slice(0, -1), cOut];
+  if (!(y instanceof tf.Tensor) || y.rank !== expected.length || y.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeMismatchError('subnet output', `${formatShape(expected)} (the input's batch and spatial sizes, ${cOut} channels)`, y instanceof tf.Tensor ? formatShape(y.shape) : String(y));
+  }
+  return y;
 }

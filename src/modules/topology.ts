@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { ShapeMismatchError, formatShape } from '../core/errors.js';
+import { is } from '../core/validation.js';
 import { internalAxis } from '../math/layout.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
@@ -90,6 +91,7 @@ export const split = moduleEntry<SplitOptions>()({ kind: 'Split', conditions: 'n
     return splitSections(node, shape[dim], args).map((size) => shape.map((d, j) => (j === dim ? size : d)));
   },
   create: (def) => new Split(def),
+  options: { sections: is.either(is.number({ integer: true, min: 1 }), { expected: 'a list of positive whole numbers', test: (v) => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 1) }), nSections: is.number({ integer: true, min: 2 }), dim: is.number({ integer: true, min: 0 }) },
   freia: { rename: { section_sizes: 'sections' } },
 });
 
@@ -107,6 +109,7 @@ export const concat = moduleEntry<ConcatOptions>()({ kind: 'Concat', conditions:
     return [first.map((d, j) => (j === dim ? inputShapes.reduce((sum, s) => sum + s[dim], 0) : d))];
   },
   create: (def) => new Concat(def),
+  options: { dim: is.number({ integer: true, min: 0 }) },
 });
 
 // ---- type-level shape rules (the compile-time twins of the rules above) ----

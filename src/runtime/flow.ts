@@ -4,11 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
-import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { DisposedError, FreiaError, ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
+import { checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
+import { internalShape } from '../math/layout.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
+import { withVariableCleanup } from '../modules/base.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
 export type Tensors<S extends readonly Shape[]> = S extends readonly [Shape]
@@ -131,27 +134,14 @@ export interface AnyFlow {
   readonly outputShapes: Shape[];
   readonly conditionShapes: Shape[];
   readonly trainableVariables: tf.Variable[];
+  /** True once `dispose()` has run (absent on flows that do not track it). */
+  readonly isDisposed?: boolean;
   forward(x: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   dispose(): void;
 }
 
-/**
- * Runs `make`; if it throws, every tfjs variable created meanwhile is freed,
- * including those of a module whose constructor failed halfway, so nothing
- * half-built is left behind.
- */
-export function withVariableCleanup<T>(make: () => T): T {
-  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
-  try {
-    return make();
-  } catch (error) {
-    for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
-      if (!variablesBefore.has(name)) variable.dispose();
-    }
-    throw error;
-  }
-}
+export { withVariableCleanup } from '../modules/base.js';
 
 function refKey(ref: TensorRef): string {
   return `${ref.node}:${ref.output}`;
@@ -184,7 +174,20 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
    * (the FrEIA importer does, to load weights before the flow exists).
    */
   constructor(readonly graph: GraphDef, modules?: readonly (InvertibleModule | null)[]) {
-    this.modules = modules ?? withVariableCleanup(() => graph.nodes.map((node) => (node.kind === 'module' ? moduleSpec(node.module.kind).create(node.module) : null)));
+    this.modules = modules ?? withVariableCleanup(() => {
+      const made: (InvertibleModule | null)[] = [];
+      let parameters = 0;
+      const limits = sizeLimits();
+      for (const node of graph.nodes) {
+        const module = node.kind === 'module' ? moduleSpec(node.module.kind).create(node.module) : null;
+        made.push(module);
+        for (const variable of module?.params.values() ?? []) parameters += variable.size;
+        if (parameters > limits.flowParameters) {
+          throw new ValidationError(`node "${node.name}"`, 'parameters', `at most ${limits.flowParameters} parameter elements in a flow (sizeLimits().flowParameters)`, `${parameters} up to this node`);
+        }
+      }
+      return made;
+    });
     const indicesOf = (kind: string) => graph.nodes.flatMap((n, i) => (n.kind === kind ? [i] : []));
     this.inputNodes = indicesOf('input');
     this.conditionNodes = indicesOf('condition');
@@ -237,23 +240,42 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return toSvg(this.graph, title);
   }
 
-  /** Frees every parameter. */
+  /** Frees every parameter; the flow cannot be used afterwards. */
   dispose(): void {
     for (const m of this.modules) m?.dispose();
+    this.disposed = true;
   }
 
-  private checkTensors(kind: string, nodes: number[], given: readonly tf.Tensor[], batch: number | undefined): number {
+  /** True once {@link Flow.dispose} has run. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private disposed = false;
+
+  private checkTensors(kind: string, nodes: number[], given: readonly unknown[], batch: number | undefined): number {
+    // Every value is looked at before the count, so `forward([[1, 2]])` says "a plain array", not "2 tensors".
+    given.forEach((t, k) => {
+      const node = this.graph.nodes[nodes[k]] as { name: string; shape: Shape } | undefined;
+      const where = node ? `${kind} "${node.name}"` : `${kind} ${k}`;
+      if (!(t instanceof tf.Tensor)) {
+        const hint = Array.isArray(t) ? 'a plain array: wrap it with tf.tensor(...)' : undefined;
+        throw new ValidationError(where, 'value', `a tf.Tensor${node ? ` [batch, ${node.shape.join(', ')}]` : ''}`, Array.isArray(t) ? 'an array' : describeValue(t), hint);
+      }
+      if (t.isDisposed) throw new DisposedError(`${where}: the tensor has been disposed`);
+      if (t.dtype !== 'float32') throw new ValidationError(where, 'dtype', '"float32" (cast it with tf.cast(x, "float32"))', `"${t.dtype}"`);
+    });
     if (given.length !== nodes.length) {
       const names = nodes.map((i) => `"${this.graph.nodes[i].name}"`).join(', ') || 'none';
       throw new WiringError(`expected ${nodes.length} ${kind} tensor(s) (${names}), got ${given.length}`);
     }
-    given.forEach((t, k) => {
+    (given as readonly tf.Tensor[]).forEach((t, k) => {
       const node = this.graph.nodes[nodes[k]] as { name: string; shape: Shape };
       const expected = `[batch, ${node.shape.join(', ')}]`;
-      if (!(t instanceof tf.Tensor)) throw new ShapeMismatchError(`${kind} "${node.name}"`, `a tensor ${expected}`, typeof t);
       if (t.rank !== node.shape.length + 1 || t.shape.slice(1).some((d, j) => d !== node.shape[j])) {
         throw new ShapeMismatchError(`${kind} "${node.name}"`, expected, formatShape(t.shape));
       }
+      if (t.shape[0] === 0) throw new ValidationError(`${kind} "${node.name}"`, 'batch', 'at least one sample', formatShape(t.shape));
       batch ??= t.shape[0];
       if (t.shape[0] !== batch) {
         throw new ShapeMismatchError(`${kind} "${node.name}"`, `batch size ${batch} like the other tensors`, formatShape(t.shape));
@@ -263,22 +285,28 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
   }
 
   private run(xs: tf.Tensor | readonly tf.Tensor[], options: RunOptions, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
-    const inputs = xs instanceof tf.Tensor ? [xs] : [...xs];
+    const call = rev ? 'inverse' : 'forward';
+    if (this.disposed) throw new DisposedError(`flow.${call}: the flow has been disposed`);
+    checkOptions(`flow.${call}`, options, RUN_OPTIONS);
+    // Plain data from JavaScript callers is checked value by value in checkTensors.
+    const inputs: unknown[] = Array.isArray(xs) ? [...(xs as unknown[])] : [xs];
     const c = options.c;
-    const conds = c === undefined ? [] : c instanceof tf.Tensor ? [c] : [...(c as readonly tf.Tensor[])];
+    const conds: unknown[] = c === undefined ? [] : Array.isArray(c) ? [...(c as unknown[])] : [c];
     const entry = rev ? this.outputNodes : this.inputNodes;
     const exit = rev ? this.inputNodes : this.outputNodes;
     const batch = this.checkTensors(rev ? 'output' : 'input', entry, inputs, undefined);
     this.checkTensors('condition', this.conditionNodes, conds, batch);
+    // checkTensors established that every value is a tensor.
+    const [inputTensors, condTensors] = [inputs as tf.Tensor[], conds as tf.Tensor[]];
     const jac = options.jac ?? true;
 
     const result = tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();
       const condValues = new Map<number, tf.Tensor>();
-      this.conditionNodes.forEach((node, k) => condValues.set(node, toInternal(conds[k])));
+      this.conditionNodes.forEach((node, k) => condValues.set(node, toInternal(condTensors[k])));
       entry.forEach((node, k) => {
         const def = this.graph.nodes[node];
-        values.set(def.kind === 'output' ? refKey(def.input) : refKey({ node, output: 0 }), toInternal(inputs[k]));
+        values.set(def.kind === 'output' ? refKey(def.input) : refKey({ node, output: 0 }), toInternal(inputTensors[k]));
       });
       let logDet: tf.Tensor = tf.zeros([batch]);
       const order = this.graph.nodes.map((_, i) => i);
@@ -290,7 +318,7 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
         const inKeys = rev ? outRefs : node.inputs.map(refKey);
         const args = inKeys.map((key) => values.get(key)!);
         const cs = node.conditions.map((cn) => condValues.get(cn)!);
-        const { out, logDet: moduleLogDet } = this.callModule(index, node, args, cs, rev, jac);
+        const { out, logDet: moduleLogDet } = this.callModule(index, node, args, cs, rev, jac, batch);
         const outKeys = rev ? node.inputs.map(refKey) : outRefs;
         outKeys.forEach((key, k) => values.set(key, out[k]));
         if (jac && moduleLogDet !== 0) logDet = tf.add(logDet, moduleLogDet);
@@ -304,19 +332,40 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return { out: result.outs.length === 1 ? result.outs[0] : result.outs, logDet: result.logDet };
   }
 
-  private callModule(index: number, node: ModuleNodeDef, xs: tf.Tensor[], cs: tf.Tensor[], rev: boolean, jac: boolean) {
+  private callModule(index: number, node: ModuleNodeDef, xs: tf.Tensor[], cs: tf.Tensor[], rev: boolean, jac: boolean, batch: number) {
     const module = this.modules[index]!;
+    const where = `node "${node.name}" (${node.module.kind.replace(/#\d+$/, '')}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')})`;
+    let result;
     try {
-      const result = module.forward(xs, cs, { rev, jac });
-      const expected = rev ? node.inputs.length : node.module.outputShapes.length;
-      if (result.out.length !== expected) {
-        throw new FreiaError(`returned ${result.out.length} tensors, expected ${expected}`);
-      }
-      return result;
+      result = module.forward(xs, cs, { rev, jac });
     } catch (error) {
       if (error instanceof FreiaError && error.message.startsWith(`node "${node.name}"`)) throw error;
+      if (error instanceof ShapeMismatchError) throw new ShapeMismatchError(`${where}: ${error.node}`, error.expected, error.actual);
       const message = error instanceof Error ? error.message : String(error);
       throw new FreiaError(`node "${node.name}" (${node.module.kind}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')}): ${message}`, { cause: error });
     }
+    // What every module promises, checked on shapes only (no data is read): the outputs' shapes and a [batch] log-det.
+    const shapes = rev ? node.module.inputShapes : node.module.outputShapes;
+    if (!Array.isArray(result?.out) || result.out.length !== shapes.length) {
+      throw new ShapeMismatchError(where, `${shapes.length} output tensor(s)`, Array.isArray(result?.out) ? `${result.out.length}` : describeValue(result?.out));
+    }
+    result.out.forEach((t, k) => {
+      const expected = [batch, ...internalShape(shapes[k])];
+      if (!(t instanceof tf.Tensor) || t.rank !== expected.length || t.shape.some((d, j) => d !== expected[j])) {
+        throw new ShapeMismatchError(`${where}: output ${k}`, `${formatShape(expected)} (batch first, channels last inside the flow)`, t instanceof tf.Tensor ? formatShape(t.shape) : describeValue(t));
+      }
+    });
+    const logDet = result.logDet;
+    const logDetOk = typeof logDet === 'number' || (logDet instanceof tf.Tensor && (logDet.rank === 0 || (logDet.rank === 1 && logDet.shape[0] === batch)));
+    if (!logDetOk) {
+      throw new ShapeMismatchError(`${where}: log-det`, `a number or a tensor of shape [${batch}] (one value per sample)`, logDet instanceof tf.Tensor ? formatShape(logDet.shape) : describeValue(logDet));
+    }
+    return result;
   }
 }
+
+/** The options `forward` and `inverse` take. */
+const RUN_OPTIONS = {
+  c: is.anything,
+  jac: is.boolean,
+} as const;
