@@ -38,9 +38,10 @@ export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from
 export { FlowFormatError } from './io/saved-format.js';
 export type { FlowTopology, FlowDocument, SavedTensor } from './io/saved-format.js';
 export type { NumericalOptions } from './runtime/numerical.js';
-export { FreiaError, ShapeMismatchError, WiringError } from './core/errors.js';
+export { FreiaError, ShapeMismatchError, WiringError, OptionError, NonFiniteError } from './core/errors.js';
 export { setGlobalSeed } from './math/rng.js';
 export { canReadSync } from './math/readback.js';
+export { checkFinite, checkFiniteAsync } from './math/finite.js';
 export { InvertibleModule } from './modules/base.js';
 export type { ForwardOptions, ModuleResult } from './modules/base.js';
 export { registerModule, moduleEntry } from './modules/registry.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
-import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
+import { FreiaError, NonFiniteError, ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
@@ -221,7 +221,10 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     } catch (error) {
       if (error instanceof FreiaError && error.message.startsWith(`node "${node.name}"`)) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      throw new FreiaError(`node "${node.name}" (${node.module.kind}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')}): ${message}`, { cause: error });
+      const located = `node "${node.name}" (${node.module.kind}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')}): ${message}`;
+      // A non-finite refusal keeps its class, so callers can catch it as such.
+      if (error instanceof NonFiniteError) throw new NonFiniteError(node.name, located, error.step, { cause: error });
+      throw new FreiaError(located, { cause: error });
     }
   }
 }
