@@ -40,11 +40,12 @@ export type { FlowShapes, DescribesFlow, FlowExpectation, FlowExpectationOf, Exp
 export { FlowFormatError } from './io/saved-format.js';
 export type { FlowTopology, FlowDocument, SavedTensor } from './io/saved-format.js';
 export type { NumericalOptions } from './runtime/numerical.js';
-export { FreiaError, ShapeMismatchError, WiringError, ValidationError, DisposedError } from './core/errors.js';
+export { FreiaError, ShapeMismatchError, WiringError, ValidationError, DisposedError, OptionError, NonFiniteError } from './core/errors.js';
 export { SIZE_LIMITS, sizeLimits, setSizeLimits, elementCount, didYouMean } from './core/validation.js';
 export type { OptionCheck, OptionChecks, SizeLimits } from './core/validation.js';
 export { setGlobalSeed } from './math/rng.js';
 export { canReadSync } from './math/readback.js';
+export { checkFinite, checkFiniteAsync } from './math/finite.js';
 export { InvertibleModule } from './modules/base.js';
 export type { ForwardOptions, ModuleResult } from './modules/base.js';
 export { registerModule, moduleEntry } from './modules/registry.js';

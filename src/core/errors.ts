@@ -54,3 +54,48 @@ export class DisposedError extends FreiaError {
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/**
+ * An option has a value its owner cannot use: `owner` is the function or
+ * command (`train.fit`, `train.adam`), `field` the option's name.
+ */
+export class OptionError extends ValidationError {
+  override readonly name = 'OptionError';
+  constructor(
+    readonly owner: string,
+    field: string,
+    expected: string,
+    actual: string,
+    message?: string,
+  ) {
+    super(owner, field, expected, actual);
+    // One family with ValidationError (catch either); the training loop's own wording.
+    this.message = message ?? `${owner}: option "${field}" must be ${expected}, got ${actual}`;
+  }
+}
+
+/**
+ * A number that must be finite is NaN or infinite: `where` names it (a
+ * training step's loss or gradient, a result's field), `step` is the
+ * training step when there is one.
+ */
+export class NonFiniteError extends FreiaError {
+  override readonly name = 'NonFiniteError';
+  constructor(
+    readonly where: string,
+    message: string,
+    readonly step?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** How a value reads in an error message: strings quoted, everything else as JavaScript prints it. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return String(value);
+}

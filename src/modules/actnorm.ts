@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
-import { FreiaError } from '../core/errors.js';
+import { FreiaError, NonFiniteError } from '../core/errors.js';
 import { canReadSync } from '../math/readback.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry, type NoOptions } from './registry.js';
@@ -69,14 +69,23 @@ export class ActNorm extends InvertibleModule {
   /**
    * Sets loc and log_scale from a batch (channels-last), like FrEIA's
    * `initialize`. Where the backend reads synchronously (not WebGPU in Node),
-   * a channel with zero standard deviation is an error rather than an
-   * infinite log-scale.
+   * a batch holding NaN or ±Infinity is a `NonFiniteError` and a channel with
+   * zero standard deviation an error, rather than weights poisoned for good;
+   * either way the module stays uninitialised and unchanged.
    */
   initialize(batch: tf.Tensor): void {
     tf.tidy(() => {
       const { mean, std } = ActNorm.statistics(batch);
-      if (canReadSync() && std.dataSync().some((s) => Math.abs(s) < 1e-8)) {
-        throw new FreiaError('ActNorm: cannot initialise, one or more channels have zero standard deviation in the first batch');
+      if (canReadSync()) {
+        // One read: a NaN or ±Infinity anywhere in the batch makes its channel's standard deviation NaN.
+        const deviations = std.dataSync();
+        const nonFinite = deviations.findIndex((s) => !Number.isFinite(s));
+        if (nonFinite >= 0) {
+          throw new NonFiniteError('ActNorm', `ActNorm: cannot initialise from a first batch holding NaN or Infinity (channel ${nonFinite}); it stays uninitialised`);
+        }
+        if (deviations.some((s) => Math.abs(s) < 1e-8)) {
+          throw new FreiaError('ActNorm: cannot initialise, one or more channels have zero standard deviation in the first batch');
+        }
       }
       this.loc.assign(mean);
       this.logScale.assign(tf.log(std));

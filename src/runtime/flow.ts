@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
-import { DisposedError, FreiaError, ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
+import { DisposedError, FreiaError, NonFiniteError, ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
 import { checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
 import { internalShape } from '../math/layout.js';
 import { toInternal, toPublic } from '../math/layout.js';
@@ -342,7 +342,10 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
       if (error instanceof FreiaError && error.message.startsWith(`node "${node.name}"`)) throw error;
       if (error instanceof ShapeMismatchError) throw new ShapeMismatchError(`${where}: ${error.node}`, error.expected, error.actual);
       const message = error instanceof Error ? error.message : String(error);
-      throw new FreiaError(`node "${node.name}" (${node.module.kind}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')}): ${message}`, { cause: error });
+      const located = `${where}: ${message}`;
+      // A non-finite refusal keeps its class, so callers can catch it as such.
+      if (error instanceof NonFiniteError) throw new NonFiniteError(node.name, located, error.step, { cause: error });
+      throw new FreiaError(located, { cause: error });
     }
     // What every module promises, checked on shapes only (no data is read): the outputs' shapes and a [batch] log-det.
     const shapes = rev ? node.module.inputShapes : node.module.outputShapes;

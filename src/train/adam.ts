@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_KERNEL, type AdamStepAttrs } from '../runtime/kernels-fused.js';
 import { fusionEnabled } from '../math/fusion.js';
+import { OptionError, describeValue } from '../core/errors.js';
 
 /** tfjs's `NamedTensor` (not exported from the package root). */
 interface NamedTensor {
@@ -52,6 +53,12 @@ export class Adam extends tf.Optimizer {
     epsilon?: number,
   ) {
     super();
+    const finite = (value: number) => typeof value === 'number' && Number.isFinite(value);
+    if (!finite(learningRate) || learningRate <= 0) throw new OptionError('train.adam', 'learningRate', 'a finite number > 0', describeValue(learningRate));
+    for (const [field, beta] of [['beta1', beta1], ['beta2', beta2]] as const) {
+      if (!finite(beta) || beta < 0 || beta >= 1) throw new OptionError('train.adam', field, 'a number in [0, 1)', describeValue(beta));
+    }
+    if (epsilon !== undefined && (!finite(epsilon) || epsilon <= 0)) throw new OptionError('train.adam', 'epsilon', 'a finite number > 0', describeValue(epsilon));
     this.epsilon = epsilon ?? tf.backend().epsilon();
   }
 
@@ -146,7 +153,11 @@ export class Adam extends tf.Optimizer {
   }
 }
 
-/** Adam with the fused update (see {@link Adam}); the defaults are tfjs's and PyTorch's. */
+/**
+ * Adam with the fused update (see {@link Adam}); the defaults are tfjs's and
+ * PyTorch's. Throws an `OptionError` for a learning rate that is not a
+ * finite number > 0, betas outside [0, 1) or an epsilon that is not > 0.
+ */
 export function adam(learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon?: number): Adam {
   return new Adam(learningRate, beta1, beta2, epsilon);
 }

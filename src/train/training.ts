@@ -7,6 +7,9 @@ import type { AnyFlow, RunOptions } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar } from './progress.js';
 import { adam } from './adam.js';
+import { FreiaError, NonFiniteError, OptionError, describeValue } from '../core/errors.js';
+import { canReadSync } from '../math/readback.js';
+import { didYouMean } from '../core/validation.js';
 
 /**
  * Mean negative log-likelihood in nats per sample,
@@ -41,8 +44,90 @@ export interface FitOptions {
   readonly progress?: boolean | { readonly label?: string; readonly stream?: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number } };
   /** Called after every step with the loss. */
   readonly onStep?: (step: number, loss: number) => void;
-  /** An optimizer instead of Adam. */
+  /** An optimizer instead of Adam (then leave `learningRate` out: set it on the optimizer). */
   readonly optimizer?: tf.Optimizer;
+  /**
+   * Stop on a non-finite loss or gradient before the update is applied
+   * (default true): the fit throws a {@link NonFiniteError} naming the step
+   * (and the variable whose gradient is not finite), and the weights and the
+   * optimizer's state are those after the previous step. The check is one
+   * reduction over the gradients, read together with the loss the loop
+   * reads anyway; `false` skips it, and lets {@link fitAsync} overlap the
+   * next step with the read of the loss.
+   */
+  readonly checkFinite?: boolean;
+}
+
+/** Every option of {@link FitOptions}: `satisfies` makes a new option fail to compile until it is listed here. */
+const fitOptionNames = {
+  data: true, steps: true, learningRate: true, clipNorm: true, progress: true, onStep: true, optimizer: true, checkFinite: true,
+} as const satisfies Record<keyof FitOptions, true>;
+
+const isPositiveFinite = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
+
+/** Refuses options a fit cannot use, before anything is allocated: unknown names, wrong types, values out of range. */
+function validateFitOptions(owner: string, options: FitOptions): void {
+  if (options === null || typeof options !== 'object') throw new OptionError(owner, 'options', 'an object { data, steps, ... }', describeValue(options));
+  for (const key of Object.keys(options)) {
+    if (key in fitOptionNames) continue;
+    const near = didYouMean(key, Object.keys(fitOptionNames));
+    throw new OptionError(owner, key, `one of ${Object.keys(fitOptionNames).join(', ')}`, 'an unknown option', `${owner}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${Object.keys(fitOptionNames).join(', ')}`);
+  }
+  const { data, steps, learningRate, clipNorm, progress, onStep, optimizer, checkFinite } = options;
+  if (typeof data !== 'function') throw new OptionError(owner, 'data', 'a function (step) => ({ x, c? })', describeValue(data));
+  if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) throw new OptionError(owner, 'steps', 'a whole number ≥ 0', describeValue(steps));
+  if (learningRate !== undefined && !isPositiveFinite(learningRate)) throw new OptionError(owner, 'learningRate', 'a finite number > 0', describeValue(learningRate));
+  if (learningRate !== undefined && optimizer !== undefined) {
+    throw new OptionError(owner, 'learningRate', 'left out when an optimizer is given (it would be ignored: set it on the optimizer)', describeValue(learningRate));
+  }
+  if (clipNorm !== undefined && !isPositiveFinite(clipNorm)) throw new OptionError(owner, 'clipNorm', 'a finite number > 0 (leave it out for no clipping)', describeValue(clipNorm));
+  const progressOk = progress === undefined || typeof progress === 'boolean'
+    || (typeof progress === 'object' && progress !== null && (progress.stream === undefined || typeof progress.stream?.write === 'function'));
+  if (!progressOk) throw new OptionError(owner, 'progress', 'true, false or { label?, stream? } with stream.write a function', describeValue(progress));
+  if (onStep !== undefined && typeof onStep !== 'function') throw new OptionError(owner, 'onStep', 'a function (step, loss) => void', describeValue(onStep));
+  if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer)) throw new OptionError(owner, 'optimizer', 'a tf.Optimizer', describeValue(optimizer));
+  if (checkFinite !== undefined && typeof checkFinite !== 'boolean') throw new OptionError(owner, 'checkFinite', 'true or false', describeValue(checkFinite));
+}
+
+/** A batch as `data(step)` must return it: `{ x, c? }` with live tensors. */
+function checkBatch(owner: string, step: number, batch: unknown): asserts batch is Batch {
+  const live = (t: unknown) => (t instanceof tf.Tensor && !t.isDisposed) || (Array.isArray(t) && t.length > 0 && t.every((u) => u instanceof tf.Tensor && !u.isDisposed));
+  const ok = batch !== null && typeof batch === 'object' && live((batch as Batch).x) && ((batch as Batch).c === undefined || live((batch as Batch).c));
+  // Casts: `batch` is unknown until this check; the properties are only read to describe it.
+  if (!ok) throw new FreiaError(`${owner}: step ${step}: data(${step}) must return { x, c? } holding live tensors, got ${batch !== null && typeof batch === 'object' ? `{ x: ${describeValue((batch as Batch).x)}, c: ${describeValue((batch as Batch).c)} }` : describeValue(batch)}`);
+}
+
+/** tfjs's engine state that a failed gradient leaves behind (internal to tfjs, so not in its public types). */
+interface TapeState {
+  state: { activeTape: { saved?: tf.Tensor[] }[] | null; gradientDepth: number };
+}
+
+/**
+ * `tf.variableGrads`, without the leak when `f` throws: tfjs keeps a clone of
+ * every tensor the backward pass will need, outside every tidy, and frees
+ * them only in the backward pass, which a throw skips. Here the tape nodes
+ * recorded by this call are freed on the way out.
+ */
+function variableGradsOrFree(f: () => tf.Scalar, variables: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  // Cast: the engine's state is internal; its shape is checked before use below.
+  const { state } = tf.engine() as unknown as TapeState;
+  const recorded = state.gradientDepth > 0 && Array.isArray(state.activeTape) ? state.activeTape.length : 0;
+  try {
+    return tf.variableGrads(f, variables);
+  } catch (error) {
+    if (Array.isArray(state.activeTape)) {
+      for (const node of state.activeTape.splice(recorded)) tf.dispose(node.saved ?? []);
+    }
+    throw error;
+  }
+}
+
+/** The tensors of one computed step: the loss, the gradients to apply and, when checking, `[loss, 0 or NaN]` to read. */
+interface ComputedStep {
+  readonly loss: tf.Scalar;
+  readonly grads: tf.NamedTensorMap;
+  /** The raw gradients' sum times zero: 0 when every gradient is finite, NaN otherwise. */
+  readonly verdict?: tf.Tensor1D;
 }
 
 /** Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`). */
@@ -54,29 +139,65 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   });
 }
 
-/** What both training loops share: the optimizer, the variables, the progress bar, and one step. */
-function trainer(flow: AnyFlow, options: FitOptions) {
-  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
+/** What both training loops share: the optimizer, the variables, the progress bar, and one step in two halves. */
+function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
+  validateFitOptions(owner, options);
   const variables = flow.trainableVariables;
+  const check = options.checkFinite ?? true;
   const progressOption = options.progress ?? true;
+  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
   const bar = progressOption
     ? new ProgressBar({ total: options.steps, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined })
     : undefined;
+  const discard = (computed: ComputedStep) => tf.dispose([computed.loss, computed.verdict ?? [], ...Object.values(computed.grads)]);
+  /** The error for a refused step; reads the gradients (only on this path, only where it may) to name the first bad variable. */
+  const refusal = (step: number, computed: ComputedStep, loss: number): NonFiniteError => {
+    const previous = step === 0 ? 'as before the fit' : `those after step ${step - 1}`;
+    const remedy = 'lower the learning rate, clip the gradients (clipNorm), or check the batch for NaN and Infinity';
+    if (!Number.isFinite(loss)) {
+      return new NonFiniteError('loss', `${owner}: step ${step}: the loss is ${loss}; no update was applied (the weights are ${previous}): ${remedy}`, step);
+    }
+    const bad = canReadSync() ? Object.entries(computed.grads).find(([, g]) => g.dataSync().some((v) => !Number.isFinite(v)))?.[0] : undefined;
+    return new NonFiniteError('gradient', `${owner}: step ${step}: the gradient${bad ? ` of ${bad}` : ''} is not finite (loss ${loss}); no update was applied (the weights are ${previous}): ${remedy}`, step);
+  };
   return {
-    /** One optimizer step on the batch of `step`; returns the loss tensor (the caller reads and disposes it). */
-    step(step: number): tf.Scalar {
-      const batch = options.data(step);
+    /** Loss and gradients of step `step` (and the verdict to read, when checking); nothing is applied yet. */
+    compute(step: number): ComputedStep {
+      const batch: unknown = options.data(step);
       try {
+        checkBatch(owner, step, batch);
         return tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => nll(flow, batch.x, { c: batch.c }), variables);
+          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c }), variables);
+          const raw = Object.values(grads);
+          const verdict = check ? tf.stack([value, tf.mul(raw.length ? tf.addN(raw.map((g) => tf.sum(g))) : tf.scalar(0), 0)]) as tf.Tensor1D : undefined;
           const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
-          optimizer.applyGradients(clipped);
-          return value;
+          return { loss: value, grads: clipped, verdict };
         });
       } finally {
-        tf.dispose([batch.x, batch.c ?? []] as tf.TensorContainer);
+        if (batch !== null && typeof batch === 'object') {
+          // Cast: whatever `data` returned is disposed, tensors or not (tf.dispose skips the rest).
+          const { x, c } = batch as Partial<Batch>;
+          tf.dispose([x ?? [], c ?? []] as tf.TensorContainer);
+        }
       }
     },
+    /**
+     * Applies a computed step, after checking its verdict `[loss, 0 or NaN]`
+     * when there is one; a refused step is disposed and throws. Frees the
+     * gradients either way; the loss tensor stays with the caller.
+     */
+    apply(step: number, computed: ComputedStep, verdict?: ArrayLike<number>): void {
+      try {
+        if (verdict && !(Number.isFinite(verdict[0]) && verdict[1] === 0)) throw refusal(step, computed, verdict[0]);
+        tf.tidy(() => optimizer.applyGradients(computed.grads));
+      } catch (error) {
+        computed.loss.dispose();
+        throw error;
+      } finally {
+        tf.dispose([computed.verdict ?? [], ...Object.values(computed.grads)]);
+      }
+    },
+    discard,
     report(step: number, loss: number): void {
       options.onStep?.(step, loss);
       bar?.tick(1, { loss });
@@ -102,13 +223,27 @@ function trainer(flow: AnyFlow, options: FitOptions) {
  * ```
  */
 export function fit(flow: AnyFlow, options: FitOptions): number[] {
-  const run = trainer(flow, options);
+  const run = trainer('train.fit', flow, options);
   const losses: number[] = [];
   try {
     for (let step = 0; step < options.steps; step++) {
-      const loss = run.step(step);
-      const value = loss.dataSync()[0];
-      loss.dispose();
+      const computed = run.compute(step);
+      let value: number;
+      if (computed.verdict) {
+        let verdict: ArrayLike<number>;
+        try {
+          verdict = computed.verdict.dataSync();
+        } catch (error) {
+          run.discard(computed);
+          throw error;
+        }
+        run.apply(step, computed, verdict);
+        value = verdict[0];
+      } else {
+        run.apply(step, computed);
+        value = computed.loss.dataSync()[0];
+      }
+      computed.loss.dispose();
       losses.push(value);
       run.report(step, value);
     }
@@ -120,9 +255,11 @@ export function fit(flow: AnyFlow, options: FitOptions): number[] {
 
 /**
  * {@link fit} for every backend, WebGPU in Node included: each step's loss
- * is read asynchronously, while the next step is already queued, so a GPU
- * is not left idle waiting for the read. `onStep` and the progress bar see
- * every step's loss in order, one step late.
+ * is read asynchronously. With `checkFinite: false` the read overlaps the
+ * next step, already queued, so a GPU is not left idle waiting for it, and
+ * `onStep` and the progress bar see every step's loss in order, one step
+ * late; with the check (the default) each update waits for its step's
+ * verdict, so that a non-finite step is refused before it is applied.
  *
  * @example
  * ```ts
@@ -133,7 +270,7 @@ export function fit(flow: AnyFlow, options: FitOptions): number[] {
  * ```
  */
 export async function fitAsync(flow: AnyFlow, options: FitOptions): Promise<number[]> {
-  const run = trainer(flow, options);
+  const run = trainer('train.fitAsync', flow, options);
   const losses: number[] = [];
   let pending: { step: number; loss: tf.Scalar; value: Promise<tf.backend_util.TypedArray> } | undefined;
   const settle = async () => {
@@ -150,7 +287,24 @@ export async function fitAsync(flow: AnyFlow, options: FitOptions): Promise<numb
   };
   try {
     for (let step = 0; step < options.steps; step++) {
-      const loss = run.step(step);
+      const computed = run.compute(step);
+      if (computed.verdict) {
+        // Checked: the update waits for the verdict, so nothing overlaps it.
+        let verdict: ArrayLike<number>;
+        try {
+          verdict = await computed.verdict.data();
+        } catch (error) {
+          run.discard(computed);
+          throw error;
+        }
+        run.apply(step, computed, verdict);
+        computed.loss.dispose();
+        losses.push(verdict[0]);
+        run.report(step, verdict[0]);
+        continue;
+      }
+      run.apply(step, computed);
+      const loss = computed.loss;
       const previous = settle();
       const value = loss.data();
       // Its rejection is handled when the next step settles it; this keeps Node from calling it unhandled meanwhile.
