@@ -273,11 +273,11 @@ function convShape(node: string, inputShapes: readonly Shape[], conditionShapes:
   return [[...wanted]];
 }
 
-export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
-export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
-export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
-export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
-export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
+export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', recomputeByInversion: false, outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
+export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', recomputeByInversion: false, outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
+export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', recomputeByInversion: false, outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
+export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', recomputeByInversion: false, outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
+export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', recomputeByInversion: false, outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
 
 // ---- type-level shape rules ----
 

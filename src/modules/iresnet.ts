@@ -424,7 +424,7 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
   return [x];
 }
 
-export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
+export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', recomputeByInversion: false, outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
 
 // ---- type-level shape rule ----
 

@@ -3,11 +3,12 @@
  * order) or in reverse (in reverse node order), all inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
+import type { GraphDef, ModuleNodeDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { toInternal, toPublic } from '../math/layout.js';
 import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
+import { refKey, runSegmentByInversion, type SegmentNode } from './invertible-backprop.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
 export type Tensors<S extends readonly Shape[]> = S extends readonly [Shape]
@@ -22,6 +23,22 @@ export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
   readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
   /** Compute the log-det (default true); false returns zeros and saves the work. */
   readonly jac?: boolean;
+}
+
+/**
+ * What a forward pass keeps for its gradient:
+ * - `'store'` (default): every activation, as tfjs does; memory grows with depth;
+ * - `'invert'`: only the outputs of each run of modules with an exact inverse;
+ *   the backward pass recomputes each module's input from its output by the
+ *   inverse pass (see docs/memory.md). Modules without an exact inverse keep
+ *   their activations.
+ */
+export type GradientMemory = 'store' | 'invert';
+
+/** Options of a forward pass: the conditions, the log-det, and what is kept for the gradient. */
+export interface ForwardRunOptions<C extends readonly Shape[] = readonly Shape[]> extends RunOptions<C> {
+  /** What the pass keeps for its gradient (default `'store'`); no effect outside a gradient tape. */
+  readonly memory?: GradientMemory;
 }
 
 /** What `forward` and `inverse` return: outputs and the per-sample log|det J| of shape `[batch]`. */
@@ -41,7 +58,7 @@ export interface AnyFlow {
   readonly outputShapes: Shape[];
   readonly conditionShapes: Shape[];
   readonly trainableVariables: tf.Variable[];
-  forward(x: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  forward(x: tf.Tensor | readonly tf.Tensor[], options?: ForwardRunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   dispose(): void;
 }
@@ -61,10 +78,6 @@ export function withVariableCleanup<T>(make: () => T): T {
     }
     throw error;
   }
-}
-
-function refKey(ref: TensorRef): string {
-  return `${ref.node}:${ref.output}`;
 }
 
 /**
@@ -117,8 +130,11 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return this.modules.flatMap((m) => (m ? m.trainableVariables : []));
   }
 
-  /** x → z. */
-  forward(x: Tensors<I> | readonly tf.Tensor[], options: RunOptions<C> = {}): FlowResult<Tensors<O>> {
+  /**
+   * x → z. With `memory: 'invert'`, a gradient of the result (`tf.variableGrads`)
+   * recomputes activations by inversion instead of keeping them.
+   */
+  forward(x: Tensors<I> | readonly tf.Tensor[], options: ForwardRunOptions<C> = {}): FlowResult<Tensors<O>> {
     return this.run(x, options, false) as FlowResult<Tensors<O>>;
   }
 
@@ -167,7 +183,12 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return batch ?? 0;
   }
 
-  private run(xs: tf.Tensor | readonly tf.Tensor[], options: RunOptions<C>, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
+  private run(xs: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions<C>, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
+    const memory: unknown = options.memory ?? 'store';
+    if (memory !== 'store' && memory !== 'invert') {
+      throw new FreiaError(`option "memory" must be 'store' or 'invert', got ${JSON.stringify(memory)}`);
+    }
+    const byInversion = memory === 'invert' && !rev;
     const inputs = xs instanceof tf.Tensor ? [xs] : [...xs];
     const c = options.c;
     const conds = c === undefined ? [] : c instanceof tf.Tensor ? [c] : [...(c as readonly tf.Tensor[])];
@@ -188,9 +209,22 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
       let logDet: tf.Tensor = tf.zeros([batch]);
       const order = this.graph.nodes.map((_, i) => i);
       if (rev) order.reverse();
+      let segment: SegmentNode[] = [];
+      const runSegment = () => {
+        if (segment.length === 0) return;
+        const call = (step: SegmentNode, stepXs: tf.Tensor[], stepCs: tf.Tensor[], stepRev: boolean, stepJac: boolean) => this.callModule(step.index, step.node, stepXs, stepCs, stepRev, stepJac);
+        const segmentLogDet = runSegmentByInversion(segment, values, condValues, batch, jac, call);
+        if (segmentLogDet !== 0) logDet = tf.add(logDet, segmentLogDet);
+        segment = [];
+      };
       for (const index of order) {
         const node = this.graph.nodes[index];
         if (node.kind !== 'module') continue;
+        if (byInversion && (moduleSpec(node.module.kind).recomputeByInversion ?? true)) {
+          segment.push({ index, node, module: this.modules[index]! });
+          continue;
+        }
+        runSegment();
         const outRefs = node.module.outputShapes.map((_, output) => refKey({ node: index, output }));
         const inKeys = rev ? outRefs : node.inputs.map(refKey);
         const args = inKeys.map((key) => values.get(key)!);
@@ -200,6 +234,7 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
         outKeys.forEach((key, k) => values.set(key, out[k]));
         if (jac && moduleLogDet !== 0) logDet = tf.add(logDet, moduleLogDet);
       }
+      runSegment();
       const outs = exit.map((node) => {
         const def = this.graph.nodes[node];
         return toPublic(values.get(def.kind === 'output' ? refKey(def.input) : refKey({ node, output: 0 }))!);

@@ -3,7 +3,7 @@
  * gradient clipping and a progress bar.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AnyFlow, RunOptions } from '../runtime/flow.js';
+import type { AnyFlow, ForwardRunOptions, GradientMemory } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar } from './progress.js';
 import { adam } from './adam.js';
@@ -11,8 +11,19 @@ import { adam } from './adam.js';
 /**
  * Mean negative log-likelihood in nats per sample,
  * `−log N(f(x); 0, I) − log|det J_f(x)|`, including the `log 2π` constant.
+ * With `memory: 'invert'` its gradient recomputes activations by inversion,
+ * so training memory does not grow with depth (docs/memory.md).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, train } from 'freia-ts';
+ * const flow = inn.input([4]).repeat(16, (c) => c.glow({ subnet: subnets.mlp({ hidden: 32 }) })).build();
+ * const x = tf.randomNormal([64, 4]);
+ * const { value, grads } = tf.variableGrads(() => train.nll(flow, x, { memory: 'invert' }), flow.trainableVariables);
+ * ```
  */
-export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: RunOptions = {}): tf.Scalar {
+export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const { out, logDet } = flow.forward(x as tf.Tensor, options);
     return tf.neg(tf.mean(tf.add(standardNormalLogProb(out), logDet))) as tf.Scalar;
@@ -43,6 +54,12 @@ export interface FitOptions {
   readonly onStep?: (step: number, loss: number) => void;
   /** An optimizer instead of Adam. */
   readonly optimizer?: tf.Optimizer;
+  /**
+   * What each step keeps for its gradient (default `'store'`): `'invert'`
+   * recomputes activations by inversion, so memory does not grow with depth,
+   * at the cost of one more forward and one inverse pass (docs/memory.md).
+   */
+  readonly memory?: GradientMemory;
 }
 
 /** Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`). */
@@ -68,7 +85,7 @@ function trainer(flow: AnyFlow, options: FitOptions) {
       const batch = options.data(step);
       try {
         return tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => nll(flow, batch.x, { c: batch.c }), variables);
+          const { value, grads } = tf.variableGrads(() => nll(flow, batch.x, { c: batch.c, memory: options.memory }), variables);
           const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
           optimizer.applyGradients(clipped);
           return value;
