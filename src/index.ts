@@ -23,7 +23,7 @@ export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam } as const;
 
 export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
-export type { AnyFlow, Tensors, SeveralTensors, RunOptions, FlowResult } from './runtime/flow.js';
+export type { AnyFlow, Tensors, SeveralTensors, RunOptions, ForwardRunOptions, GradientMemory, FlowResult } from './runtime/flow.js';
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './core/graph.js';
 export { StandardNormal, PushForward } from './train/distributions.js';
 export type { FitOptions, Batch } from './train/training.js';

@@ -22,6 +22,16 @@
  * Ours only:
  * - `conv-train-step`: one Adam step of 4 GLOW blocks with 3×3 conv subnets
  *   (hidden 64) and permutations on `[3, 32, 32]`, batch 16.
+ * - `train-peak-memory`: peak memory and median time of one Adam step of a
+ *   chain of GLOW blocks with 3×3 conv subnets (hidden 16) + PermuteRandom on
+ *   `[3, 32, 32]`, batch 16, by ordinary backprop (`"mode": "store"`) and by
+ *   inversion (`"mode": "invert"`), one line per mode and depth:
+ *   `{"name":"train-peak-memory","mode","blocks","peakBytes","medianMs"}`,
+ *   then `{"name":"train-peak-memory-resident","mode","blocks","residentBytes"}`
+ *   (parameters, Adam's moments and the batch, held before the step).
+ *   `peakBytes` is `tf.profile`'s (src/cli/peak-memory.ts). Depths: `--depths`
+ *   (default `8,64`); `--peak-runs N` timed steps each (default 5);
+ *   `--plot FILE` writes peak memory against depth for both modes as SVG.
  * - `typecheck-conv-inn`, `typecheck-1000-blocks`: how long the TypeScript
  *   checker takes on the builder types (the seed's conv INN of DESIGN.md; a
  *   1,000-block chain written as ten statements). Needs the dev dependencies.
@@ -51,6 +61,9 @@ import { fileURLToPath } from 'node:url';
 import { inn, subnets, train, ready, useBackend, setGlobalSeed, type AnyFlow } from '../index.js';
 import { makeMoons } from './datasets/moons.js';
 import { NATIVE_PACKAGE, nativeActive } from '../runtime/kernels-native.js';
+import { measurePeakMemory } from './peak-memory.js';
+import { linePlotSvg } from './plots/svg.js';
+import { writeFileSync } from 'node:fs';
 
 const { values } = parseArgs({
   options: {
@@ -60,6 +73,9 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     backend: { type: 'string' },
     only: { type: 'string', multiple: true },
+    depths: { type: 'string', default: '8,64' },
+    'peak-runs': { type: 'string', default: '5' },
+    plot: { type: 'string' },
   },
 });
 const runs = Math.max(10, Number(values.runs));
@@ -254,9 +270,10 @@ class FreiaChild {
 
 const backend = values.backend ? (await useBackend(values.backend), tf.getBackend()) : await ready();
 const typecheckNames = ['typecheck-conv-inn', 'typecheck-1000-blocks'];
-const unknown = [...only].filter((name) => !workloads.some((w) => w.name === name) && !typecheckNames.includes(name));
+const otherNames = ['train-peak-memory', ...typecheckNames];
+const unknown = [...only].filter((name) => !workloads.some((w) => w.name === name) && !otherNames.includes(name));
 if (unknown.length) {
-  console.error(`bench: no workload ${unknown.join(', ')} (there are ${[...workloads.map((w) => w.name), ...typecheckNames].join(', ')})`);
+  console.error(`bench: no workload ${unknown.join(', ')} (there are ${[...workloads.map((w) => w.name), ...otherNames].join(', ')})`);
   process.exit(2);
 }
 const selected = workloads.filter((w) => wanted(w.name));
@@ -290,6 +307,37 @@ for (const workload of selected) {
   }
 }
 if (freia instanceof FreiaChild) freia.close();
+
+// ---- peak memory over depth, by ordinary backprop and by inversion ----
+if (wanted('train-peak-memory')) {
+  const depths = (values.depths ?? '8,64').split(',').map((d) => Number(d.trim()));
+  if (depths.some((d) => !Number.isInteger(d) || d < 1)) {
+    console.error(`bench: --depths wants whole numbers of blocks separated by commas, got ${values.depths}`);
+    process.exit(2);
+  }
+  const peakRuns = Math.max(1, Number(values['peak-runs']));
+  const peaks: Record<string, [number, number][]> = { store: [], invert: [] };
+  for (const blocks of depths) {
+    for (const mode of ['store', 'invert'] as const) {
+      const { peakBytes, residentBytes, medianMs } = await measurePeakMemory(blocks, mode, peakRuns);
+      console.log(JSON.stringify({ name: 'train-peak-memory', mode, blocks, peakBytes, medianMs }));
+      console.log(JSON.stringify({ name: 'train-peak-memory-resident', mode, blocks, residentBytes }));
+      peaks[mode].push([blocks, peakBytes / 2 ** 20]);
+    }
+  }
+  if (values.plot) {
+    writeFileSync(values.plot, linePlotSvg({
+      title: 'Peak memory of one training step against depth',
+      xLabel: 'GLOW blocks (conv subnets, [3, 32, 32], batch 16)',
+      yLabel: 'peak memory (MiB, tf.profile)',
+      xTicks: depths,
+      series: [
+        { label: "memory: 'store'", color: '#d62728', points: peaks.store },
+        { label: "memory: 'invert'", color: '#1f77b4', points: peaks.invert },
+      ],
+    }));
+  }
+}
 
 // ---- the compiler on the builder types ----
 const typecheckRuns = Math.max(3, Math.min(runs, 10));

@@ -61,6 +61,12 @@ export interface CustomModuleClass<A = never> {
   new (dimsIn: readonly Shape[], dimsC: readonly Shape[], args: A): InvertibleModule;
   readonly name: string;
   readonly shapeRule?: ShapeRule;
+  /**
+   * `static readonly recomputeByInversion = false` opts the module out of
+   * recomputation by inversion (`memory: 'invert'`): it keeps its activations,
+   * as a module whose inverse is not exact must.
+   */
+  readonly recomputeByInversion?: boolean;
 }
 
 /** The rule a class declares (`declare static readonly shapeRule: R`), else `'keep'`. */
@@ -114,6 +120,7 @@ export function customKind(moduleClass: CustomModuleClass<unknown>): string {
     kind,
     conditions: 'optional',
     options: { args: is.anything },
+    recomputeByInversion: moduleClass.recomputeByInversion ?? true,
     outputShapes: (node, inputShapes, conditionShapes, args) => {
       // FrEIA asks a constructed module for its output dims; so do we, then free it.
       let probe: InvertibleModule | undefined;

@@ -275,11 +275,11 @@ function convShape(node: string, inputShapes: readonly Shape[], conditionShapes:
 }
 
 const actOptions = { slopeInit: is.number(), learnable: is.boolean } as const;
-export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
-export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
-export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', options: { initPos: is.number(), initNeg: is.number(), learnable: is.boolean }, outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
-export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', options: { dimsOut: is.number({ integer: true, min: 1 }) }, outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
-export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', options: { dimsOut: is.shape, kernelSize: is.number({ integer: true, min: 1 }), padding: is.number({ integer: true, min: 0 }) }, outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
+export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', recomputeByInversion: false, options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
+export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', recomputeByInversion: false, options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
+export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', recomputeByInversion: false, options: { initPos: is.number(), initNeg: is.number(), learnable: is.boolean }, outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
+export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.number({ integer: true, min: 1 }) }, outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
+export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.shape, kernelSize: is.number({ integer: true, min: 1 }), padding: is.number({ integer: true, min: 0 }) }, outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
 
 // ---- type-level shape rules ----
 

@@ -425,7 +425,7 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
   return [x];
 }
 
-export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none',
+export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', recomputeByInversion: false,
   options: {
     internalSize: is.number({ integer: true, min: 1 }),
     nInternalLayers: is.number({ integer: true, min: 0 }),

@@ -91,6 +91,16 @@ export interface ModuleSpec<K extends string = string, O extends object = object
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: O): Shape[];
   /** Instantiates the module for a definition (weights freshly initialised). */
   create(def: ModuleDef<O>): InvertibleModule;
+  /**
+   * Whether training with `memory: 'invert'` may recompute this module's
+   * input from its output by the inverse pass instead of keeping it (default
+   * true: the inverse gives the input back to rounding error). False keeps
+   * the module's activations: IResNetLayer (its inverse is a fixed-point
+   * iteration, approximate) and the InvAuto family (InvAutoFC and
+   * InvAutoConv2D invert by the adjoint, not exactly; the activations have no
+   * subnet, so keeping their input costs little).
+   */
+  readonly recomputeByInversion?: boolean;
   /** How a FrEIA export of this module maps onto it (absent: camelCase arguments, nothing derived). */
   readonly freia?: FreiaImport;
   /**

@@ -3,7 +3,7 @@
  * order) or in reverse (in reverse node order), all inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleNodeDef, Shape, TensorRef } from '../core/graph.js';
+import type { GraphDef, ModuleNodeDef, Shape } from '../core/graph.js';
 import { DisposedError, FreiaError, NonFiniteError, ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
 import { checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
 import { internalShape } from '../math/layout.js';
@@ -12,6 +12,7 @@ import { toDot, toMermaid, toSvg } from '../core/pictures.js';
 import { moduleSpec, type InvertibleModule } from '../modules/index.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { withVariableCleanup } from '../modules/base.js';
+import { refKey, runSegmentByInversion, type SegmentNode } from './invertible-backprop.js';
 
 /** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
 export type Tensors<S extends readonly Shape[]> = S extends readonly [Shape]
@@ -38,6 +39,22 @@ export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
   readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
   /** Compute the log-det (default true); false returns zeros and saves the work. */
   readonly jac?: boolean;
+}
+
+/**
+ * What a forward pass keeps for its gradient:
+ * - `'store'` (default): every activation, as tfjs does; memory grows with depth;
+ * - `'invert'`: only the outputs of each run of modules with an exact inverse;
+ *   the backward pass recomputes each module's input from its output by the
+ *   inverse pass (see docs/memory.md). Modules without an exact inverse keep
+ *   their activations.
+ */
+export type GradientMemory = 'store' | 'invert';
+
+/** Options of a forward pass: the conditions, the log-det, and what is kept for the gradient. */
+export interface ForwardRunOptions<C extends readonly Shape[] = readonly Shape[]> extends RunOptions<C> {
+  /** What the pass keeps for its gradient (default `'store'`); no effect outside a gradient tape. */
+  readonly memory?: GradientMemory;
 }
 
 /** tfjs's rank of a batch of streams of shape `S`: `[784]` gives `R2` (a `Tensor2D`), `[3, 32, 32]` `R4`. */
@@ -111,11 +128,11 @@ export type TensorsFit<X, S extends readonly Shape[], What extends string> = num
  * none; as {@link RunOptions} when the conditions are not known statically.
  */
 export type RunArguments<C extends readonly Shape[]> = number extends C['length']
-  ? [options?: RunOptions<C>]
+  ? [options?: ForwardRunOptions<C>]
   : C extends readonly []
     ? // A tensor that is also the error: what the caller passes fails with the message, and such a flow is still an AnyFlow.
-      [options?: { readonly c?: tf.Tensor & ShapeError<'this flow declares no conditions'>; readonly jac?: boolean }]
-    : [withConditions: RunOptions<C> & { readonly c: Tensors<C> | readonly tf.Tensor[] }];
+      [options?: { readonly c?: tf.Tensor & ShapeError<'this flow declares no conditions'>; readonly jac?: boolean; readonly memory?: GradientMemory }]
+    : [withConditions: ForwardRunOptions<C> & { readonly c: Tensors<C> | readonly tf.Tensor[] }];
 
 /** What `forward` and `inverse` return: outputs and the per-sample log|det J| of shape `[batch]`. */
 export interface FlowResult<T> {
@@ -136,16 +153,12 @@ export interface AnyFlow {
   readonly trainableVariables: tf.Variable[];
   /** True once `dispose()` has run (absent on flows that do not track it). */
   readonly isDisposed?: boolean;
-  forward(x: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  forward(x: tf.Tensor | readonly tf.Tensor[], options?: ForwardRunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
   dispose(): void;
 }
 
 export { withVariableCleanup } from '../modules/base.js';
-
-function refKey(ref: TensorRef): string {
-  return `${ref.node}:${ref.output}`;
-}
 
 /**
  * A built network. `I`, `O`, `C` are the input, output and condition shapes
@@ -214,7 +227,9 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
    * x → z. The compiler checks what it can of the call: each input's rank
    * (`[784]` takes a `Tensor2D`, `[batch, 784]`; a plain `tf.Tensor` is
    * checked at run time), one tensor or a tuple as the flow has inputs, and
-   * the `{ c }` option exactly when the flow declares conditions.
+   * the `{ c }` option exactly when the flow declares conditions. With
+   * `memory: 'invert'`, a gradient of the result (`tf.variableGrads`)
+   * recomputes activations by inversion instead of keeping them.
    */
   forward<const X extends Tensors<I> | readonly tf.Tensor[]>(x: X & TensorsFit<NoInfer<X>, I, 'input'>, ...options: RunArguments<C>): FlowResult<Tensors<O>> {
     return this.run(x, options[0] ?? {}, false) as FlowResult<Tensors<O>>;
@@ -284,10 +299,11 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
     return batch ?? 0;
   }
 
-  private run(xs: tf.Tensor | readonly tf.Tensor[], options: RunOptions, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
+  private run(xs: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions, rev: boolean): FlowResult<tf.Tensor | tf.Tensor[]> {
     const call = rev ? 'inverse' : 'forward';
     if (this.disposed) throw new DisposedError(`flow.${call}: the flow has been disposed`);
     checkOptions(`flow.${call}`, options, RUN_OPTIONS);
+    const byInversion = (options.memory ?? 'store') === 'invert' && !rev;
     // Plain data from JavaScript callers is checked value by value in checkTensors.
     const inputs: unknown[] = Array.isArray(xs) ? [...(xs as unknown[])] : [xs];
     const c = options.c;
@@ -311,9 +327,22 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
       let logDet: tf.Tensor = tf.zeros([batch]);
       const order = this.graph.nodes.map((_, i) => i);
       if (rev) order.reverse();
+      let segment: SegmentNode[] = [];
+      const runSegment = () => {
+        if (segment.length === 0) return;
+        const call = (step: SegmentNode, stepXs: tf.Tensor[], stepCs: tf.Tensor[], stepRev: boolean, stepJac: boolean) => this.callModule(step.index, step.node, stepXs, stepCs, stepRev, stepJac, batch);
+        const segmentLogDet = runSegmentByInversion(segment, values, condValues, batch, jac, call);
+        if (segmentLogDet !== 0) logDet = tf.add(logDet, segmentLogDet);
+        segment = [];
+      };
       for (const index of order) {
         const node = this.graph.nodes[index];
         if (node.kind !== 'module') continue;
+        if (byInversion && (moduleSpec(node.module.kind).recomputeByInversion ?? true)) {
+          segment.push({ index, node, module: this.modules[index]! });
+          continue;
+        }
+        runSegment();
         const outRefs = node.module.outputShapes.map((_, output) => refKey({ node: index, output }));
         const inKeys = rev ? outRefs : node.inputs.map(refKey);
         const args = inKeys.map((key) => values.get(key)!);
@@ -323,6 +352,7 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
         outKeys.forEach((key, k) => values.set(key, out[k]));
         if (jac && moduleLogDet !== 0) logDet = tf.add(logDet, moduleLogDet);
       }
+      runSegment();
       const outs = exit.map((node) => {
         const def = this.graph.nodes[node];
         return toPublic(values.get(def.kind === 'output' ? refKey(def.input) : refKey({ node, output: 0 }))!);
@@ -371,4 +401,5 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
 const RUN_OPTIONS = {
   c: is.anything,
   jac: is.boolean,
+  memory: is.oneOf(['store', 'invert']),
 } as const;

@@ -3,7 +3,7 @@
  * gradient clipping and a progress bar.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AnyFlow, RunOptions } from '../runtime/flow.js';
+import type { AnyFlow, ForwardRunOptions, GradientMemory } from '../runtime/flow.js';
 import { standardNormalLogProb } from './distributions.js';
 import { ProgressBar } from './progress.js';
 import { adam } from './adam.js';
@@ -14,8 +14,19 @@ import { didYouMean } from '../core/validation.js';
 /**
  * Mean negative log-likelihood in nats per sample,
  * `−log N(f(x); 0, I) − log|det J_f(x)|`, including the `log 2π` constant.
+ * With `memory: 'invert'` its gradient recomputes activations by inversion,
+ * so training memory does not grow with depth (docs/memory.md).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, train } from 'freia-ts';
+ * const flow = inn.input([4]).repeat(16, (c) => c.glow({ subnet: subnets.mlp({ hidden: 32 }) })).build();
+ * const x = tf.randomNormal([64, 4]);
+ * const { value, grads } = tf.variableGrads(() => train.nll(flow, x, { memory: 'invert' }), flow.trainableVariables);
+ * ```
  */
-export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: RunOptions = {}): tf.Scalar {
+export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const { out, logDet } = flow.forward(x as tf.Tensor, options);
     return tf.neg(tf.mean(tf.add(standardNormalLogProb(out), logDet))) as tf.Scalar;
@@ -56,11 +67,17 @@ export interface FitOptions {
    * next step with the read of the loss.
    */
   readonly checkFinite?: boolean;
+  /**
+   * What each step keeps for its gradient (default `'store'`): `'invert'`
+   * recomputes activations by inversion, so memory does not grow with depth,
+   * at the cost of one more forward and one inverse pass (docs/memory.md).
+   */
+  readonly memory?: GradientMemory;
 }
 
 /** Every option of {@link FitOptions}: `satisfies` makes a new option fail to compile until it is listed here. */
 const fitOptionNames = {
-  data: true, steps: true, learningRate: true, clipNorm: true, progress: true, onStep: true, optimizer: true, checkFinite: true,
+  data: true, steps: true, learningRate: true, clipNorm: true, progress: true, onStep: true, optimizer: true, checkFinite: true, memory: true,
 } as const satisfies Record<keyof FitOptions, true>;
 
 const isPositiveFinite = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -87,6 +104,7 @@ function validateFitOptions(owner: string, options: FitOptions): void {
   if (onStep !== undefined && typeof onStep !== 'function') throw new OptionError(owner, 'onStep', 'a function (step, loss) => void', describeValue(onStep));
   if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer)) throw new OptionError(owner, 'optimizer', 'a tf.Optimizer', describeValue(optimizer));
   if (checkFinite !== undefined && typeof checkFinite !== 'boolean') throw new OptionError(owner, 'checkFinite', 'true or false', describeValue(checkFinite));
+  if (options.memory !== undefined && options.memory !== 'store' && options.memory !== 'invert') throw new OptionError(owner, 'memory', "'store' or 'invert'", describeValue(options.memory));
 }
 
 /** A batch as `data(step)` must return it: `{ x, c? }` with live tensors. */
@@ -167,7 +185,7 @@ function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
       try {
         checkBatch(owner, step, batch);
         return tf.tidy(() => {
-          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c }), variables);
+          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c, memory: options.memory }), variables);
           const raw = Object.values(grads);
           const verdict = check ? tf.stack([value, tf.mul(raw.length ? tf.addN(raw.map((g) => tf.sum(g))) : tf.scalar(0), 0)]) as tf.Tensor1D : undefined;
           const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
