@@ -38,7 +38,8 @@ function vitest(label, args, env) {
   // The tests get a temp folder of their own: whatever they leave in it is a failure (tests clean up after themselves).
   const testTmp = mkdtempSync(path.join(tmpdir(), 'freia-ts-tests-'));
   const started = Date.now();
-  run(label, bin('vitest'), ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { ...process.env, ...env, TMPDIR: testTmp, TMP: testTmp, TEMP: testTmp });
+  const exitedCleanly = run(label, bin('vitest'), ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { ...process.env, ...env, TMPDIR: testTmp, TMP: testTmp, TEMP: testTmp });
+  const failedBefore = failed;
   console.log(`(${label}: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const leftovers = readdirSync(testTmp);
   if (leftovers.length > 0) {
@@ -59,6 +60,12 @@ function vitest(label, args, env) {
     failed++;
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
+  }
+  // A worker that crashed (out of memory, say) leaves its file out of the report and makes vitest exit non-zero
+  // with every reported test passed: that run failed all the same.
+  if (!exitedCleanly && failed === failedBefore) {
+    console.error(`${label}: vitest exited with an error but reported no failed test (a crashed worker or an unhandled error; see above): counted as 1 failure`);
+    failed++;
   }
 }
 

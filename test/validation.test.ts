@@ -29,6 +29,20 @@ function expectRefusal(act: () => unknown, type: new (...args: never[]) => Error
   expect(Object.keys(tf.engine().registeredVariables).length).toBe(variables);
 }
 
+describe('counts that would make a huge module are refused before it is built', () => {
+  // Each of these once ran out of JavaScript heap (a 200-byte document could crash the process):
+  // the module built its parameters or sections element by element from the count.
+  it('reflections, residual layers and widths, split sections', () => {
+    const big = 1e9;
+    expectRefusal(() => inn.input([4]).allInOne({ subnet: mlp, learnedHouseholderPermutation: big }), ValidationError, /learnedHouseholderPermutation \(reflections × channels\): expected at most \d+ elements/);
+    expectRefusal(() => inn.input([4]).householderPerm({ nReflections: big }), ValidationError, /nReflections \(reflections × channels\): expected at most/);
+    expectRefusal(() => inn.input([4]).iresnet({ internalSize: big }), ValidationError, /internalSize \(first weight\): expected at most/);
+    expectRefusal(() => inn.input([4]).iresnet({ nInternalLayers: big }), ValidationError, /option "nInternalLayers": expected a whole number >= 0 <= 1000/);
+    expectRefusal(() => inn.input([64]).iresnet({ nInternalLayers: 1000, internalSize: 4096 }), ValidationError, /internalSize \(hidden weights\): expected at most/);
+    expectRefusal(() => new SequenceINN(6).append(Fm.Split, { n_sections: big }), ShapeMismatchError, /nSections from 2 to the axis length 6/);
+  });
+});
+
 describe('sizes are checked before anything is allocated', () => {
   it('elementCount is overflow-safe', () => {
     expect(elementCount([3, 32, 32])).toBe(3072);

@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
-import { is } from '../core/validation.js';
+import { checkElements, is } from '../core/validation.js';
 import { gaussian, globalRng, invertPermutation, mulberry32, randomPermutation } from '../math/rng.js';
 import { randomRotation } from '../math/linalg.js';
 import { sumExceptBatch } from '../math/layout.js';
@@ -221,9 +221,12 @@ export class AllInOneBlock extends InvertibleModule {
 }
 
 export const allInOneBlock = moduleEntry<AllInOneOptions, TwoHalvesRule>()({ kind: 'AllInOneBlock', conditions: 'optional',
-  outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[]) => {
+  outputShapes: (node, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args) => {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
     const channels = inputShapes[0][0];
+    // The reflections are a [count, channels] parameter, built element by element: bounded before anything is made.
+    const reflections = args.learnedHouseholderPermutation;
+    if (typeof reflections === 'number' && reflections > 0) checkElements(node, 'learnedHouseholderPermutation (reflections × channels)', [reflections, channels]);
     // FrEIA's split: the first half gets the odd channel.
     requireTwoHalves(node, 'AllInOneBlock', inputShapes[0], [channels - Math.floor(channels / 2), Math.floor(channels / 2)]);
     return shapes;

@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
-import { is } from '../core/validation.js';
+import { is, checkElements } from '../core/validation.js';
 import { internalShape, numel } from '../math/layout.js';
 import { batchedLogAbsDet } from '../math/linalg.js';
 import { globalRng, mulberry32, normalTensor, uniformTensor } from '../math/rng.js';
@@ -422,13 +422,18 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new FreiaError(`${node}: ${key} must be a whole number ≥ 0, got ${value}`);
   }
+  // The residual net's weights, bounded before any is made: [internal, C] (×9 for a 3×3 kernel) in and out, [internal, internal] between.
+  const internal = options.internalSize ?? 2 * x[0];
+  const kernel = x.length === 3 ? 9 : 1;
+  checkElements(node, 'internalSize (first weight)', [internal, x[0], kernel]);
+  checkElements(node, 'internalSize (hidden weights)', [options.nInternalLayers ?? 1, internal, internal, kernel]);
   return [x];
 }
 
 export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: 'IResNetLayer', conditions: 'none', recomputeByInversion: false,
   options: {
     internalSize: is.number({ integer: true, min: 1 }),
-    nInternalLayers: is.number({ integer: true, min: 0 }),
+    nInternalLayers: is.number({ integer: true, min: 0, max: 1000 }),
     jacobianIterations: is.number({ integer: true, min: 1 }),
     hutchinsonSamples: is.number({ integer: true, min: 1 }),
     fixedPointIterations: is.number({ integer: true, min: 0 }),

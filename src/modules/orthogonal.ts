@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
-import { is } from '../core/validation.js';
+import { is, checkElements } from '../core/validation.js';
 import { gaussian, globalRng } from '../math/rng.js';
 import { householderProduct, randomRotation, tfOrthonormalRows } from '../math/linalg.js';
 import { numel, toPublic } from '../math/layout.js';
@@ -173,6 +173,8 @@ export const householderPerm = moduleEntry<HouseholderPermOptions, VectorRule>()
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     const { nReflections = 1, fixed = false } = args;
     if (!Number.isInteger(nReflections) || nReflections < 1) throw new FreiaError(`${node}: nReflections must be a whole number ≥ 1, got ${String(nReflections)}`);
+    // The reflections are [nReflections, C], made element by element: bounded before anything is made.
+    if (inputShapes.length === 1) checkElements(node, 'nReflections (reflections × channels)', [nReflections, inputShapes[0][0]]);
     if (conditionShapes.length === 0) return unconditionalSameShape(node, inputShapes, [], 1);
     const shapes = unconditionalSameShape(node, inputShapes, [], 1);
     if (fixed) throw new FreiaError(`${node}: the reflections cannot be both fixed and given by a condition`);

@@ -30,7 +30,10 @@ export interface SplitOptions {
 export function splitSections(node: string, length: number, options: SplitOptions): number[] {
   const { sections, nSections = 2 } = options;
   if (sections === undefined) {
-    if (!Number.isInteger(nSections) || nSections < 2) throw new ShapeMismatchError(node, 'nSections of at least 2', String(nSections));
+    // Each section needs at least one element; checked before the list of sections is made (a document may say 1e9).
+    if (!Number.isInteger(nSections) || nSections < 2 || nSections > length) {
+      throw new ShapeMismatchError(node, `nSections from 2 to the axis length ${length}`, String(nSections));
+    }
     const base = Math.floor(length / nSections);
     return Array.from({ length: nSections }, (_, i) => base + (i < length % nSections ? 1 : 0));
   }
