@@ -13,6 +13,7 @@ import {
   type FlowDocument, type FreiaDocument, type ModuleResult, type Shape,
 } from '../src/index.js';
 import { fixturesDir } from './helpers/fixtures.js';
+import { thrownBy } from './helpers/thrown.js';
 
 /** How many tensors and variables exist: both must be back after a failure. */
 const allocated = () => ({ tensors: tf.memory().numTensors, variables: Object.keys(tf.engine().registeredVariables).length });
@@ -200,12 +201,7 @@ describe('importFreia and loadFreiaWeights check the whole document first', () =
   function importProblems(doc: unknown): string {
     const before = allocated();
     const snapshot = JSON.stringify(doc);
-    let error: unknown;
-    try {
-      importFreia(doc as FreiaDocument).dispose();
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => importFreia(doc as FreiaDocument).dispose());
     expect(error).toBeInstanceOf(FreiaImportError);
     expect(allocated()).toEqual(before);
     expect(JSON.stringify(doc)).toBe(snapshot);

@@ -14,6 +14,7 @@ import { inn, subnets, saveFlow, loadFlow, memoryHandler, importFreia, toTensor,
 import { loadFlowFile, saveFlowFile } from '../src/node/index.js';
 import { fixturePath } from './helpers/fixtures.js';
 import { maxAbsDiff } from './helpers/jacobian.js';
+import { thrownByAsync } from './helpers/thrown.js';
 
 const network = () => inn.input([4]).actNorm().glow({ subnet: subnets.mlp({ hidden: 8 }) }).split([1, 3]);
 
@@ -28,12 +29,7 @@ async function saved() {
 async function refusal(run: () => Promise<unknown> | unknown): Promise<{ error: FlowMismatchError; leaked: number; leakedVariables: number }> {
   const before = tf.memory().numTensors;
   const variables = Object.keys(tf.engine().registeredVariables).length;
-  let caught: unknown;
-  try {
-    await run();
-  } catch (error) {
-    caught = error;
-  }
+  const caught = await thrownByAsync(run);
   expect(caught).toBeInstanceOf(FlowMismatchError);
   return { error: caught as FlowMismatchError, leaked: tf.memory().numTensors - before, leakedVariables: Object.keys(tf.engine().registeredVariables).length - variables };
 }

@@ -12,6 +12,7 @@ import {
   type AnyFlow, type FitOptions, type ForwardOptions, type ModuleResult, type Shape,
 } from '../src/index.js';
 import { ActNorm } from '../src/modules/actnorm.js';
+import { thrownBy, thrownByAsync } from './helpers/thrown.js';
 
 const smallFlow = (): AnyFlow => {
   setGlobalSeed(5);
@@ -97,12 +98,7 @@ describe('train.fit: non-finite steps are refused before their update', () => {
     const flow = inn.input([2]).apply(FiniteLossNaNGradient).build();
     const initial = snapshot(flow);
     const before = tf.memory().numTensors;
-    let error: unknown;
-    try {
-      train.fit(flow, { steps: 2, progress: false, data: batchOf });
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => train.fit(flow, { steps: 2, progress: false, data: batchOf }));
     expect(error).toBeInstanceOf(NonFiniteError);
     expect((error as NonFiniteError).where).toBe('gradient');
     expect((error as Error).message).toMatch(/^train\.fit: step 0: the gradient of \S+ is not finite \(loss \d/);
@@ -193,12 +189,7 @@ describe('train.fit and train.adam: options are checked before anything is alloc
       const options = { steps: 3, progress: false, data: (step: number) => (calls++, batchOf(step)), ...patch } as unknown as FitOptions; // cast: deliberately ill-typed options
       const before = tf.memory();
       for (const run of [() => train.fit(flow, options), () => train.fitAsync(flow, options)]) {
-        let error: unknown;
-        try {
-          await run();
-        } catch (e) {
-          error = e;
-        }
+        const error = await thrownByAsync(run);
         expect(error).toBeInstanceOf(OptionError);
         expect((error as OptionError).field).toBe(field);
         expect((error as Error).message.replace(/^train\.fitAsync/, 'train.fit')).toMatch(message);
@@ -229,12 +220,7 @@ describe('train.fit and train.adam: options are checked before anything is alloc
   for (const [name, make, field] of adamBad) {
     it(`train.adam refuses ${name}`, () => {
       const before = tf.memory().numTensors;
-      let error: unknown;
-      try {
-        make();
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(make);
       expect(error).toBeInstanceOf(OptionError);
       expect((error as OptionError).owner).toBe('train.adam');
       expect((error as OptionError).field).toBe(field);

@@ -10,6 +10,7 @@ import {
   inn, subnets, dist, Fm, SequenceINN, InvertibleModule, DisposedError, ShapeMismatchError, ValidationError, SIZE_LIMITS, sizeLimits, setSizeLimits, elementCount, didYouMean,
   type ForwardOptions, type ModuleResult, type Shape,
 } from '../src/index.js';
+import { thrownBy } from './helpers/thrown.js';
 
 const mlp = subnets.mlp({ hidden: 8 });
 
@@ -17,12 +18,7 @@ const mlp = subnets.mlp({ hidden: 8 });
 function expectRefusal(act: () => unknown, type: new (...args: never[]) => Error, message: string | RegExp): void {
   const tensors = tf.memory().numTensors;
   const variables = Object.keys(tf.engine().registeredVariables).length;
-  let thrown: unknown;
-  try {
-    act();
-  } catch (error) {
-    thrown = error;
-  }
+  const thrown = thrownBy(act);
   expect(thrown).toBeInstanceOf(type);
   expect((thrown as Error).message).toMatch(message);
   expect(tf.memory().numTensors).toBe(tensors);

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
-import { deepFreeze } from '../core/graph.js';
+import { className, deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type AnyFlow, type RunOptions, type SeveralTensors, type Tensors, type TensorFits, type TensorsFit } from '../runtime/flow.js';
 import type { Literal, ShapeError } from '../types/shape.js';
 import { FreiaError, WiringError, formatShape } from '../core/errors.js';
@@ -153,7 +153,7 @@ export class Node extends AbstractNode {
 
   constructor(inputs: FlexibleInputs, moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> = {}, options: NodeOptions & { readonly conditions?: ConditionNode | readonly ConditionNode[] } = {}) {
     const kind = kindOf(moduleType);
-    super(options.name, kind.replace(/#\d+$/, ''));
+    super(options.name, className(kind));
     const connections = parseInputs(inputs, `node "${this.name}"`);
     const conditions = options.conditions === undefined ? [] : Array.isArray(options.conditions) ? [...options.conditions] : [options.conditions as ConditionNode];
     for (const c of conditions) {

@@ -4,7 +4,7 @@
  * the block options from the module's arguments and copy them, check a split,
  * and make sure each output feeds exactly one node.
  */
-import type { Shape } from '../core/graph.js';
+import { className, type Shape } from '../core/graph.js';
 import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
 import { checkElements } from '../core/validation.js';
 import { customKind, moduleSpec, type CustomModuleClass } from '../modules/index.js';
@@ -24,7 +24,7 @@ export function checkShape(what: string, shape: unknown): Shape {
  * twice in one network is refused.
  */
 export function nodeName(kind: string, given: unknown, index: number, taken: (name: string) => boolean): string {
-  const name = typeof given === 'string' ? given : `${kind.replace(/#\d+$/, '')}_${index}`;
+  const name = typeof given === 'string' ? given : `${className(kind)}_${index}`;
   if (taken(name)) throw new WiringError(`node name "${name}" is used twice`);
   return name;
 }

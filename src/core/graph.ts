@@ -79,6 +79,15 @@ export function shapeOf(graph: GraphDef, ref: TensorRef): Shape {
 }
 
 /** Freezes a definition deeply so that no builder or runtime can mutate shared data. */
+/**
+ * The class name a module kind stands for: a custom module class is
+ * registered as `Class#n` (one kind per class in a process), and people,
+ * documents and pictures know it as `Class`.
+ */
+export function className(kind: string): string {
+  return kind.replace(/#\d+$/, '');
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -6,9 +6,9 @@
  */
 import type { GraphDef, NodeDef, TensorRef } from './graph.js';
 import { formatShape } from './errors.js';
-import { shapeOf } from './graph.js';
+import { className, shapeOf } from './graph.js';
 
-const kindOf = (node: NodeDef) => (node.kind === 'module' ? node.module.kind.replace(/#\d+$/, '') : node.kind);
+const kindOf = (node: NodeDef) => (node.kind === 'module' ? className(node.module.kind) : node.kind);
 
 function edges(graph: GraphDef): { from: number; to: number; label: string; condition: boolean }[] {
   const list: { from: number; to: number; label: string; condition: boolean }[] = [];

@@ -5,7 +5,7 @@
  * checked against that before anything is allocated, and the flow comes back
  * typed as promised.
  */
-import type { GraphDef, Shape } from '../core/graph.js';
+import { className, type GraphDef, type Shape } from '../core/graph.js';
 import { FreiaError, formatShape } from '../core/errors.js';
 import type { AnyFlow, Flow } from '../runtime/flow.js';
 import type { Literal, Shapes } from '../types/shape.js';
@@ -64,8 +64,8 @@ function shapesOf(graph: GraphDef, role: Role): Shape[] {
   return graph.nodes.flatMap((node) => (node.kind === role ? [node.shape] : []));
 }
 
-// A custom kind is registered as `Class#n` in one process; a document names the class alone.
-const moduleKinds = (graph: GraphDef) => graph.nodes.flatMap((node) => (node.kind === 'module' ? [node.module.kind.replace(/#\d+$/, '')] : []));
+// A document names a custom module by its class alone.
+const moduleKinds = (graph: GraphDef) => graph.nodes.flatMap((node) => (node.kind === 'module' ? [className(node.module.kind)] : []));
 
 const listShapes = (shapes: readonly (readonly number[])[]) => `[${shapes.map(formatShape).join(', ')}]`;
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, ModuleNodeDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
-import { deepFreeze } from '../core/graph.js';
+import { className, deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type AnyFlow } from '../runtime/flow.js';
 import { DisposedError, FreiaError, formatShape } from '../core/errors.js';
 import { copyPlain, describeValue, elementCount, permutationProblem, sizeLimits } from '../core/validation.js';
@@ -400,7 +400,7 @@ export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
         for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);
         continue;
       }
-      const ours = node.module.kind.replace(/#\d+$/, '');
+      const ours = className(node.module.kind);
       if (ours !== n.module) {
         problems.push(`node "${n.name}": the flow has a ${ours}, the document a ${n.module}`);
         for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);

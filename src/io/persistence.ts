@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NodeDef } from '../core/graph.js';
-import { deepFreeze } from '../core/graph.js';
+import { className, deepFreeze } from '../core/graph.js';
 import { Flow, type AnyFlow } from '../runtime/flow.js';
 import { DisposedError, FreiaError, ValidationError, formatShape } from '../core/errors.js';
 import { checkOptions, copyPlain, describeValue, permutationProblem } from '../core/validation.js';
@@ -143,7 +143,7 @@ function checkModules(saved: Saved, nodes: readonly NodeDef[], problems: string[
       const ours = defineModule(node.name, node.module.kind, node.module.args, node.module.inputShapes, node.module.conditionShapes).outputShapes;
       const declared = node.module.outputShapes;
       if (ours.length !== declared.length || ours.some((s, k) => !sameShape(s, declared[k]))) {
-        problems.push(`${at}.module.outputShapes: is ${declared.map(formatShape).join(', ')}, but ${node.module.kind.replace(/#\d+$/, '')} on ${node.module.inputShapes.map(formatShape).join(', ')} gives ${ours.map(formatShape).join(', ')} (node "${node.name}")`);
+        problems.push(`${at}.module.outputShapes: is ${declared.map(formatShape).join(', ')}, but ${className(node.module.kind)} on ${node.module.inputShapes.map(formatShape).join(', ')} gives ${ours.map(formatShape).join(', ')} (node "${node.name}")`);
       }
     } catch (error) {
       problems.push(`${at} (node "${node.name}"): ${error instanceof Error ? error.message : String(error)}`);

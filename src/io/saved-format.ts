@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, NodeDef } from '../core/graph.js';
-import { deepFreeze } from '../core/graph.js';
+import { className, deepFreeze } from '../core/graph.js';
 import type { AnyFlow } from '../runtime/flow.js';
 import { FreiaError, formatShape } from '../core/errors.js';
 import { elementCount, sizeLimits } from '../core/validation.js';
@@ -70,7 +70,6 @@ export class FlowFormatError extends FreiaError {
 
 // ------------------------------------------------------------------ writing ----
 
-const CUSTOM_KIND = /#\d+$/;
 
 /**
  * Module arguments as JSON data: built-in subnets become `{ "$subnet": spec }`
@@ -96,8 +95,8 @@ export function flowTopology(flow: AnyFlow): FlowTopology {
   const customModules = new Set<string>();
   const nodes = flow.graph.nodes.map((node): NodeDef => {
     if (node.kind !== 'module') return node;
-    const custom = CUSTOM_KIND.test(node.module.kind);
-    const kind = node.module.kind.replace(CUSTOM_KIND, '');
+    const kind = className(node.module.kind);
+    const custom = kind !== node.module.kind;
     if (custom) customModules.add(kind);
     return { ...node, module: { ...node.module, kind, args: saveArgs(node.name, node.module.args) } };
   });

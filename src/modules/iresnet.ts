@@ -165,7 +165,7 @@ export class IResNetLayer extends InvertibleModule {
     const [channels, ...spatial] = def.inputShapes[0];
     this.spatial = spatial.length ? internalShape(def.inputShapes[0]).slice(0, -1) : [];
     this.dim = numel(def.inputShapes[0]);
-    const internal = args.internalSize ?? 2 * channels;
+    const internal = internalSizeOf(args, channels);
     const hidden = args.nInternalLayers ?? 1;
     this.jacobianIterations = args.jacobianIterations ?? 20;
     this.hutchinsonSamples = args.hutchinsonSamples ?? 1;
@@ -402,6 +402,11 @@ export function lipschitzCorrection(flow: { readonly modules: readonly (Invertib
   return count;
 }
 
+/** The residual net's width: `internalSize`, by default twice the channels (FrEIA's default). */
+function internalSizeOf(options: IResNetOptions, channels: number): number {
+  return options.internalSize ?? 2 * channels;
+}
+
 function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options: IResNetOptions): Shape[] {
   if (inputShapes.length !== 1) throw new ShapeMismatchError(node, 'exactly 1 input', `${inputShapes.length} inputs`);
   if (conditionShapes.length > 0) {
@@ -423,7 +428,7 @@ function iresnetShape(node: string, inputShapes: readonly Shape[], conditionShap
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new FreiaError(`${node}: ${key} must be a whole number ≥ 0, got ${value}`);
   }
   // The residual net's weights, bounded before any is made: [internal, C] (×9 for a 3×3 kernel) in and out, [internal, internal] between.
-  const internal = options.internalSize ?? 2 * x[0];
+  const internal = internalSizeOf(options, x[0]);
   const kernel = x.length === 3 ? 9 : 1;
   checkElements(node, 'internalSize (first weight)', [internal, x[0], kernel]);
   checkElements(node, 'internalSize (hidden weights)', [options.nInternalLayers ?? 1, internal, internal, kernel]);

@@ -3,7 +3,7 @@
  * order) or in reverse (in reverse node order), all inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphDef, ModuleNodeDef, Shape } from '../core/graph.js';
+import { className, type GraphDef, type ModuleNodeDef, type Shape } from '../core/graph.js';
 import { DisposedError, FreiaError, NonFiniteError, ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
 import { checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
 import { internalShape } from '../math/layout.js';
@@ -364,7 +364,7 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
 
   private callModule(index: number, node: ModuleNodeDef, xs: tf.Tensor[], cs: tf.Tensor[], rev: boolean, jac: boolean, batch: number) {
     const module = this.modules[index]!;
-    const where = `node "${node.name}" (${node.module.kind.replace(/#\d+$/, '')}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')})`;
+    const where = `node "${node.name}" (${className(node.module.kind)}, ${rev ? 'inverse' : 'forward'}, inputs ${node.module.inputShapes.map(formatShape).join(', ')})`;
     let result;
     try {
       result = module.forward(xs, cs, { rev, jac });
