@@ -293,8 +293,8 @@ describe("memory: 'invert' in use", () => {
     /** Peak bytes of one gradient above what was allocated before it (the parameters, the batch). */
     const stepPeak = async (blocks: number, memory: 'store' | 'invert') => {
       setGlobalSeed(6);
-      const flow = inn.input([2, 8, 8]).repeat(blocks, (c) => c.glow({ subnet: subnets.conv({ hidden: 16, kernel: 3 }) }).permuteRandom()).build();
-      const x = tf.randomNormal([8, 2, 8, 8]);
+      const flow = inn.input([2, 16, 16]).repeat(blocks, (c) => c.glow({ subnet: subnets.conv({ hidden: 8, kernel: 3 }) }).permuteRandom()).build();
+      const x = tf.randomNormal([8, 2, 16, 16]);
       const resident = tf.memory().numBytes;
       const profile = await tf.profile(() => {
         tf.tidy(() => {
@@ -310,8 +310,11 @@ describe("memory: 'invert' in use", () => {
     const invert4 = await stepPeak(4, 'invert');
     const invert16 = await stepPeak(16, 'invert');
     expect(store16 / store4).toBeGreaterThan(3);
-    // What still grows: the parameters' gradients (16 blocks hold 4 times the gradients of 4).
-    expect(invert16 / invert4).toBeLessThan(1.6);
+    // Issue 9's goal is 64 blocks at most 1.3 times 8. What still grows is the parameters' gradients,
+    // a few percent of what store mode adds. Holding a segment's intermediates until its forward pass
+    // ended (the first version) gave 1.8 and 10%.
+    expect(invert16 / invert4).toBeLessThan(1.3);
+    expect((invert16 - invert4) / (store16 - store4)).toBeLessThan(0.03);
     expect(invert16).toBeLessThan(store16 / 4);
   });
 });

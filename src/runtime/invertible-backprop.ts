@@ -83,6 +83,9 @@ export function runSegmentByInversion(
     for (const key of outputKeys(step)) produced.add(key);
   }
   const segmentOutputs = [...produced].filter((key) => !consumedInside.has(key));
+  /** For each tensor read inside the segment, the position of the last node that reads it. */
+  const lastReader = new Map<string, number>();
+  segment.forEach((step, s) => step.node.inputs.forEach((ref) => lastReader.set(refKey(ref), s)));
   const conditionNodes = [...new Set(segment.flatMap((step) => step.node.conditions))];
   const variables = [...new Set(segment.flatMap((step) => step.module.trainableVariables))];
   const inputs = [...inputKeys.map((key) => values.get(key)!), ...conditionNodes.map((node) => conditions.get(node)!), ...variables];
@@ -96,12 +99,40 @@ export function runSegmentByInversion(
     const tensors = args as tf.Tensor[];
     const local = new Map<string, tf.Tensor>(inputKeys.map((key, k) => [key, tensors[k]]));
     const conditionValue = new Map<number, tf.Tensor>(conditionNodes.map((node, k) => [node, tensors[inputKeys.length + k]]));
+    // Nothing here is on a tape, so an intermediate is freed as soon as the last node reading it has run:
+    // the forward pass then holds about one node's activations, not the whole segment's.
+    const holders = new Map<tf.Tensor, number>();
+    const hold = (t: tf.Tensor) => holders.set(t, (holders.get(t) ?? 0) + 1);
+    const release = (t: tf.Tensor) => {
+      const left = (holders.get(t) ?? 0) - 1;
+      if (left > 0) holders.set(t, left);
+      else {
+        holders.delete(t);
+        // A module may pass an input through as its output: the segment's own inputs are never ours to free.
+        if (!tensors.includes(t)) t.dispose();
+      }
+    };
     let logDet: tf.Tensor = tf.zeros([batch]);
-    for (const step of segment) {
-      const result = call(step, step.node.inputs.map((ref) => local.get(refKey(ref))!), step.node.conditions.map((c) => conditionValue.get(c)!), false, jac);
-      outputKeys(step).forEach((key, k) => local.set(key, result.out[k]));
-      if (jac && result.logDet !== 0) logDet = tf.add(logDet, result.logDet);
-    }
+    segment.forEach((step, s) => {
+      const xs = step.node.inputs.map((ref) => local.get(refKey(ref))!);
+      const result = tf.tidy(() => call(step, xs, step.node.conditions.map((c) => conditionValue.get(c)!), false, jac));
+      outputKeys(step).forEach((key, k) => {
+        local.set(key, result.out[k]);
+        hold(result.out[k]);
+      });
+      if (jac && result.logDet !== 0) {
+        const sum = tf.add(logDet, result.logDet);
+        logDet.dispose();
+        if (result.logDet instanceof tf.Tensor && !holders.has(result.logDet) && !tensors.includes(result.logDet)) result.logDet.dispose();
+        logDet = sum;
+      }
+      for (const key of new Set(step.node.inputs.map(refKey))) {
+        if (lastReader.get(key) === s && produced.has(key)) {
+          release(local.get(key)!);
+          local.delete(key);
+        }
+      }
+    });
     const outs = segmentOutputs.map((key) => local.get(key)!);
     outs.forEach((t, k) => outputShapes.set(segmentOutputs[k], t.shape));
     columns.splice(0, columns.length, ...outs.map((t) => t.size / batch), ...(jac ? [1] : []));
