@@ -1,6 +1,6 @@
 /** The `freia-ts` command (built into dist/ by `npm test` before vitest runs). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,11 +26,16 @@ describe('freia-ts CLI', () => {
     expect(result.stdout.trim()).toBe(version);
   });
 
-  it('rejects an unknown command with exit code 2 and the usage', () => {
-    const result = run('frobnicate');
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('unknown command "frobnicate"');
-    expect(result.stderr).toContain('usage: freia-ts <command>');
+  it('rejects an unknown command, or none, with exit code 2 and one line naming the commands', () => {
+    for (const args of [['frobnicate'], []]) {
+      const result = run(...args);
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(args.length ? 'unknown command "frobnicate"' : 'which command?');
+      expect(result.stderr).toContain('verify, graph, demo, bench');
+    }
+    expect(run('--help').stdout).toContain('usage: freia-ts <command>');
   });
 
   it('runs a short demo and reports JSON with the NLL and the picture', () => {
@@ -71,3 +76,87 @@ describe('freia-ts CLI', () => {
     expect(result.stdout).toContain('format is "nope", expected "freia-reference/1"');
   });
 });
+
+/** One line on stderr, no stack trace, nothing on stdout, and the exit code. */
+function expectOneLine(result: ReturnType<typeof run>, status: number, message: string | RegExp): void {
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  if (typeof message === 'string') expect(result.stderr).toContain(message);
+  else expect(result.stderr).toMatch(message);
+  expect(result.status).toBe(status);
+}
+
+describe('command lines that behave (issue 13)', () => {
+  it('demo: unknown flags and bad values are usage errors (exit 2), before any training', () => {
+    expectOneLine(run('demo', '--bogus'), 2, /^freia-ts demo: Unknown option '--bogus' \(flags: --steps, --seed, --out, --json, --clip\)/);
+    expectOneLine(run('demo', '--steps', '-5'), 2, 'freia-ts demo: --steps: expected a whole number >= 0, got "-5"');
+    expectOneLine(run('demo', '--steps', ''), 2, 'freia-ts demo: --steps: expected a whole number >= 0, got ""');
+    expectOneLine(run('demo', '--steps', '2.5'), 2, '--steps: expected a whole number >= 0, got "2.5"');
+    expectOneLine(run('demo', '--clip=abc'), 2, 'freia-ts demo: --clip: expected a number >= 0, got "abc"');
+    expectOneLine(run('demo', 'extra'), 2, 'freia-ts demo: unexpected argument "extra"');
+  });
+
+  it('demo: an output folder that cannot be made or written is refused before training', () => {
+    const file = path.join(tempDir('freia-cli-'), 'a-file');
+    writeFileSync(file, 'x');
+    expectOneLine(run('demo', '--steps', '1', '--out', '/proc/nope'), 2, 'freia-ts demo: --out /proc/nope: cannot make the output folder');
+    expectOneLine(run('demo', '--steps', '1', '--out', file), 2, `freia-ts demo: --out ${file}: cannot write there (it is not a folder)`);
+    expectOneLine(run('demo', '--steps', '1', '--out', path.join(file, 'below')), 2, 'cannot make the output folder (a file is in the way)');
+  });
+
+  it('--help prints the command\'s usage and exits 0', () => {
+    for (const command of ['demo', 'verify', 'graph', 'bench']) {
+      const result = run(command, '--help');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`usage: freia-ts ${command}`);
+    }
+  });
+
+  it('graph: an unknown output extension or an unwritable place is refused before reading; a bad file is one line and exit 1', () => {
+    const dir = tempDir('freia-graph-');
+    expectOneLine(run('graph', fixturePath('glow_fc'), '-o', path.join(dir, 'x.png')), 2, 'freia-ts graph: --output ' + path.join(dir, 'x.png') + ': expected a file ending in .svg, .dot, .mmd, got ".png"');
+    expectOneLine(run('graph', fixturePath('glow_fc'), '-o', '/proc/nope/x.svg'), 2, 'cannot write there (its folder: it does not exist)');
+    mkdirSync(path.join(dir, 'folder.svg'));
+    expectOneLine(run('graph', fixturePath('glow_fc'), '-o', path.join(dir, 'folder.svg')), 2, 'folder.svg: is a folder, expected a file name');
+    expectOneLine(run('graph'), 2, 'freia-ts graph: expected 1 FILE, got 0');
+    const missing = path.join(dir, 'missing.json');
+    expectOneLine(run('graph', missing), 1, /^freia-ts graph: .*missing\.json: ENOENT.* \(--debug shows the stack trace\)\n$/);
+    const debug = run('graph', missing, '--debug');
+    expect(debug.status).toBe(1);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+    expect(existsSync(path.join(dir, 'x.png'))).toBe(false);
+  });
+
+  it('verify: no files is a usage error; --json prints JSON lines only, ending with a summary', () => {
+    expectOneLine(run('verify'), 2, 'freia-ts verify: expected at least 1 FILE argument(s), got 0');
+    const bad = path.join(tempDir('freia-verify-'), 'no-cases.json');
+    const doc = JSON.parse(readFileSync(fixturePath('glow_fc'), 'utf8'));
+    delete doc.cases;
+    writeFileSync(bad, JSON.stringify(doc));
+    const result = run('verify', '--json', fixturePath('glow_fc'), bad);
+    expect(result.status).toBe(1);
+    const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ name: 'glow_fc', ok: true, cases: 2, problems: [] });
+    expect(lines[1]).toMatchObject({ ok: false, cases: 0, problems: [expect.stringContaining('the file records no evaluations')] });
+    expect(lines[2]).toMatchObject({ summary: true, files: 2, matched: 1, failed: 1 });
+  });
+
+  it('verify: a file without evaluations does not pass', () => {
+    const file = path.join(tempDir('freia-verify-'), 'empty-cases.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(fixturePath('glow_fc'), 'utf8')), cases: [] }));
+    const result = run('verify', file);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('FAIL: the file records no evaluations');
+    expect(result.stdout).toContain('0 of 1 files match FrEIA; 1 off');
+  });
+
+  it('bench: bad flags are usage errors before anything runs', () => {
+    expectOneLine(run('bench', '--runs', 'abc'), 2, 'freia-ts bench: --runs: expected a whole number >= 10, got "abc"');
+    expectOneLine(run('bench', '--depths', '8,x'), 2, 'freia-ts bench: --depths: expected a whole number from 1 to 10000, got "x"');
+    expectOneLine(run('bench', '--plot', 'out.png'), 2, 'freia-ts bench: --plot out.png: expected a file ending in .svg');
+    expectOneLine(run('bench', '--nope'), 2, "freia-ts bench: Unknown option '--nope'");
+  });
+});
+

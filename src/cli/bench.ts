@@ -45,7 +45,7 @@
  * `native` names the package whose native kernels ran the large products and
  * convolutions (onnxruntime-node, when installed; see src/runtime/kernels-native.ts).
  *
- * Flags: `--runs N` (default 20, at least 10), `--warmup N` and `--warmup-ms T`
+ * Flags (checked before any work; `--help` lists them): `--runs N` (default 20, at least 10), `--warmup N` and `--warmup-ms T`
  * (warm up for at least N runs and T milliseconds, default 20 and 2000: V8's
  * optimising compiler needs 20–100 steps of the moons INN to settle, more
  * when the cores are busy; FrEIA gets the same warm-up),
@@ -55,7 +55,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inn, subnets, train, ready, useBackend, setGlobalSeed, type AnyFlow } from '../index.js';
@@ -64,8 +63,18 @@ import { NATIVE_PACKAGE, nativeActive } from '../runtime/kernels-native.js';
 import { measurePeakMemory } from './peak-memory.js';
 import { linePlotSvg } from './plots/svg.js';
 import { writeFileSync } from 'node:fs';
+import { outputFileFlag, parseCommandLine, wholeNumberFlag } from './command-line.js';
 
-const { values } = parseArgs({
+const usage = `usage: freia-ts bench [--runs N] [--warmup N] [--warmup-ms T] [--only NAME[,NAME...]] [--backend NAME]
+                     [--profile] [--depths N,N,...] [--peak-runs N] [--plot FILE.svg]
+
+Runs the benchmark workloads and prints one JSON line each (medians over --runs
+timed runs after warm-up); with FREIA_SRC set, FrEIA runs the same workloads
+and a ratio line follows each. See src/cli/bench.ts for the workloads.`;
+
+const { values, runs, warmup, warmupMs, depths, peakRuns, plot } = parseCommandLine({
+  name: 'bench',
+  usage,
   options: {
     runs: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '20' },
@@ -77,10 +86,15 @@ const { values } = parseArgs({
     'peak-runs': { type: 'string', default: '5' },
     plot: { type: 'string' },
   },
-});
-const runs = Math.max(10, Number(values.runs));
-const warmup = Math.max(1, Number(values.warmup));
-const warmupMs = Math.max(0, Number(values['warmup-ms']));
+}, ({ values }) => ({
+  values,
+  runs: wholeNumberFlag('runs', values.runs, 10),
+  warmup: wholeNumberFlag('warmup', values.warmup, 1),
+  warmupMs: wholeNumberFlag('warmup-ms', values['warmup-ms'], 0),
+  depths: values.depths.split(',').map((d) => wholeNumberFlag('depths', d, 1, 10_000)),
+  peakRuns: wholeNumberFlag('peak-runs', values['peak-runs'], 1),
+  plot: values.plot === undefined ? undefined : outputFileFlag('plot', values.plot, ['.svg']),
+}));
 const only = new Set((values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
@@ -273,7 +287,7 @@ const typecheckNames = ['typecheck-conv-inn', 'typecheck-1000-blocks'];
 const otherNames = ['train-peak-memory', ...typecheckNames];
 const unknown = [...only].filter((name) => !workloads.some((w) => w.name === name) && !otherNames.includes(name));
 if (unknown.length) {
-  console.error(`bench: no workload ${unknown.join(', ')} (there are ${[...workloads.map((w) => w.name), ...otherNames].join(', ')})`);
+  console.error(`freia-ts bench: --only: no workload ${unknown.join(', ')} (there are ${[...workloads.map((w) => w.name), ...otherNames].join(', ')})`);
   process.exit(2);
 }
 const selected = workloads.filter((w) => wanted(w.name));
@@ -310,12 +324,6 @@ if (freia instanceof FreiaChild) freia.close();
 
 // ---- peak memory over depth, by ordinary backprop and by inversion ----
 if (wanted('train-peak-memory')) {
-  const depths = (values.depths ?? '8,64').split(',').map((d) => Number(d.trim()));
-  if (depths.some((d) => !Number.isInteger(d) || d < 1)) {
-    console.error(`bench: --depths wants whole numbers of blocks separated by commas, got ${values.depths}`);
-    process.exit(2);
-  }
-  const peakRuns = Math.max(1, Number(values['peak-runs']));
   const peaks: Record<string, [number, number][]> = { store: [], invert: [] };
   for (const blocks of depths) {
     for (const mode of ['store', 'invert'] as const) {
@@ -325,8 +333,8 @@ if (wanted('train-peak-memory')) {
       peaks[mode].push([blocks, peakBytes / 2 ** 20]);
     }
   }
-  if (values.plot) {
-    writeFileSync(values.plot, linePlotSvg({
+  if (plot) {
+    writeFileSync(plot, linePlotSvg({
       title: 'Peak memory of one training step against depth',
       xLabel: 'GLOW blocks (conv subnets, [3, 32, 32], batch 16)',
       yLabel: 'peak memory (MiB, tf.profile)',

@@ -9,25 +9,28 @@ const commands: Record<string, { summary: string; load: () => Promise<unknown> }
   verify: { summary: 'check FrEIA exports: re-run their recorded evaluations, print the largest errors (FILE...)', load: () => import('./commands/verify.js') },
   graph: { summary: 'draw a saved or FrEIA-exported model: nodes, module kinds, shapes, conditions (FILE -o graph.svg|.dot|.mmd)', load: () => import('./commands/graph.js') },
   demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo.js') },
-  bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --profile)', load: () => import('./bench.js') },
+  bench: { summary: 'run the benchmark workloads, one JSON line each (flags: --runs, --only, --profile; see --help)', load: () => import('./bench.js') },
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return ['usage: freia-ts <command> [flags]', '', 'commands:', ...lines, '', '  --version  print the version'].join('\n');
+  return ['usage: freia-ts <command> [flags]', '', 'commands:', ...lines, '', '  --version  print the version', '', 'Each command takes --help, and --debug to print the stack trace of a failure.'].join('\n');
 }
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === '--version' || command === '-v') {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   console.log(pkg.version);
-} else if (!command || command === '--help' || command === '-h' || command === 'help') {
+} else if (command === '--help' || command === '-h' || command === 'help') {
   console.log(usage());
+} else if (!command) {
+  console.error(`freia-ts: which command? (${Object.keys(commands).join(', ')}; freia-ts --help shows the usage)`);
+  process.exit(2);
 } else if (commands[command]) {
   // The subcommand modules read their flags from process.argv.
   process.argv = [process.argv[0], process.argv[1], ...rest];
   await commands[command].load();
 } else {
-  console.error(`freia-ts: unknown command "${command}"\n\n${usage()}`);
+  console.error(`freia-ts: unknown command "${command}" (commands: ${Object.keys(commands).join(', ')}; freia-ts --help shows the usage)`);
   process.exit(2);
 }

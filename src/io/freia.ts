@@ -2,7 +2,8 @@
  * FrEIA models in freia-ts: `importFreia` turns a `freia-reference/1`
  * document (a FrEIA model's graph, state dict and recorded evaluations; see
  * docs/freia-reference-format.md) into a runnable {@link Flow} with its
- * weights and buffers, and `verifyFreia` re-runs the recorded evaluations.
+ * weights and buffers (`verifyFreia`, in freia-verify.ts, re-runs the
+ * recorded evaluations).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, ModuleNodeDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
@@ -37,6 +38,8 @@ export type FreiaNode =
 
 export interface FreiaCase {
   readonly inputs: readonly FreiaTensor[];
+  /** Optional: each module node's forward outputs by node name, so that `verify` can name the first node that differs. */
+  readonly nodes?: Readonly<Record<string, readonly FreiaTensor[]>>;
   readonly conditions: readonly FreiaTensor[];
   readonly outputs: readonly FreiaTensor[];
   readonly log_jac_det: FreiaTensor;
@@ -52,6 +55,11 @@ export interface FreiaDocument {
   readonly params: Readonly<Record<string, FreiaTensor>>;
   readonly cases?: readonly FreiaCase[];
   readonly notes?: readonly string[];
+  /**
+   * Optional: the CRC-32 (8 hex digits) of each parameter's bytes at export time, by state-dict key,
+   * so that `verify` can name a parameter changed since (see docs/freia-reference-format.md).
+   */
+  readonly param_crc32?: Readonly<Record<string, string>>;
 }
 
 /** An import that found problems; `problems` lists every one of them. */
@@ -62,13 +70,13 @@ export class FreiaImportError extends FreiaError {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+export const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isShape = (value: unknown, min = 1): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= min) && elementCount(value) !== Infinity;
 const isRef = (value: unknown): boolean => Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isInteger(value[1]) && value[1] >= 0;
 const SUBNET_KINDS: readonly unknown[] = ['mlp', 'conv3x3', 'conv1x1'];
 
 /** Problems with one document tensor: its shape (and size), dtype and data (length, finite numbers). */
-function tensorProblems(value: unknown, at: string): string[] {
+export function tensorProblems(value: unknown, at: string): string[] {
   if (!isObject(value)) return [`${at}: expected { shape, data, dtype? }, got ${describeValue(value)}`];
   if (!isShape(value.shape, 0)) return [`${at}.shape: expected a list of whole numbers, at most ${sizeLimits().tensorElements} elements, got ${describeValue(value.shape)}`];
   if (value.dtype !== undefined && !['float32', 'int64', 'int32', 'bool'].includes(value.dtype as string)) return [`${at}.dtype: expected "float32", "int64", "int32" or "bool", got ${describeValue(value.dtype)}`];
@@ -429,147 +437,4 @@ export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
   } finally {
     for (const [, saved] of backup) saved.dispose();
   }
-}
-
-/** Largest absolute error and the reference's scale for one comparison. */
-export interface Deviation {
-  readonly error: number;
-  readonly scale: number;
-}
-
-/** One file's verification result. */
-export interface VerifyReport {
-  readonly name: string;
-  readonly cases: number;
-  readonly outputs: Deviation;
-  readonly logDet: Deviation;
-  readonly inputs: Deviation;
-  readonly reverseLogDet: Deviation;
-  /** How log-dets were judged: exactly, loosely (stochastic estimates), or against a known FrEIA defect. */
-  readonly logDetMode: 'exact' | 'stochastic' | 'known-defect';
-  readonly ok: boolean;
-  readonly notes: readonly string[];
-}
-
-/** Tolerances: outputs and inputs 1e-4 relative to their scale, log-dets 1e-3; stochastic log-dets loosely. */
-export const TOLERANCE = { values: 1e-4, logDet: 1e-3, stochasticLogDet: 0.5 } as const;
-
-/** Largest absolute error of our values against the reference's (as float32), and the reference's scale. */
-function deviation(values: ArrayLike<number>, reference: FreiaTensor): Deviation {
-  let error = 0;
-  let scale = 0;
-  reference.data.forEach((r, i) => {
-    error = Math.max(error, Math.abs(values[i] - Math.fround(r)));
-    scale = Math.max(scale, Math.abs(r));
-  });
-  return { error, scale };
-}
-
-/** Which figure of the report a comparison feeds (`reverseNegated`: −our reverse log-det, for FrEIA's known defect). */
-type Slot = 'outputs' | 'logDet' | 'inputs' | 'reverseLogDet' | 'reverseNegated';
-interface Comparison {
-  readonly slot: Slot;
-  readonly ours: tf.Tensor;
-  readonly reference: FreiaTensor;
-}
-
-/** Runs every recorded case forward and in reverse; our tensors stay on the device until the caller reads them. */
-function runCases(doc: FreiaDocument, flow: Flow): Comparison[] {
-  const comparisons: Comparison[] = [];
-  for (const c of doc.cases ?? []) {
-    const slots: [Slot, FreiaTensor][] = [];
-    const kept = tf.tidy(() => {
-      const tensors: tf.Tensor[] = [];
-      const add = (slot: Slot, ours: tf.Tensor | tf.Tensor[], reference: readonly FreiaTensor[]) => {
-        (Array.isArray(ours) ? ours : [ours]).forEach((t, k) => {
-          tensors.push(t);
-          slots.push([slot, reference[k]]);
-        });
-      };
-      const xs = c.inputs.map(toTensor);
-      const cs = c.conditions.map(toTensor);
-      const fwd = flow.forward(xs, { c: cs });
-      add('outputs', fwd.out, c.outputs);
-      add('logDet', fwd.logDet, [c.log_jac_det]);
-      const inv = flow.inverse(c.outputs.map(toTensor), { c: cs });
-      add('inputs', inv.out, c.rev_inputs);
-      add('reverseLogDet', inv.logDet, [c.rev_log_jac_det]);
-      add('reverseNegated', tf.neg(inv.logDet), [c.rev_log_jac_det]);
-      return tensors;
-    });
-    kept.forEach((ours, i) => comparisons.push({ slot: slots[i][0], reference: slots[i][1], ours }));
-  }
-  return comparisons;
-}
-
-const relative = (d: Deviation) => d.error / Math.max(1, d.scale);
-const merge = (a: Deviation, b: Deviation): Deviation => ({ error: Math.max(a.error, b.error), scale: Math.max(a.scale, b.scale) });
-
-/**
- * Runs every recorded evaluation forward and in reverse and compares with
- * FrEIA's numbers. Outputs and inputs must agree to 1e-4 relative to their
- * scale (max(1, max |reference|)), log-dets to 1e-3. Stochastic log-dets
- * (the notes say so: IResNetLayer's Hutchinson estimate) are compared loosely;
- * where FrEIA's reverse log-det is wrong (notes: "rev_log_jac_det is not
- * -log_jac_det") and ours is its negation, the difference is reported as a
- * known FrEIA defect, not a failure.
- */
-export function verifyFreia(doc: FreiaDocument): VerifyReport {
-  const flow = importFreia(doc);
-  let comparisons: Comparison[] = [];
-  try {
-    comparisons = runCases(doc, flow);
-    return verdict(doc, comparisons, comparisons.map((c) => c.ours.dataSync()));
-  } finally {
-    tf.dispose(comparisons.map((c) => c.ours));
-    flow.dispose();
-  }
-}
-
-/**
- * {@link verifyFreia} for every backend, WebGPU in Node included: our
- * results are read back asynchronously.
- *
- * @example
- * ```ts
- * import { readFileSync } from 'node:fs';
- * import { verifyFreiaAsync } from 'freia-ts';
- * const report = await verifyFreiaAsync(JSON.parse(readFileSync('glow.json', 'utf8')));
- * console.log(report.ok, report.outputs.error);
- * ```
- */
-export async function verifyFreiaAsync(doc: FreiaDocument): Promise<VerifyReport> {
-  const flow = importFreia(doc);
-  let comparisons: Comparison[] = [];
-  try {
-    comparisons = runCases(doc, flow);
-    return verdict(doc, comparisons, await Promise.all(comparisons.map((c) => c.ours.data())));
-  } finally {
-    tf.dispose(comparisons.map((c) => c.ours));
-    flow.dispose();
-  }
-}
-
-/** The report from our values (one array per comparison), by the rules of {@link verifyFreia}. */
-function verdict(doc: FreiaDocument, comparisons: readonly Comparison[], values: readonly ArrayLike<number>[]): VerifyReport {
-  const notes = doc.notes ?? [];
-  const stochastic = notes.some((n) => /stochastic/i.test(n));
-  const reverseDefect = notes.some((n) => /rev_log_jac_det is not -log_jac_det/.test(n));
-  const zero: Deviation = { error: 0, scale: 0 };
-  const found: Record<Slot, Deviation> = { outputs: zero, logDet: zero, inputs: zero, reverseLogDet: zero, reverseNegated: zero };
-  comparisons.forEach((c, i) => {
-    found[c.slot] = merge(found[c.slot], deviation(values[i], c.reference));
-  });
-  const { outputs, logDet, inputs, reverseLogDet, reverseNegated } = found;
-  const valuesOk = relative(outputs) <= TOLERANCE.values && relative(inputs) <= TOLERANCE.values;
-  let logDetMode: VerifyReport['logDetMode'] = 'exact';
-  let logDetOk = relative(logDet) <= TOLERANCE.logDet && relative(reverseLogDet) <= TOLERANCE.logDet;
-  if (stochastic) {
-    logDetMode = 'stochastic';
-    logDetOk = relative(logDet) <= TOLERANCE.stochasticLogDet && relative(reverseLogDet) <= TOLERANCE.stochasticLogDet;
-  } else if (!logDetOk && reverseDefect && relative(logDet) <= TOLERANCE.logDet && relative(reverseNegated) <= TOLERANCE.logDet) {
-    logDetMode = 'known-defect';
-    logDetOk = true;
-  }
-  return { name: doc.name, cases: doc.cases?.length ?? 0, outputs, logDet, inputs, reverseLogDet, logDetMode, ok: valuesOk && logDetOk, notes };
 }
