@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { listFixtures, readFixture } from './helpers/fixtures.js';
+import { FIXTURE_COUNT, listFixtures, readFixture } from './helpers/fixtures.js';
 import { verifyFreia } from '../src/index.js';
 
 // Listed while vitest collects the tests (one test per file needs the names
@@ -23,7 +23,7 @@ try {
 describe('FrEIA reference fixtures', () => {
   it('are all there', () => {
     if (unlisted) throw unlisted;
-    expect(files.length).toBe(63);
+    expect(files.length).toBe(FIXTURE_COUNT);
   });
 
   for (const file of files) {

@@ -434,6 +434,7 @@ const coreCases: ModuleCase[] = [
   { name: 'Split, Concat', input: [6], outputs: [[6]], build: () => inn.input([6]).split([2, 4]).on(1, (s) => s.glow({ subnet: mlp })).concat().build() },
   // the spline rows of the table wrap their subnets in a user function, which cannot be saved
   { name: 'RQ spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).rqSpline({ subnet: mlp, cond: 0, bins: 4 }).build() },
+  { name: 'linear spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).linearSpline({ subnet: mlp, cond: 0, bins: 4, identityTails: true }).build() },
   // not invertible (kept out of the invertibility table), but saved like any other module
   { name: 'InvAutoFC, InvAutoConv2D', input: [3, 3, 3], outputs: [[3, 3, 3]], build: () => inn.input([3, 3, 3]).invAutoConv2D().flatten().invAutoFC().reshape([3, 3, 3]).build() },
 ];

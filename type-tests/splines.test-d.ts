@@ -1,5 +1,5 @@
 /**
- * Builder types of rqSpline and elementwiseRqSpline: the shape is kept,
+ * Builder types of rqSpline, linearSpline and elementwiseRqSpline: the shape is kept,
  * conditions must be declared, the domain options are tuples of the right
  * length, elementwiseRqSpline takes `subnet` and `cond` together or not at
  * all, and neither runs while several streams are live.
@@ -24,6 +24,15 @@ expectError(inn.input([6]).rqSpline({ subnet: mlp, minBinSizes: [0.1] }));
 expectError(inn.input([6]).rqSpline({ subnet: mlp, defaultDomain: [-3, 3, -3] }));
 expectError(inn.input([6]).rqSpline({ subnet: mlp, identityTails: 1 }));
 expectError(inn.input([6]).split([3, 3]).rqSpline({ subnet: mlp }));
+
+// ---- linearSpline (coupling): the rules of rqSpline ----
+expectType<Chain<[[7]], [], [[7]]>>(inn.input([7]).linearSpline({ subnet: mlp }));
+expectType<Chain<[[5]], [[2]], [[5]]>>(inn.input([5]).condition([2]).linearSpline({ subnet: mlp, cond: 0, bins: 4, identityTails: true }));
+expectType<Flow<[[3, 8, 8]], [[3, 8, 8]], []>>(inn.input([3, 8, 8]).linearSpline({ subnet: conv }).build());
+expectError(inn.input([6]).linearSpline({ subnet: mlp, cond: 0 }));
+expectError(inn.input([6]).linearSpline({ bins: 4 }));
+expectError(inn.input([6]).linearSpline({ subnet: mlp, defaultDomain: [-3, 3] }));
+expectError(inn.input([6]).split([3, 3]).linearSpline({ subnet: mlp }));
 
 // ---- elementwiseRqSpline ----
 expectType<Chain<[[5]], [], [[5]]>>(inn.input([5]).elementwiseRqSpline());

@@ -28,7 +28,7 @@ import { invertibleConv1x1LU } from './lu-conv.js';
 import { householderPerm, orthogonalTransform } from './orthogonal.js';
 import { permuteRandom } from './permute.js';
 import { flatten, haarDownsampling, haarUpsampling, irevnetDownsampling, irevnetUpsampling, reshape } from './reshapes.js';
-import { elementwiseRationalQuadraticSpline, rationalQuadraticSpline } from './splines.js';
+import { elementwiseRationalQuadraticSpline, linearSpline, rationalQuadraticSpline } from './splines.js';
 import { concat, split } from './topology.js';
 import { addedKinds, addedModule, type ModuleSpec } from './registry.js';
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
@@ -51,6 +51,8 @@ export const shapeKeeping = {
   conditionalAffine: conditionalAffineTransform,
   /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
   rqSpline: rationalQuadraticSpline,
+  /** FrEIA's LinearSpline: the two-sided spline coupling with piecewise-linear splines. */
+  linearSpline,
   /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
   elementwiseRqSpline: elementwiseRationalQuadraticSpline,
   /** FrEIA's ActNorm with data-dependent initialisation. */

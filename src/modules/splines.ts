@@ -1,9 +1,10 @@
 /**
- * FrEIA's rational-quadratic splines (Durkan et al. 2019, "Neural Spline
- * Flows", arXiv:1906.04032): RationalQuadraticSpline, a two-sided coupling
- * whose halves are pushed through monotone piecewise rational-quadratic maps,
- * and ElementwiseRationalQuadraticSpline, one such map per element with
- * learned (or condition-predicted) knots.
+ * FrEIA's binned splines: the rational-quadratic ones (Durkan et al. 2019,
+ * "Neural Spline Flows", arXiv:1906.04032): RationalQuadraticSpline, a
+ * two-sided coupling whose halves are pushed through monotone piecewise
+ * rational-quadratic maps, and ElementwiseRationalQuadraticSpline, one such
+ * map per element with learned (or condition-predicted) knots; and
+ * LinearSpline, the same coupling with piecewise-linear maps.
  *
  * Per channel a spline has `K = bins` bins. Between the knots
  * `(x_k, y_k)` with derivatives `d_k` it is, with `s = Δy/Δx` and
@@ -81,6 +82,12 @@ export interface RqSplineOptions extends SplineOptions {
 }
 
 /**
+ * Options of {@link LinearSpline}: those of {@link RqSplineOptions}, with
+ * `P = 2K + 2` raw parameters per channel (`2K + 1` with `identityTails`).
+ */
+export type LinearSplineOptions = RqSplineOptions;
+
+/**
  * Options of {@link ElementwiseRationalQuadraticSpline}: unconditional (the
  * raw parameters are learned directly) or, with conditions, predicted by
  * `subnet: cond → C · P` from the concatenated conditions.
@@ -106,8 +113,8 @@ interface Knots {
   readonly x: tf.Tensor;
   /** `[..., C, K+1]`: `y_0 … y_K`. */
   readonly y: tf.Tensor;
-  /** `[..., C, K+1]`: `d_0 … d_K` (the ends equal `scale`). */
-  readonly d: tf.Tensor;
+  /** `[..., C, K+1]`: `d_0 … d_K` (the ends equal `scale`); absent for linear curves. */
+  readonly d?: tf.Tensor;
   /** `[..., C, 1]`: the tails' slope `Σ heights / Σ widths`. */
   readonly scale: tf.Tensor;
   /** `[..., C, 1]`: the tails' intercept `y_0 − scale · x_0`. */
@@ -122,8 +129,11 @@ function lastSlice(t: tf.Tensor, start: number, size: number): tf.Tensor {
 
 const LOG_E_MINUS_1 = Math.log(Math.E - 1);
 
-/** FrEIA's `BinnedSplineBase` + the RQ derivative constraint, for one set of options. */
-class RqSplineParametrisation {
+/** The curve between knots: FrEIA's RationalQuadraticSpline or its LinearSpline. */
+type SplineCurve = 'rational-quadratic' | 'linear';
+
+/** FrEIA's `BinnedSplineBase` (+ the RQ derivative constraint for rational-quadratic curves), for one set of options. */
+class SplineParametrisation {
   readonly bins: number;
   /** Raw parameters per channel. */
   readonly count: number;
@@ -133,14 +143,14 @@ class RqSplineParametrisation {
   private readonly minHeight: number;
   private readonly domain: readonly [number, number, number, number];
 
-  constructor(options: SplineOptions) {
+  constructor(options: SplineOptions, private readonly curve: SplineCurve = 'rational-quadratic') {
     this.bins = options.bins ?? 10;
     [this.minWidth, this.minHeight] = options.minBinSizes ?? [0.1, 0.1];
     this.domain = options.defaultDomain ?? [-3, 3, -3, 3];
     this.identityTails = options.identityTails ?? false;
     this.domainClamping = options.domainClamping ?? undefined;
-    // widths, heights, (bottom, left | total_width), inner deltas
-    this.count = 3 * this.bins + (this.identityTails ? 0 : 1);
+    // widths, heights, (bottom, left | total_width), then for RQ curves the inner derivatives
+    this.count = 2 * this.bins + (this.identityTails ? 1 : 2) + (curve === 'rational-quadratic' ? this.bins - 1 : 0);
   }
 
   /** FrEIA's constructor assertions, as errors naming the node. */
@@ -203,11 +213,11 @@ class RqSplineParametrisation {
       }
     }
     const scale = tf.div(tf.sum(heights, last, true), tf.sum(widths, last, true));
-    const inner = K > 1 ? [tf.softplus(tf.add(lastSlice(raw, this.count - (K - 1), K - 1), LOG_E_MINUS_1))] : [];
+    const inner = K > 1 && this.curve === 'rational-quadratic' ? [tf.softplus(tf.add(lastSlice(raw, this.count - (K - 1), K - 1), LOG_E_MINUS_1))] : [];
     return {
       x: tf.concat([left, tf.add(left, tf.cumsum(widths, last))], last),
       y: tf.concat([bottom, tf.add(bottom, tf.cumsum(heights, last))], last),
-      d: tf.concat([scale, ...inner, scale], last),
+      d: this.curve === 'rational-quadratic' ? tf.concat([scale, ...inner, scale], last) : undefined,
       scale,
       shift: tf.sub(bottom, tf.mul(scale, left)),
     };
@@ -244,10 +254,17 @@ class RqSplineParametrisation {
     const atRight = (t: tf.Tensor) => tf.sum(tf.mul(bin, lastSlice(t, 1, K)), last, true);
     const xk = atLeft(knots.x);
     const yk = atLeft(knots.y);
-    const dk = atLeft(knots.d);
-    const dkp = atRight(knots.d);
     const dx = tf.sub(atRight(knots.x), xk);
     const dy = tf.sub(atRight(knots.y), yk);
+    const [inner, logSlope] = knots.d ? this.rationalQuadratic(u, xk, yk, dx, dy, atLeft(knots.d), atRight(knots.d), rev) : this.linear(u, xk, yk, dx, dy, rev);
+    const tail = rev ? tf.div(tf.sub(v, knots.shift), knots.scale) : tf.add(tf.mul(knots.scale, v), knots.shift);
+    const out = select(inner, tail);
+    const logJac = select(logSlope, tf.log(knots.scale));
+    return [tf.squeeze(out, [last]), tf.squeeze(logJac, [last])];
+  }
+
+  /** Inside the domain, rational-quadratic: the result and log|dy/dx| (paper eq. 4–8, with the derivatives `dk`, `dkp` at the bin's ends). */
+  private rationalQuadratic(u: tf.Tensor, xk: tf.Tensor, yk: tf.Tensor, dx: tf.Tensor, dy: tf.Tensor, dk: tf.Tensor, dkp: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
     const s = tf.div(dy, dx);
     const curvature = tf.sub(tf.add(dk, dkp), tf.mul(s, 2));
 
@@ -275,10 +292,20 @@ class RqSplineParametrisation {
     );
     const logSlope = tf.sub(tf.log(slopeNumerator), tf.mul(tf.log(tf.add(s, tf.mul(curvature, xi1))), 2));
 
-    const tail = rev ? tf.div(tf.sub(v, knots.shift), knots.scale) : tf.add(tf.mul(knots.scale, v), knots.shift);
-    const out = select(inner, tail);
-    const logJac = select(logSlope, tf.log(knots.scale));
-    return [tf.squeeze(out, [last]), tf.squeeze(logJac, [last])];
+    return [inner, logSlope];
+  }
+
+  /**
+   * Inside the domain, linear (FrEIA's `linear_spline`): with `scale = Δy/Δx`
+   * and `shift = y_k − scale · x_k`, `y = scale · x + shift`, inverse
+   * `x = (y − shift) / scale`, log|dy/dx| = `log Δy − log Δx`, each computed
+   * as FrEIA writes it.
+   */
+  private linear(u: tf.Tensor, xk: tf.Tensor, yk: tf.Tensor, dx: tf.Tensor, dy: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor] {
+    const scale = tf.div(dy, dx);
+    const shift = tf.sub(yk, tf.mul(scale, xk));
+    const inner = rev ? tf.div(tf.sub(u, shift), scale) : tf.add(tf.mul(scale, u), shift);
+    return [inner, tf.sub(tf.log(dy), tf.log(dx))];
   }
 
   /** `x: [B, ..., C]`, raw `[..., C·P]` channel-major → result and the per-sample log-det of this direction. */
@@ -290,6 +317,41 @@ class RqSplineParametrisation {
     const [y, logJac] = this.apply(x, this.constrain(perChannel), rev);
     const logDet = sumExceptBatch(logJac);
     return [y, rev ? tf.neg(logDet) : logDet];
+  }
+}
+
+/**
+ * The two-sided spline coupling both {@link RationalQuadraticSpline} and
+ * {@link LinearSpline} are (FrEIA's `BinnedSpline`): `subnet1` reads x2 and
+ * parametrises the splines of x1, `subnet2` reads y1 and parametrises x2's.
+ */
+export class SplineCoupling extends InvertibleModule {
+  private readonly len1: number;
+  private readonly len2: number;
+  private readonly spline: SplineParametrisation;
+  private readonly subnet1: Subnet;
+  private readonly subnet2: Subnet;
+
+  constructor(def: ModuleDef<RqSplineOptions>, curve: SplineCurve) {
+    super(def.inputShapes, def.conditionShapes);
+    const args = def.args;
+    [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
+    this.spline = new SplineParametrisation(args, curve);
+    const cond = conditionChannels(def);
+    this.subnet1 = this.addSubnet('subnet1', args.subnet, this.len2 + cond, this.len1 * this.spline.count);
+    this.subnet2 = this.addSubnet('subnet2', args.subnet, this.len1 + cond, this.len2 * this.spline.count);
+  }
+
+  forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+    const [x1, x2] = tf.split(xs[0], [this.len1, this.len2], -1);
+    if (!rev) {
+      const [y1, j1] = this.spline.transform(x1, this.subnet1.apply(withConditions(x2, cs)), false);
+      const [y2, j2] = this.spline.transform(x2, this.subnet2.apply(withConditions(y1, cs)), false);
+      return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
+    }
+    const [y2, j2] = this.spline.transform(x2, this.subnet2.apply(withConditions(x1, cs)), true);
+    const [y1, j1] = this.spline.transform(x1, this.subnet1.apply(withConditions(y2, cs)), true);
+    return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
   }
 }
 
@@ -313,33 +375,35 @@ class RqSplineParametrisation {
  * repeat the options, so we rebuild them from the options instead of
  * storing them.
  */
-export class RationalQuadraticSpline extends InvertibleModule {
-  private readonly len1: number;
-  private readonly len2: number;
-  private readonly spline: RqSplineParametrisation;
-  private readonly subnet1: Subnet;
-  private readonly subnet2: Subnet;
-
+export class RationalQuadraticSpline extends SplineCoupling {
   constructor(def: ModuleDef<RqSplineOptions>) {
-    super(def.inputShapes, def.conditionShapes);
-    const args = def.args;
-    [this.len1, this.len2] = couplingSplit(def.kind, def.inputShapes[0][0], args.splitLen);
-    this.spline = new RqSplineParametrisation(args);
-    const cond = conditionChannels(def);
-    this.subnet1 = this.addSubnet('subnet1', args.subnet, this.len2 + cond, this.len1 * this.spline.count);
-    this.subnet2 = this.addSubnet('subnet2', args.subnet, this.len1 + cond, this.len2 * this.spline.count);
+    super(def, 'rational-quadratic');
   }
+}
 
-  forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
-    const [x1, x2] = tf.split(xs[0], [this.len1, this.len2], -1);
-    if (!rev) {
-      const [y1, j1] = this.spline.transform(x1, this.subnet1.apply(withConditions(x2, cs)), false);
-      const [y2, j2] = this.spline.transform(x2, this.subnet2.apply(withConditions(y1, cs)), false);
-      return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
-    }
-    const [y2, j2] = this.spline.transform(x2, this.subnet2.apply(withConditions(x1, cs)), true);
-    const [y1, j1] = this.spline.transform(x1, this.subnet1.apply(withConditions(y2, cs)), true);
-    return { out: [tf.concat([y1, y2], -1)], logDet: addLogDets(j1, j2) };
+/**
+ * FrEIA's LinearSpline: the coupling of {@link RationalQuadraticSpline} with
+ * piecewise-linear splines (monotone, continuous, with kinks at the knots).
+ *
+ *     x = [x1 | x2]
+ *     y1 = L(x1; subnet1([x2, c])),   y2 = L(x2; subnet2([y1, c]))
+ *     inside bin k:  L(x) = s_k x + (y_k − s_k x_k),  s_k = Δy_k / Δx_k
+ *     outside:       L(x) = scale · x + (y_0 − scale · x_0),  scale = Σ heights / Σ widths
+ *     log|det J| = Σ log L'(x1) + Σ log L'(x2),  log L' = log Δy_k − log Δx_k inside
+ *
+ * The subnets give `P = 2K + 2` raw parameters per transformed channel,
+ * `[widths(K), heights(K), bottom, left]` (`2K + 1`, `[widths, heights,
+ * total width]`, with `identityTails`), constrained as in
+ * {@link RationalQuadraticSpline}. With zero raw parameters it is the
+ * identity.
+ *
+ * As FrEIA, the derivative jumps at the knots, so the density of a flow of
+ * linear splines is piecewise constant along each coordinate. FrEIA's
+ * buffers `spline_base.*` are rebuilt from the options, not stored.
+ */
+export class LinearSpline extends SplineCoupling {
+  constructor(def: ModuleDef<LinearSplineOptions>) {
+    super(def, 'linear');
   }
 }
 
@@ -362,14 +426,14 @@ export class RationalQuadraticSpline extends InvertibleModule {
  * rebuilt from the options.
  */
 export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
-  private readonly spline: RqSplineParametrisation;
+  private readonly spline: SplineParametrisation;
   /** Where the raw parameters come from: a subnet of the conditions, or learned directly. */
   private readonly source: { readonly subnet: Subnet } | { readonly raw: tf.Variable };
 
   constructor(def: ModuleDef<ElementwiseRqSplineOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
-    this.spline = new RqSplineParametrisation(args);
+    this.spline = new SplineParametrisation(args);
     const [channels, ...spatial] = def.inputShapes[0];
     const width = channels * this.spline.count;
     // The shape rule has made sure that conditions come with a subnet.
@@ -413,20 +477,34 @@ const splineOptions = {
   domainClamping: is.number({ above: 0 }),
 } as const;
 
-export const rationalQuadraticSpline = moduleEntry<RqSplineOptions, TwoHalvesRule>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
+/** The run-time shape rule of the two spline couplings: two non-empty halves, a subnet, FrEIA's assertions. */
+function splineCouplingShapes(kind: string) {
   // A document may omit any option (or give nonsense): each is checked before use.
-  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
+  return (node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options: RqSplineOptions): Shape[] => {
     const shapes = sameShapeWithConditions(node, inputShapes, conditionShapes);
     const [len1, len2] = couplingSplit(node, inputShapes[0][0], options.splitLen);
     if (len1 === 0 || len2 === 0) {
       throw new ShapeMismatchError(node, 'two non-empty halves', `a split ${len1}|${len2}`, `input [${inputShapes[0].join(', ')}], splitLen ${options.splitLen ?? 0.5}`);
     }
-    if (!options.subnet) throw new FreiaError(`${node}: RationalQuadraticSpline needs a subnet`);
-    RqSplineParametrisation.check(node, options);
+    if (!options.subnet) throw new FreiaError(`${node}: ${kind} needs a subnet`);
+    SplineParametrisation.check(node, options);
     return shapes;
-  },
+  };
+}
+
+const splineCouplingOptions = { ...splineOptions, subnet: is.subnet, splitLen: is.number({ min: 0 }) };
+
+export const rationalQuadraticSpline = moduleEntry<RqSplineOptions, TwoHalvesRule>()({ kind: 'RationalQuadraticSpline', conditions: 'optional',
+  outputShapes: splineCouplingShapes('RationalQuadraticSpline'),
   create: (def) => new RationalQuadraticSpline(def),
-  options: { ...splineOptions, subnet: is.subnet, splitLen: is.number({ min: 0 }) },
+  options: splineCouplingOptions,
+  freia: { derived: optionBuffers.map((key) => `spline_base.${key}`) },
+});
+
+export const linearSpline = moduleEntry<LinearSplineOptions, TwoHalvesRule>()({ kind: 'LinearSpline', conditions: 'optional',
+  outputShapes: splineCouplingShapes('LinearSpline'),
+  create: (def) => new LinearSpline(def),
+  options: splineCouplingOptions,
   freia: { derived: optionBuffers.map((key) => `spline_base.${key}`) },
 });
 
@@ -439,7 +517,7 @@ export const elementwiseRationalQuadraticSpline = moduleEntry<ElementwiseRqSplin
     if (conditionShapes.length === 0 && options.subnet) {
       throw new FreiaError(`${node}: an ElementwiseRationalQuadraticSpline without conditions learns its parameters directly; its subnet would never be used (give it conditions, or drop the subnet)`);
     }
-    RqSplineParametrisation.check(node, options);
+    SplineParametrisation.check(node, options);
     return shapes;
   },
   create: (def) => new ElementwiseRationalQuadraticSpline(def),

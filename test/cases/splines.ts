@@ -1,5 +1,5 @@
 /**
- * Module-table rows for RationalQuadraticSpline and
+ * Module-table rows for RationalQuadraticSpline, LinearSpline and
  * ElementwiseRationalQuadraticSpline. Inputs are N(0, 3²), so with the default
  * domain [-3, 3] about a third of every batch lies in the affine (or identity)
  * tails and the rest inside the splines' bins: both branches, and the
@@ -68,6 +68,25 @@ export const cases: ModuleCase[] = [
     sample: wide,
     build: () => inn.input([2, 3, 3]).condition([2, 3, 3]).rqSpline({ subnet: conv1, cond: 0, bins: 4 }).build(),
   },
+
+  // ---- LinearSpline (coupling) ----
+  { name: 'linear spline fc odd', input: [7], outputs: [[7]], sample: wide, build: () => inn.input([7]).linearSpline({ subnet: mlp }).build() },
+  {
+    name: 'linear spline conditional, identityTails, domainClamping',
+    input: [5],
+    conditions: [[3]],
+    outputs: [[5]],
+    sample: wide,
+    build: () => inn.input([5]).condition([3]).linearSpline({ subnet: mlp, cond: 0, identityTails: true, domainClamping: 4, bins: 6 }).build(),
+  },
+  {
+    name: 'linear spline custom domain, one bin',
+    input: [4],
+    outputs: [[4]],
+    sample: wide,
+    build: () => inn.input([4]).linearSpline({ subnet: mlp, bins: 1, defaultDomain: [-2, 3, -4, 1], splitLen: 0.25 }).build(),
+  },
+  { name: 'linear spline conv', input: [3, 4, 4], outputs: [[3, 4, 4]], sample: wide, build: () => inn.input([3, 4, 4]).linearSpline({ subnet: conv3, bins: 5 }).build() },
 
   // ---- ElementwiseRationalQuadraticSpline ----
   { name: 'Elementwise RQ spline odd', input: [5], outputs: [[5]], sample: wide, build: () => inn.input([5]).elementwiseRqSpline().build() },

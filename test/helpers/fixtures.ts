@@ -48,3 +48,6 @@ export function listFixtures(dir: string = fixturesDir): string[] {
   if (!existsSync(dir)) throw notFound('fixtures directory', dir);
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 }
+
+/** How many reference exports the repository holds (63 from the first release, 4 LinearSpline from python/make_fixtures.py). */
+export const FIXTURE_COUNT = 67;

@@ -10,14 +10,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { verifyFreiaAsync } from '../../src/index.js';
-import { fixturePath, listFixtures, readFixture } from '../helpers/fixtures.js';
+import { FIXTURE_COUNT, fixturePath, listFixtures, readFixture } from '../helpers/fixtures.js';
 
 const files = listFixtures();
 const root = path.resolve(import.meta.dirname, '..', '..');
 
 describe('FrEIA reference fixtures on WebGPU', () => {
   it('are all there', () => {
-    expect(files.length).toBe(63);
+    expect(files.length).toBe(FIXTURE_COUNT);
   });
 
   for (const file of files) {
