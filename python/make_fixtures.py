@@ -1,5 +1,5 @@
 """Writes FrEIA reference fixtures (freia-reference/1, docs/freia-reference-format.md)
-for modules added after the first 63: LinearSpline.
+for modules added after the first 63: LinearSpline and Inverse.
 
 Run with FrEIA's source on the path (it is not part of this repository):
 
@@ -23,6 +23,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import FrEIA.framework as Ff  # noqa: E402
 import FrEIA.modules as Fm  # noqa: E402
+from FrEIA.modules.inverse import Inverse  # noqa: E402  (not in FrEIA.modules.__all__)
 
 HIDDEN = 32
 
@@ -62,6 +63,17 @@ def fixture(name, shape, cond_shapes, blocks, seed):
     previous = "in0"
     for i, (cls, args, subnet, cond) in enumerate(blocks):
         extra = {"subnet_constructor": subnet} if subnet else {}
+        if isinstance(cls, tuple):
+            # ("Inverse", wrapped class): FrEIA's Inverse takes the wrapped module itself.
+            wrapped = cls[1]([tuple(shape)], **args, **extra)
+            inn.append(Inverse(wrapped))
+            nodes.append({
+                "name": f"b{i}", "kind": "module", "module": "Inverse", "inputs": [[previous, 0]], "conditions": [],
+                "args": {"module": {"module": cls[1].__name__, "args": args, "subnet": SUBNETS[subnet] if subnet else None}},
+                "subnet": None, "output_shapes": [list(shape)], "param_prefix": f"module_list.{i}.",
+            })
+            previous = f"b{i}"
+            continue
         if cond:
             inn.append(cls, cond=cond[0] if len(cond) == 1 else cond, cond_shape=tuple(cond_shapes[cond[0]]), **args, **extra)
         else:
@@ -107,6 +119,9 @@ FIXTURES = {
     "linear_spline_identity_tails": ([5], [], [(Fm.LinearSpline, {**SPLINE, "bins": 6, "identity_tails": True, "domain_clamping": 4.0}, mlp, [])], 2),
     "linear_spline_cond": ([6], [[3]], [(Fm.LinearSpline, {**SPLINE, "bins": 4, "min_bin_sizes": [0.2, 0.05], "default_domain": [-2.0, 3.0, -4.0, 1.0], "split_len": 0.25}, mlp, [0])], 3),
     "linear_spline_conv": ([3, 4, 4], [], [(Fm.LinearSpline, {**SPLINE, "bins": 5}, conv3x3, [])], 4),
+    "inverse_glow": ([5], [], [(("Inverse", Fm.GLOWCouplingBlock), {"clamp": 1.5, "clamp_activation": "ATAN", "split_len": 0.5}, mlp, []),
+                               (Fm.GLOWCouplingBlock, {"clamp": 1.5, "clamp_activation": "ATAN", "split_len": 0.5}, mlp, [])], 5),
+    "inverse_rq_spline": ([4], [], [(("Inverse", Fm.RationalQuadraticSpline), {**SPLINE, "bins": 6}, mlp, [])], 6),
 }
 
 if __name__ == "__main__":

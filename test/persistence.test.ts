@@ -435,6 +435,7 @@ const coreCases: ModuleCase[] = [
   // the spline rows of the table wrap their subnets in a user function, which cannot be saved
   { name: 'RQ spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).rqSpline({ subnet: mlp, cond: 0, bins: 4 }).build() },
   { name: 'linear spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).linearSpline({ subnet: mlp, cond: 0, bins: 4, identityTails: true }).build() },
+  { name: 'Inverse of a conditional GLOW', input: [4], conditions: [[2]], outputs: [[4]], build: () => inn.input([4]).condition([2]).inverseOf('glow')({ subnet: mlp, cond: 0 }).build() },
   // not invertible (kept out of the invertibility table), but saved like any other module
   { name: 'InvAutoFC, InvAutoConv2D', input: [3, 3, 3], outputs: [[3, 3, 3]], build: () => inn.input([3, 3, 3]).invAutoConv2D().flatten().invAutoFC().reshape([3, 3, 3]).build() },
 ];

@@ -16,7 +16,7 @@ import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAut
 import type { RequireImage } from '../modules/fixed.js';
 import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
-import { checkShape, checkSplit, conditionList, nodeName, splitOptions } from './plumbing.js';
+import { checkShape, checkSplit, conditionList, inverseOptions, nodeName, splitOptions } from './plumbing.js';
 
 /** Which declared conditions a block reads: an index, or several (concatenated in order). */
 export type ConditionRef<C extends Shapes> = C extends readonly []
@@ -118,6 +118,20 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
   >;
   /** Joins every live stream along `dim` (default 0, channels). */
   readonly concat: ConcatMethod<S, C, I>;
+
+  /**
+   * FrEIA's Inverse: `inverseOf(method)` is the chain's method `method` with
+   * the module's directions swapped (its forward is the module's inverse),
+   * typed and checked exactly as that method. The module must keep its
+   * shape and invert exactly (see {@link Inverse}).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([4]).inverseOf('glow')({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+   * ```
+   */
+  inverseOf<M extends keyof ChainBlocks<S, C, I>>(method: M): ChainBlocks<S, C, I>[M];
   /** Applies `body` to live stream `index`; the streams it returns take that stream's place. */
   on<const K extends Indices<S>, const X extends Shapes>(index: K, body: (stream: Chain<[S[K]], C, I>) => Chain<X, C, I>): Chain<ReplaceAt<S, K, X>, C, I>;
   /** Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes. */
@@ -223,6 +237,11 @@ class ChainImpl {
       throw new WiringError(`${what} needs exactly one live stream, but ${this.state.streams.length} are live (${this.shapes.map(formatShape).join(', ')}): use .on(i, ...) or .concat() first`);
     }
     return this.state.streams;
+  }
+
+  inverseOf(method: string): (options?: object) => ChainImpl {
+    inverseOptions(method, undefined); // an unknown method fails here, not at the call
+    return (options?: object) => this.add('Inverse', inverseOptions(method, options));
   }
 
   invAutoFC(options?: object): ChainImpl { return this.add(shapeChanging.invAutoFC.kind, options); }

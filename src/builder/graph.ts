@@ -22,7 +22,7 @@ import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../m
 import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
 import type { RuleErrorOr } from './chain.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
-import { checkShape, checkSplit, checkUnused, conditionList, nodeName, splitOptions, unusedOutput } from './plumbing.js';
+import { checkShape, checkSplit, checkUnused, conditionList, inverseOptions, nodeName, splitOptions, unusedOutput } from './plumbing.js';
 
 declare const handleBrand: unique symbol;
 
@@ -86,6 +86,22 @@ export type GraphBlocks = {
 export interface GraphBuilder extends GraphBlocks {
   input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
   condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;
+
+  /**
+   * FrEIA's Inverse: `inverseOf(method)` is the builder's method `method`
+   * with the module's directions swapped (its forward is the module's
+   * inverse), typed and checked exactly as that method. The module must keep
+   * its shape and invert exactly (see {@link Inverse}).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([4]);
+   * const flow = g.build({ outputs: [g.inverseOf('rqSpline')(x, { subnet: subnets.mlp({ hidden: 32 }) })] });
+   * ```
+   */
+  inverseOf<M extends keyof GraphBlocks>(method: M): GraphBlocks[M];
 
   invAutoFC<S extends Shape, const O extends number = never>(x: RuleErrorOr<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
   invAutoConv2D<S extends Shape, const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
@@ -201,6 +217,11 @@ class GraphBuilderImpl {
 
   one(kind: string, x: unknown, options: object | undefined): RefHandle {
     return this.add(kind, [x], options)[0];
+  }
+
+  inverseOf(method: string): (x: unknown, options?: object) => RefHandle {
+    inverseOptions(method, undefined); // an unknown method fails here, not at the call
+    return (x: unknown, options?: object) => this.one('Inverse', x, inverseOptions(method, options));
   }
 
   invAutoFC(x: unknown, options?: object): RefHandle { return this.one(shapeChanging.invAutoFC.kind, x, options); }

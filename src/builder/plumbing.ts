@@ -5,9 +5,9 @@
  * and make sure each output feeds exactly one node.
  */
 import { className, type Shape } from '../core/graph.js';
-import { ShapeMismatchError, WiringError, formatShape } from '../core/errors.js';
-import { checkElements } from '../core/validation.js';
-import { customKind, moduleSpec, type CustomModuleClass } from '../modules/index.js';
+import { ShapeMismatchError, ValidationError, WiringError, formatShape } from '../core/errors.js';
+import { checkElements, describeValue, didYouMean } from '../core/validation.js';
+import { customKind, moduleSpec, shapeKeeping, type CustomModuleClass } from '../modules/index.js';
 
 /** A declared input or condition shape: a non-empty list of positive integers, copied and frozen. */
 export function checkShape(what: string, shape: unknown): Shape {
@@ -103,4 +103,19 @@ export function checkUnused(consumer: string, outputs: readonly OutputUse[]): vo
 /** The message for an output nobody reads (it would be lost in the inverse). */
 export function unusedOutput(node: string, output: number, shape: Shape): string {
   return `output ${output} ${formatShape(shape)} of "${node}" is used by no node: pass it on or make it a network output`;
+}
+
+/**
+ * The options of FrEIA's Inverse around a shape-keeping method's options:
+ * `name` and `cond` stay the node's, everything else is the wrapped module's.
+ * An unknown method is refused, naming the near miss.
+ */
+export function inverseOptions(method: string, options: object | undefined): object {
+  if (typeof method !== 'string' || !Object.hasOwn(shapeKeeping, method)) {
+    const near = typeof method === 'string' ? didYouMean(method, Object.keys(shapeKeeping)) : undefined;
+    throw new ValidationError('inverseOf', 'method', `the name of a shape-keeping builder method (${Object.keys(shapeKeeping).join(', ')})`, describeValue(method), near && `did you mean "${near}"?`);
+  }
+  const { kind } = shapeKeeping[method as keyof typeof shapeKeeping];
+  const { name, cond, ...args } = (options ?? {}) as { name?: unknown; cond?: unknown };
+  return { ...(name === undefined ? {} : { name }), ...(cond === undefined ? {} : { cond }), module: kind, args };
 }

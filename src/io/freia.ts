@@ -250,9 +250,17 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
   return { graph: deepFreeze({ nodes }), prefixes, failed };
 }
 
+/** The state-dict keys FrEIA stores for a module but we rebuild from its options; FrEIA's Inverse keeps its wrapped module's under `module.`. */
+function derivedKeys(def: ModuleDef): string[] {
+  const own = [...(moduleSpec(def.kind).freia?.derived ?? [])];
+  if (def.kind !== 'Inverse') return own;
+  const wrapped = (def.args as { module?: unknown }).module;
+  return typeof wrapped === 'string' ? [...own, ...derivedKeys({ ...def, kind: wrapped, args: {} }).map((key) => `module.${key}`)] : own;
+}
+
 /** Loads one module's entries (those under `prefix`) and notes what is missing; problems are collected. */
-function loadModule(doc: FreiaDocument, module: InvertibleModule, node: string, kind: string, prefix: string, problems: string[], claimed: Set<string>): void {
-  const derived = new Set(moduleSpec(kind).freia?.derived ?? []);
+function loadModule(doc: FreiaDocument, module: InvertibleModule, node: string, def: ModuleDef, prefix: string, problems: string[], claimed: Set<string>): void {
+  const derived = new Set(derivedKeys(def));
   for (const key of Object.keys(doc.params)) {
     if (!key.startsWith(prefix)) continue;
     const local = key.slice(prefix.length);
@@ -302,7 +310,7 @@ function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[])
       for (const key of owned(prefix)) claimed.add(key);
       return null;
     }
-    loadModule(doc, module, node.name, node.module.kind, prefix, problems, claimed);
+    loadModule(doc, module, node.name, node.module, prefix, problems, claimed);
     return module;
   });
   unclaimed(doc, claimed, problems);
@@ -421,7 +429,7 @@ export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
         for (const key of Object.keys(doc.params)) if (key.startsWith(n.param_prefix)) claimed.add(key);
         continue;
       }
-      loadModule(doc, flow.modules[i]!, n.name, node.module.kind, n.param_prefix, problems, claimed);
+      loadModule(doc, flow.modules[i]!, n.name, node.module, n.param_prefix, problems, claimed);
     }
     flow.graph.nodes.forEach((node, i) => {
       if (node.kind === 'module' && !placed.has(i) && flow.modules[i]!.params.size > 0) {

@@ -15,8 +15,8 @@
  * add one line here, and one row to the module table (test/cases).
  */
 import type { ModuleDef, Shape } from '../core/graph.js';
-import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
-import { checkElements, checkOptions } from '../core/validation.js';
+import { FreiaError, ShapeMismatchError, ValidationError, formatShape } from '../core/errors.js';
+import { checkElements, checkOptions, describeValue, is } from '../core/validation.js';
 import { actNorm } from './actnorm.js';
 import { allInOneBlock } from './all-in-one.js';
 import { affineCouplingOneSided, conditionalAffineTransform, ginCouplingBlock, glowCouplingBlock, niceCouplingBlock, rnvpCouplingBlock } from './coupling.js';
@@ -30,7 +30,8 @@ import { permuteRandom } from './permute.js';
 import { flatten, haarDownsampling, haarUpsampling, irevnetDownsampling, irevnetUpsampling, reshape } from './reshapes.js';
 import { elementwiseRationalQuadraticSpline, linearSpline, rationalQuadraticSpline } from './splines.js';
 import { concat, split } from './topology.js';
-import { addedKinds, addedModule, type ModuleSpec } from './registry.js';
+import { Inverse, type InverseOptions } from './inverse.js';
+import { addedKinds, addedModule, moduleEntry, type ModuleSpec } from './registry.js';
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
 
 /** Modules that keep their input's shape, by builder method. */
@@ -110,8 +111,46 @@ export const shapeChanging = {
   invAutoConv2D,
 } as const;
 
+/** The shape-keeping kinds `inverseOf` may wrap: every one with an exact inverse. */
+const invertibleKinds = (): string[] => Object.values(shapeKeeping).filter((entry) => entry.recomputeByInversion ?? true).map((entry) => entry.kind);
+
+/**
+ * FrEIA's Inverse ({@link Inverse}). Declared here, not in its module's
+ * file, because it looks up the entry of the module it wraps, which only
+ * the catalogue knows.
+ */
+const inverse = moduleEntry<InverseOptions>()({ kind: 'Inverse', conditions: 'optional',
+  outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], options) {
+    const kinds = invertibleKinds();
+    if (typeof options.module !== 'string' || !kinds.includes(options.module)) {
+      throw new ValidationError(node, 'module', `the kind of a shape-keeping module with an exact inverse (${kinds.join(', ')})`, describeValue(options.module));
+    }
+    // The wrapped module's own options and rule: its output shapes are the wrapper's.
+    return defineModule(node, options.module, options.args ?? {}, inputShapes, conditionShapes).outputShapes.map((shape) => [...shape]);
+  },
+  create: (def) => {
+    const inner = moduleSpec(def.args.module);
+    return new Inverse(def, inner.create({ ...def, kind: def.args.module, args: def.args.args ?? {} }));
+  },
+  options: { module: is.anything, args: is.anything },
+  freia: {
+    // FrEIA's argument is the wrapped module itself; an export describes it as { module, args, subnet }.
+    adjust: (args) => {
+      const wrapped = args.module as { module?: unknown; args?: Record<string, unknown>; subnet?: SubnetSpec | null } | undefined;
+      if (wrapped === null || typeof wrapped !== 'object' || typeof wrapped.module !== 'string') return args;
+      return { module: wrapped.module, args: freiaArgs(wrapped.module, wrapped.args ?? {}, wrapped.subnet ?? null) };
+    },
+  },
+});
+
+/** Modules that wrap another, by builder method; their builder signatures are written by hand. */
+export const wrappers = {
+  /** FrEIA's Inverse: a shape-keeping module with its directions swapped. */
+  inverseOf: inverse,
+} as const;
+
 /** Every built-in module, by builder method. */
-export const catalogue = { ...shapeKeeping, ...shapeChanging } as const;
+export const catalogue = { ...shapeKeeping, ...shapeChanging, ...wrappers } as const;
 
 /** The methods of modules that keep their input's shape. */
 export type ShapeKeepingMethod = keyof typeof shapeKeeping;

@@ -1,7 +1,8 @@
 /**
  * Module-table rows for GINCouplingBlock, AffineCouplingOneSided and
  * ConditionalAffineTransform: vectors and images, odd channel counts (the
- * half-to-even split), conditions, and every clamp activation.
+ * half-to-even split), conditions, and every clamp activation; and FrEIA's
+ * Inverse around couplings, in the chain and the graph builder.
  */
 import { inn, subnets } from '../../src/index.js';
 import type { ModuleCase } from '../helpers/module-case.js';
@@ -50,5 +51,20 @@ export const cases: ModuleCase[] = [
     conditions: [[2, 4, 4]],
     outputs: [[3, 4, 4]],
     build: () => inn.input([3, 4, 4]).condition([2, 4, 4]).conditionalAffine({ subnet: conv3, cond: 0, clampActivation: 'SIGMOID' }).build(),
+  },
+
+  // Inverse: the wrapped module's directions swapped; the table checks the swapped pair inverts and its log-det.
+  { name: 'Inverse of GLOW fc odd', input: [5], outputs: [[5]], build: () => inn.input([5]).inverseOf('glow')({ subnet: mlp, clamp: 1.5 }).build() },
+  { name: 'Inverse of a conditional RNVP', input: [4], conditions: [[3]], outputs: [[4]], build: () => inn.input([4]).condition([3]).inverseOf('rnvp')({ subnet: mlp, cond: 0 }).build() },
+  { name: 'Inverse of AllInOne conv', input: [3, 4, 4], outputs: [[3, 4, 4]], build: () => inn.input([3, 4, 4]).inverseOf('allInOne')({ subnet: conv3, permuteSoft: true }).build() },
+  {
+    name: 'Inverse of ActNorm and a permutation, in a graph',
+    input: [4],
+    outputs: [[4]],
+    build: () => {
+      const g = inn.graph();
+      const x = g.input([4]);
+      return g.build({ outputs: [g.inverseOf('permuteRandom')(g.inverseOf('actNorm')(x), { seed: 3 })] });
+    },
   },
 ];

@@ -49,5 +49,5 @@ export function listFixtures(dir: string = fixturesDir): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 }
 
-/** How many reference exports the repository holds (63 from the first release, 4 LinearSpline from python/make_fixtures.py). */
-export const FIXTURE_COUNT = 67;
+/** How many reference exports the repository holds (63 from the first release, 4 of LinearSpline and 2 of Inverse from python/make_fixtures.py). */
+export const FIXTURE_COUNT = 69;
