@@ -7,7 +7,7 @@
 import { input } from './builder/chain.js';
 import { graph } from './builder/graph.js';
 import { mlp, conv } from './modules/subnets.js';
-import { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } from './train/distributions.js';
+import { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pushForward, pullBack, standardNormalLogProb } from './train/distributions.js';
 import { nll, fit, fitAsync, clipByGlobalNorm } from './train/training.js';
 import { adam } from './train/adam.js';
 
@@ -16,8 +16,11 @@ export const inn = { input, graph } as const;
 export type { GraphBuilder, Handle, ConditionHandle, GraphBlockOptions, BuildOptions, ShapesOf, HandlesOf } from './builder/graph.js';
 /** Subnet constructors for coupling blocks. */
 export const subnets = { mlp, conv } as const;
-/** Distributions: the standard normal base and push-forwards through a flow. */
-export const dist = { standardNormal, pushForward, standardNormalLogProb, StandardNormal, PushForward } as const;
+/**
+ * Distributions: bases (standard, diagonal, class-conditional and mixture normals, a uniform box) and FrEIA's two
+ * transformed distributions, `pullBack(flow, base)` (the density model, `x = flow⁻¹(z)`) and `pushForward(flow, base)`.
+ */
+export const dist = { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pullBack, pushForward, standardNormalLogProb } as const;
 /** Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), and Adam with one fused update for all variables. */
 export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam } as const;
 
@@ -25,8 +28,9 @@ export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/c
 export { Flow } from './runtime/flow.js';
 export type { AnyFlow, Tensors, SeveralTensors, RunOptions, ForwardRunOptions, GradientMemory, FlowResult } from './runtime/flow.js';
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './core/graph.js';
-export { StandardNormal, PushForward } from './train/distributions.js';
-export type { FitOptions, Batch } from './train/training.js';
+export { StandardNormal, DiagonalNormal, ClassConditionalNormal, GaussianMixture, UniformBox, TransformedDistribution } from './train/distributions.js';
+export type { Distribution, SampleOptions, LogProbOptions, TransformedOptions } from './train/distributions.js';
+export type { FitOptions, Batch, Trainable, DensityModel } from './train/training.js';
 export { Adam } from './train/adam.js';
 export { ready, useBackend, backendOrder, backendInfo } from './runtime/backend.js';
 export type { BackendInfo } from './runtime/backend.js';

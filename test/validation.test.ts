@@ -136,7 +136,7 @@ describe('run-time inputs', () => {
     expectRefusal(() => flow.forward(x), ValidationError, /input "input_0": batch: expected at least one sample, got \[0, 4\]/);
     expectRefusal(() => flow.inverse(x), ValidationError, /output "output_0": batch/);
     x.dispose();
-    expectRefusal(() => dist.pushForward(flow).sample(0), ValidationError, /batch: expected at least one sample/);
+    expectRefusal(() => dist.pullBack(flow).sample(0), ValidationError, /StandardNormal.sample: n: expected a whole number of samples >= 1, got 0/);
   });
 
   it('plain arrays, undefined, null and numbers are refused', () => {

@@ -1,15 +1,30 @@
 /**
- * Distributions: the standard normal base and the push-forward of a base
- * through a flow (sample = inverse pass, logProb = change of variables).
+ * Distributions: base distributions for flows (standard, diagonal,
+ * class-conditional and mixture normals, a uniform box) and FrEIA's two
+ * transformed distributions, the push-forward and the pull-back of a base
+ * through a flow.
+ *
+ * Shapes are typed as the builder types them: `dist.diagonalNormal([2])` is
+ * a `Distribution<[[2]]>`, and `dist.pullBack(flow, base)` compiles only if
+ * the base lives on the flow's output shapes.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Shape } from '../core/graph.js';
-import type { AnyFlow, Flow, RunOptions, Tensors } from '../runtime/flow.js';
+import { ShapeMismatchError, ValidationError, formatShape } from '../core/errors.js';
+import { describeValue } from '../core/validation.js';
+import type { Literal } from '../types/shape.js';
+import type { AnyFlow, Flow, GradientMemory, Tensors } from '../runtime/flow.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
 function asList(t: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] {
   return t instanceof tf.Tensor ? [t] : [...t];
+}
+
+/** One tensor for one shape, a list for several: how flows take and return tensors. */
+function asTensors<S extends readonly Shape[]>(list: tf.Tensor[]): Tensors<S> {
+  // Tensors<S> is a lone tensor for one shape and a list otherwise, which is what this returns.
+  return (list.length === 1 ? list[0] : list) as unknown as Tensors<S>;
 }
 
 /** Per-sample `log N(z; 0, I)` summed over every non-batch dimension of every tensor, including the `log 2π` constant. */
@@ -23,61 +38,442 @@ export function standardNormalLogProb(z: tf.Tensor | readonly tf.Tensor[]): tf.T
   });
 }
 
-/** The standard normal on one or more shapes (without batch). */
-export class StandardNormal {
-  constructor(readonly shapes: readonly Shape[]) {}
+/** What `sample` takes. */
+export interface SampleOptions {
+  /**
+   * Scales the base's spread (default 1): the standard deviations of normal
+   * bases (Glow's temperature, Kingma & Dhariwal 2018), each component's for
+   * a mixture, the box about its centre for a uniform base.
+   */
+  readonly temperature?: number;
+  /** Seed of the draws (default: tfjs's global random state). */
+  readonly seed?: number;
+  /** The base's condition, for a conditional base (a one-hot class `[n, K]` for {@link ClassConditionalNormal}). */
+  readonly cBase?: tf.Tensor;
+}
 
-  /** `n` draws per shape (a lone tensor for one shape). */
-  sample(n: number, seed?: number): tf.Tensor | tf.Tensor[] {
-    const draws = this.shapes.map((s, k) => tf.randomNormal([n, ...s], 0, 1, 'float32', seed === undefined ? undefined : seed + k));
-    return draws.length === 1 ? draws[0] : draws;
+/** What `logProb` takes. */
+export interface LogProbOptions {
+  /** The base's condition, for a conditional base. */
+  readonly cBase?: tf.Tensor;
+}
+
+/**
+ * A distribution on one or more shapes (without batch), in the layout flows
+ * use (channels first). `logProb` returns one value per sample, `[batch]`.
+ */
+export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
+  readonly shapes: S;
+  /** The shape of the condition a conditional base reads (`cBase`), or undefined. */
+  readonly conditionShape: Shape | undefined;
+  /** Parameters that train with the flow (empty for fixed bases). */
+  readonly trainableVariables: readonly tf.Variable[];
+  logProb(z: Tensors<S> | readonly tf.Tensor[], options?: LogProbOptions): tf.Tensor1D;
+  sample(n: number, options?: SampleOptions): Tensors<S>;
+  /** Frees the parameters. */
+  dispose(): void;
+}
+
+function checkCount(owner: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ValidationError(owner, 'n', 'a whole number of samples >= 1', describeValue(n));
+  return n;
+}
+
+function checkTemperature(owner: string, temperature: unknown): number {
+  if (temperature === undefined) return 1;
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) throw new ValidationError(owner, 'temperature', 'a finite number > 0', describeValue(temperature));
+  return temperature;
+}
+
+/** Checks the tensors a base is evaluated on: one per shape, batch first, the same batch. */
+function checkSamples(owner: string, shapes: readonly Shape[], z: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] {
+  const list = asList(z);
+  if (list.length !== shapes.length) throw new ShapeMismatchError(owner, `${shapes.length} tensor(s) of shapes ${shapes.map(formatShape).join(', ')}`, `${list.length}`);
+  list.forEach((t, k) => {
+    const expected = [t.shape[0], ...shapes[k]];
+    if (!(t instanceof tf.Tensor) || t.rank !== expected.length || t.shape.some((d, j) => d !== expected[j]) || t.shape[0] !== list[0].shape[0]) {
+      throw new ShapeMismatchError(`${owner}: tensor ${k}`, `[batch, ${shapes[k].join(', ')}]`, t instanceof tf.Tensor ? formatShape(t.shape) : describeValue(t));
+    }
+  });
+  return list;
+}
+
+const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
+
+/** The standard normal `N(0, I)` on one or more shapes. */
+export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> implements Distribution<S> {
+  readonly conditionShape = undefined;
+  readonly trainableVariables: readonly tf.Variable[] = [];
+  constructor(readonly shapes: S) {}
+
+  /** `n` draws per shape, `z = T · ε`, `ε ~ N(0, I)`. */
+  sample(n: number, options: SampleOptions = {}): Tensors<S> {
+    checkCount('StandardNormal.sample', n);
+    const t = checkTemperature('StandardNormal.sample', options.temperature);
+    return asTensors<S>(this.shapes.map((s, k) => tf.randomNormal([n, ...s], 0, t, 'float32', options.seed === undefined ? undefined : options.seed + k)));
   }
 
-  logProb(z: tf.Tensor | readonly tf.Tensor[]): tf.Tensor1D {
-    return standardNormalLogProb(z);
+  /** `Σ log N(z; 0, 1)` over every element of every tensor. */
+  logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
+    return standardNormalLogProb(checkSamples('StandardNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]));
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * A normal with a learned mean and log-scale per element:
+ * `log p(z) = Σ [−½((z − μ)/σ)² − log σ − ½ log 2π]`, `σ = exp(logScale)`.
+ * Starts as the standard normal.
+ */
+export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  readonly conditionShape = undefined;
+  readonly mean: tf.Variable;
+  readonly logScale: tf.Variable;
+  readonly shapes: S;
+
+  constructor(shape: Shape, options: { readonly trainable?: boolean } = {}) {
+    this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
+    const trainable = options.trainable ?? true;
+    this.mean = tf.variable(tf.zeros([...shape]), trainable);
+    this.logScale = tf.variable(tf.zeros([...shape]), trainable);
+  }
+
+  get trainableVariables(): readonly tf.Variable[] {
+    return [this.mean, this.logScale].filter((v) => v.trainable);
+  }
+
+  sample(n: number, options: SampleOptions = {}): Tensors<S> {
+    checkCount('DiagonalNormal.sample', n);
+    const t = checkTemperature('DiagonalNormal.sample', options.temperature);
+    return asTensors<S>([tf.tidy(() => tf.add(this.mean, tf.mul(tf.mul(tf.exp(this.logScale), t), tf.randomNormal([n, ...this.shapes[0]], 0, 1, 'float32', options.seed))))]);
+  }
+
+  logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
+    const [x] = checkSamples('DiagonalNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
+    return tf.tidy(() => normalLogProb(x, this.mean, this.logScale));
+  }
+
+  dispose(): void {
+    tf.dispose([this.mean, this.logScale]);
+  }
+}
+
+/** `Σ log N(x; μ, exp(logScale))` per sample, over every non-batch element. */
+function normalLogProb(x: tf.Tensor, mean: tf.Tensor, logScale: tf.Tensor): tf.Tensor1D {
+  const u = tf.mul(tf.sub(x, mean), tf.exp(tf.neg(logScale)));
+  const elementwise = tf.sub(tf.sub(tf.mul(tf.square(u), -0.5), tf.add(logScale, tf.zerosLike(x))), 0.5 * LOG_2PI);
+  return tf.sum(tf.reshape(elementwise, [x.shape[0], -1]), 1) as tf.Tensor1D;
+}
+
+/**
+ * A diagonal normal whose mean and log-scale are read from a condition
+ * `c: [K]` (a one-hot class, or class weights), linearly:
+ * `μ = c · M`, `log σ = c · L` with learned `M, L: [K, ...shape]`. For a
+ * one-hot `c` that is one learned normal per class. Starts as the standard
+ * normal for every class.
+ */
+export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  readonly means: tf.Variable;
+  readonly logScales: tf.Variable;
+  readonly shapes: S;
+  readonly conditionShape: Shape;
+
+  constructor(shape: Shape, readonly classes: number) {
+    if (!Number.isSafeInteger(classes) || classes < 1) throw new ValidationError('dist.classConditionalNormal', 'classes', 'a whole number >= 1', describeValue(classes));
+    this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
+    this.conditionShape = [classes];
+    this.means = tf.variable(tf.zeros([classes, sizeOf(shape)]));
+    this.logScales = tf.variable(tf.zeros([classes, sizeOf(shape)]));
+  }
+
+  get trainableVariables(): readonly tf.Variable[] {
+    return [this.means, this.logScales];
+  }
+
+  private parameters(owner: string, c: tf.Tensor | undefined, batch: number): [tf.Tensor, tf.Tensor] {
+    if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.shape[1] !== this.classes || c.shape[0] !== batch) {
+      throw new ShapeMismatchError(`${owner}: cBase`, `a class condition [${batch}, ${this.classes}] (one-hot)`, c instanceof tf.Tensor ? formatShape(c.shape) : describeValue(c));
+    }
+    const shape = [batch, ...this.shapes[0]];
+    return [tf.reshape(tf.matMul(c, this.means), shape), tf.reshape(tf.matMul(c, this.logScales), shape)];
+  }
+
+  sample(n: number, options: SampleOptions = {}): Tensors<S> {
+    checkCount('ClassConditionalNormal.sample', n);
+    const t = checkTemperature('ClassConditionalNormal.sample', options.temperature);
+    return asTensors<S>([tf.tidy(() => {
+      const [mean, logScale] = this.parameters('ClassConditionalNormal.sample', options.cBase, n);
+      return tf.add(mean, tf.mul(tf.mul(tf.exp(logScale), t), tf.randomNormal([n, ...this.shapes[0]], 0, 1, 'float32', options.seed)));
+    })]);
+  }
+
+  logProb(z: Tensors<S> | readonly tf.Tensor[], options: LogProbOptions = {}): tf.Tensor1D {
+    const [x] = checkSamples('ClassConditionalNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
+    return tf.tidy(() => {
+      const [mean, logScale] = this.parameters('ClassConditionalNormal.logProb', options.cBase, x.shape[0]);
+      return normalLogProb(x, mean, logScale);
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.means, this.logScales]);
   }
 }
 
 /**
- * The distribution of `x = flow⁻¹(z)`, `z ~ N(0, I)`:
- * `log p(x) = log N(flow(x)) + log|det J_flow(x)|`.
+ * A mixture of `K` diagonal normals with learned weights, means and
+ * log-scales: `log p(z) = logsumexp_k [log π_k + log N(z; μ_k, σ_k)]`,
+ * `π = softmax(logits)`. The means start spread out (seeded N(0, 1) draws),
+ * the scales at 1 and the weights equal, so that the components differ.
+ */
+export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  readonly conditionShape = undefined;
+  readonly logits: tf.Variable;
+  readonly means: tf.Variable;
+  readonly logScales: tf.Variable;
+  readonly shapes: S;
+
+  constructor(shape: Shape, readonly components: number, options: { readonly seed?: number } = {}) {
+    if (!Number.isSafeInteger(components) || components < 1) throw new ValidationError('dist.gaussianMixture', 'components', 'a whole number >= 1', describeValue(components));
+    this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
+    const d = sizeOf(shape);
+    this.logits = tf.variable(tf.zeros([components]));
+    this.means = tf.variable(tf.randomNormal([components, d], 0, 1, 'float32', options.seed ?? 0));
+    this.logScales = tf.variable(tf.zeros([components, d]));
+  }
+
+  get trainableVariables(): readonly tf.Variable[] {
+    return [this.logits, this.means, this.logScales];
+  }
+
+  /** Draws a component per sample by its weight, then a point of it (with σ_k scaled by the temperature). */
+  sample(n: number, options: SampleOptions = {}): Tensors<S> {
+    checkCount('GaussianMixture.sample', n);
+    const t = checkTemperature('GaussianMixture.sample', options.temperature);
+    return asTensors<S>([tf.tidy(() => {
+      const logits = tf.tile(tf.expandDims(tf.logSoftmax(this.logits), 0), [n, 1]) as tf.Tensor2D;
+      const k = tf.reshape(tf.multinomial(logits, 1, options.seed), [n]);
+      const mean = tf.gather(this.means, k);
+      const scale = tf.exp(tf.gather(this.logScales, k));
+      const noise = tf.randomNormal(mean.shape, 0, 1, 'float32', options.seed === undefined ? undefined : options.seed + 1);
+      return tf.reshape(tf.add(mean, tf.mul(tf.mul(scale, t), noise)), [n, ...this.shapes[0]]);
+    })]);
+  }
+
+  logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
+    const [x] = checkSamples('GaussianMixture.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
+    return tf.tidy(() => {
+      const flat = tf.expandDims(tf.reshape(x, [x.shape[0], -1]), 1); // [B, 1, D]
+      const u = tf.mul(tf.sub(flat, this.means), tf.exp(tf.neg(this.logScales))); // [B, K, D]
+      const perComponent = tf.sum(tf.sub(tf.sub(tf.mul(tf.square(u), -0.5), this.logScales), 0.5 * LOG_2PI), 2); // [B, K]
+      return tf.logSumExp(tf.add(perComponent, tf.logSoftmax(this.logits)), 1) as tf.Tensor1D;
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.logits, this.means, this.logScales]);
+  }
+}
+
+/**
+ * The uniform distribution on a box `[low, high]` (per element, or the same
+ * bounds everywhere): `log p(z) = −Σ log(high − low)` inside, `−∞` outside.
+ * For splines on bounded data. Temperature `T` scales the box about its
+ * centre for sampling (the density is that of the unscaled box).
+ */
+export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  readonly conditionShape = undefined;
+  readonly trainableVariables: readonly tf.Variable[] = [];
+  readonly shapes: S;
+  private readonly low: Float32Array;
+  private readonly high: Float32Array;
+
+  constructor(shape: Shape, low: number | readonly number[], high: number | readonly number[]) {
+    this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
+    const d = sizeOf(shape);
+    const bounds = (value: number | readonly number[], field: string) => {
+      const list = typeof value === 'number' ? Array.from({ length: d }, () => value) : [...value];
+      if (list.length !== d || list.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+        throw new ValidationError('dist.uniformBox', field, `a finite number or ${d} finite numbers (one per element of ${formatShape(shape)})`, describeValue(value));
+      }
+      return Float32Array.from(list);
+    };
+    this.low = bounds(low, 'low');
+    this.high = bounds(high, 'high');
+    const bad = this.low.findIndex((l, i) => !(this.high[i] > l));
+    if (bad >= 0) throw new ValidationError('dist.uniformBox', 'high', `greater than low everywhere`, `high[${bad}] = ${this.high[bad]} <= low[${bad}] = ${this.low[bad]}`);
+  }
+
+  sample(n: number, options: SampleOptions = {}): Tensors<S> {
+    checkCount('UniformBox.sample', n);
+    const t = checkTemperature('UniformBox.sample', options.temperature);
+    return asTensors<S>([tf.tidy(() => {
+      const low = tf.tensor1d(this.low);
+      const high = tf.tensor1d(this.high);
+      const centre = tf.mul(tf.add(low, high), 0.5);
+      const half = tf.mul(tf.sub(high, low), 0.5 * t);
+      const u = tf.randomUniform([n, this.low.length], -1, 1, 'float32', options.seed);
+      return tf.reshape(tf.add(centre, tf.mul(half, u)), [n, ...this.shapes[0]]);
+    })]);
+  }
+
+  logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
+    const [x] = checkSamples('UniformBox.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
+    const logVolume = this.low.reduce((sum, l, i) => sum + Math.log(this.high[i] - l), 0);
+    return tf.tidy(() => {
+      const flat = tf.reshape(x, [x.shape[0], -1]);
+      const inside = tf.logicalAnd(tf.greaterEqual(flat, tf.tensor1d(this.low)), tf.lessEqual(flat, tf.tensor1d(this.high))).all(1);
+      return tf.where(inside, tf.fill([x.shape[0]], -logVolume), tf.fill([x.shape[0]], -Infinity)) as tf.Tensor1D;
+    });
+  }
+
+  dispose(): void {}
+}
+
+/** What a transformed distribution's calls take: the flow's conditions `c`, the base's `cBase`. */
+export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[]> {
+  readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
+  readonly cBase?: tf.Tensor;
+  /** For `logProb` of a pull-back under a gradient: what the flow's forward pass keeps (docs/memory.md). */
+  readonly memory?: GradientMemory;
+}
+
+/**
+ * A flow and a base, as one distribution (FrEIA's `PushForwardDistribution`
+ * and `PullBackDistribution`).
+ *
+ * - **Pull-back** (`dist.pullBack(flow, base)`), the usual density model: the
+ *   base lives on the flow's outputs, `x = flow⁻¹(z)`,
+ *   `log p(x) = log p_base(flow(x)) + log|det J_flow(x)|`.
+ * - **Push-forward** (`dist.pushForward(flow, base)`): the base lives on the
+ *   flow's inputs, `x = flow(z)`,
+ *   `log p(x) = log p_base(flow⁻¹(x)) + log|det J_flow⁻¹(x)|`.
+ *
+ * Where we differ from FrEIA: FrEIA's `log_prob` runs the transform with
+ * `jac=False`, so its log-det term is zero; ours is the log-det.
+ */
+export class TransformedDistribution<X extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
+  constructor(
+    readonly flow: AnyFlow,
+    readonly base: Distribution,
+    /** `'pull'`: `x = flow⁻¹(z)`; `'push'`: `x = flow(z)`. */
+    readonly direction: 'pull' | 'push',
+  ) {
+    const baseShapes = direction === 'pull' ? flow.outputShapes : flow.inputShapes;
+    const same = baseShapes.length === base.shapes.length && baseShapes.every((s, k) => formatShape(s) === formatShape(base.shapes[k]));
+    if (!same) {
+      throw new ShapeMismatchError(`dist.${direction === 'pull' ? 'pullBack' : 'pushForward'}`, `a base on the flow's ${direction === 'pull' ? 'output' : 'input'} shapes ${baseShapes.map(formatShape).join(', ')}`, base.shapes.map(formatShape).join(', '));
+    }
+  }
+
+  /** The data's shapes. */
+  get shapes(): X {
+    // The data side of the flow: its inputs for a pull-back, its outputs for a push-forward.
+    return (this.direction === 'pull' ? this.flow.inputShapes : this.flow.outputShapes) as unknown as X;
+  }
+
+  /** The flow's and the base's parameters. */
+  get trainableVariables(): tf.Variable[] {
+    return [...this.flow.trainableVariables, ...this.base.trainableVariables];
+  }
+
+  private toLatent(x: tf.Tensor | readonly tf.Tensor[], c: TransformedOptions['c'], memory: GradientMemory | undefined) {
+    return this.direction === 'pull' ? this.flow.forward(x as tf.Tensor, { c, memory }) : this.flow.inverse(x as tf.Tensor, { c });
+  }
+
+  private toData(z: tf.Tensor | readonly tf.Tensor[], c: TransformedOptions['c'], jac: boolean) {
+    return this.direction === 'pull' ? this.flow.inverse(z as tf.Tensor, { c, jac }) : this.flow.forward(z as tf.Tensor, { c, jac });
+  }
+
+  /** Per-sample log-density of `x`, `[batch]`. */
+  logProb(x: Tensors<X> | readonly tf.Tensor[], options: TransformedOptions<C> = {}): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { out, logDet } = this.toLatent(x as tf.Tensor, options.c, options.memory);
+      return tf.add(this.base.logProb(out as tf.Tensor, { cBase: options.cBase }), logDet) as tf.Tensor1D;
+    });
+  }
+
+  /** `n` samples in data space; `temperature` scales the base's spread. */
+  sample(n: number, options: TransformedOptions<C> & SampleOptions = {}): Tensors<X> {
+    return tf.tidy(() => {
+      const z = this.base.sample(n, options);
+      return this.toData(z as tf.Tensor, options.c, false).out;
+    }) as Tensors<X>;
+  }
+
+  /**
+   * Samples and their log-density under the model (at temperature 1: a
+   * tempered sample's density is still the model's), from one pass:
+   * `log p(x) = log p_base(z) − log|det J_{z→x}|`.
+   */
+  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): { readonly x: Tensors<X>; readonly logProb: tf.Tensor1D } {
+    const result = tf.tidy(() => {
+      const z = this.base.sample(n, options);
+      const { out, logDet } = this.toData(z as tf.Tensor, options.c, true);
+      return { x: asList(out), logProb: tf.sub(this.base.logProb(z as tf.Tensor, { cBase: options.cBase }), logDet) as tf.Tensor1D };
+    });
+    return { x: asTensors<X>(result.x), logProb: result.logProb };
+  }
+}
+
+/** The standard normal on the given shapes. */
+export function standardNormal<const X extends readonly Shape[]>(...shapes: X): StandardNormal<{ -readonly [K in keyof X]: Literal<X[K]> }> {
+  return new StandardNormal(shapes.map((s) => [...s]) as unknown as { -readonly [K in keyof X]: Literal<X[K]> });
+}
+
+/** A diagonal normal on `shape` with a learned mean and log-scale (see {@link DiagonalNormal}). */
+export function diagonalNormal<const X extends Shape>(shape: X, options?: { readonly trainable?: boolean }): DiagonalNormal<[Literal<X>]> {
+  return new DiagonalNormal<[Literal<X>]>(shape, options);
+}
+
+/** A class-conditional diagonal normal on `shape` for `classes` classes (see {@link ClassConditionalNormal}). */
+export function classConditionalNormal<const X extends Shape>(shape: X, classes: number): ClassConditionalNormal<[Literal<X>]> {
+  return new ClassConditionalNormal<[Literal<X>]>(shape, classes);
+}
+
+/** A mixture of `components` diagonal normals on `shape` (see {@link GaussianMixture}). */
+export function gaussianMixture<const X extends Shape>(shape: X, components: number, options?: { readonly seed?: number }): GaussianMixture<[Literal<X>]> {
+  return new GaussianMixture<[Literal<X>]>(shape, components, options);
+}
+
+/** The uniform distribution on the box `[low, high]` (see {@link UniformBox}). */
+export function uniformBox<const X extends Shape>(shape: X, low: number | readonly number[], high: number | readonly number[]): UniformBox<[Literal<X>]> {
+  return new UniformBox<[Literal<X>]>(shape, low, high);
+}
+
+/**
+ * FrEIA's PullBackDistribution, the usual flow density model: `x =
+ * flow⁻¹(z)`, `z ~ base` (default: the standard normal on the flow's
+ * outputs). The base must live on the flow's output shapes; the compiler
+ * checks it.
  *
  * @example
  * ```ts
  * import { dist, inn, subnets } from 'freia-ts';
  * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 32 }) }).build();
- * const model = dist.pushForward(flow);
- * const x = model.sample(1000);      // [1000, 2]
- * const logp = model.logProb(x);     // [1000]
+ * const model = dist.pullBack(flow, dist.diagonalNormal([2]));
+ * const x = model.sample(1000, { temperature: 0.8 });   // [1000, 2]
+ * const logp = model.logProb(x);                         // [1000]
  * ```
  */
-export class PushForward<I extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
-  readonly base: StandardNormal;
-  constructor(readonly flow: AnyFlow) {
-    this.base = new StandardNormal(flow.outputShapes);
-  }
-
-  /** `n` samples in data space (the flow's input shapes). */
-  sample(n: number, options: RunOptions<C> & { seed?: number } = {}): Tensors<I> {
-    // The flow's inverse returns one tensor per input shape, which is what Tensors<I> spells.
-    return tf.tidy(() => this.flow.inverse(this.base.sample(n, options.seed) as tf.Tensor, { c: options.c, jac: false }).out) as Tensors<I>;
-  }
-
-  /** Per-sample log-density of `x`, shape `[batch]`. */
-  logProb(x: Tensors<I> | readonly tf.Tensor[], options: RunOptions<C> = {}): tf.Tensor1D {
-    return tf.tidy(() => {
-      const { out, logDet } = this.flow.forward(x as tf.Tensor, options);
-      return tf.add(standardNormalLogProb(out), logDet) as tf.Tensor1D;
-    });
-  }
+export function pullBack<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>, base?: Distribution<O>): TransformedDistribution<I, C> {
+  // Cast: Tensors<O> of a generic O is deferred; the base was checked against O by the compiler at the call.
+  return new TransformedDistribution<I, C>(flow, (base ?? new StandardNormal(flow.outputShapes)) as unknown as Distribution, 'pull');
 }
 
-/** A standard normal base on the given shapes. */
-export function standardNormal(...shapes: Shape[]): StandardNormal {
-  return new StandardNormal(shapes);
+/**
+ * FrEIA's PushForwardDistribution: `x = flow(z)`, `z ~ base` (default: the
+ * standard normal on the flow's inputs). The base must live on the flow's
+ * input shapes; the compiler checks it.
+ */
+export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>, base?: Distribution<I>): TransformedDistribution<O, C> {
+  // Cast: as in pullBack.
+  return new TransformedDistribution<O, C>(flow, (base ?? new StandardNormal(flow.inputShapes)) as unknown as Distribution, 'push');
 }
 
-/** The push-forward of the standard normal through `flow` (see {@link PushForward}). */
-export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>): PushForward<I, C> {
-  return new PushForward<I, C>(flow);
+/** Whether `value` is a transformed distribution (for the training loss). */
+export function isTransformed(value: unknown): value is TransformedDistribution {
+  return value instanceof TransformedDistribution;
 }
+

@@ -4,16 +4,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, ForwardRunOptions, GradientMemory } from '../runtime/flow.js';
-import { standardNormalLogProb } from './distributions.js';
+import { standardNormalLogProb, type TransformedOptions } from './distributions.js';
 import { ProgressBar } from './progress.js';
 import { adam } from './adam.js';
 import { FreiaError, NonFiniteError, OptionError, describeValue } from '../core/errors.js';
 import { canReadSync } from '../math/readback.js';
 import { didYouMean } from '../core/validation.js';
 
+/** A density over data with parameters: what `dist.pullBack(flow, base)` and `dist.pushForward(flow, base)` return. */
+export interface DensityModel {
+  readonly trainableVariables: readonly tf.Variable[];
+  logProb(x: tf.Tensor | readonly tf.Tensor[], options?: TransformedOptions): tf.Tensor1D;
+}
+
+/** What can be trained by maximum likelihood: a flow (with the standard normal base) or a flow with its base. */
+export type Trainable = AnyFlow | DensityModel;
+
 /**
  * Mean negative log-likelihood in nats per sample,
- * `−log N(f(x); 0, I) − log|det J_f(x)|`, including the `log 2π` constant.
+ * `−log N(f(x); 0, I) − log|det J_f(x)|`, including the `log 2π` constant;
+ * for a transformed distribution (`dist.pullBack(flow, base)`), `−log p(x)`
+ * under its base (`cBase`: the base's condition).
  * With `memory: 'invert'` its gradient recomputes activations by inversion,
  * so training memory does not grow with depth (docs/memory.md).
  *
@@ -26,9 +37,11 @@ import { didYouMean } from '../core/validation.js';
  * const { value, grads } = tf.variableGrads(() => train.nll(flow, x, { memory: 'invert' }), flow.trainableVariables);
  * ```
  */
-export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions = {}): tf.Scalar {
+export function nll(flow: Trainable, x: tf.Tensor | readonly tf.Tensor[], options: ForwardRunOptions & { readonly cBase?: tf.Tensor } = {}): tf.Scalar {
+  if ('logProb' in flow) return tf.tidy(() => tf.neg(tf.mean(flow.logProb(x, options))) as tf.Scalar);
+  const { cBase: _unused, ...runOptions } = options;
   return tf.tidy(() => {
-    const { out, logDet } = flow.forward(x as tf.Tensor, options);
+    const { out, logDet } = flow.forward(x as tf.Tensor, runOptions);
     return tf.neg(tf.mean(tf.add(standardNormalLogProb(out), logDet))) as tf.Scalar;
   });
 }
@@ -37,6 +50,8 @@ export function nll(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options:
 export interface Batch {
   readonly x: tf.Tensor | readonly tf.Tensor[];
   readonly c?: tf.Tensor | readonly tf.Tensor[];
+  /** The base's condition, for a conditional base (a one-hot class for `dist.classConditionalNormal`). */
+  readonly cBase?: tf.Tensor;
 }
 
 export interface FitOptions {
@@ -110,7 +125,8 @@ function validateFitOptions(owner: string, options: FitOptions): void {
 /** A batch as `data(step)` must return it: `{ x, c? }` with live tensors. */
 function checkBatch(owner: string, step: number, batch: unknown): asserts batch is Batch {
   const live = (t: unknown) => (t instanceof tf.Tensor && !t.isDisposed) || (Array.isArray(t) && t.length > 0 && t.every((u) => u instanceof tf.Tensor && !u.isDisposed));
-  const ok = batch !== null && typeof batch === 'object' && live((batch as Batch).x) && ((batch as Batch).c === undefined || live((batch as Batch).c));
+  const ok = batch !== null && typeof batch === 'object' && live((batch as Batch).x) && ((batch as Batch).c === undefined || live((batch as Batch).c))
+    && ((batch as Batch).cBase === undefined || live((batch as Batch).cBase));
   // Casts: `batch` is unknown until this check; the properties are only read to describe it.
   if (!ok) throw new FreiaError(`${owner}: step ${step}: data(${step}) must return { x, c? } holding live tensors, got ${batch !== null && typeof batch === 'object' ? `{ x: ${describeValue((batch as Batch).x)}, c: ${describeValue((batch as Batch).c)} }` : describeValue(batch)}`);
 }
@@ -158,9 +174,9 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
 }
 
 /** What both training loops share: the optimizer, the variables, the progress bar, and one step in two halves. */
-function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
+function trainer(owner: string, flow: Trainable, options: FitOptions) {
   validateFitOptions(owner, options);
-  const variables = flow.trainableVariables;
+  const variables = [...flow.trainableVariables];
   const check = options.checkFinite ?? true;
   const progressOption = options.progress ?? true;
   const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
@@ -185,7 +201,7 @@ function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
       try {
         checkBatch(owner, step, batch);
         return tf.tidy(() => {
-          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c, memory: options.memory }), variables);
+          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c, cBase: batch.cBase, memory: options.memory }), variables);
           const raw = Object.values(grads);
           const verdict = check ? tf.stack([value, tf.mul(raw.length ? tf.addN(raw.map((g) => tf.sum(g))) : tf.scalar(0), 0)]) as tf.Tensor1D : undefined;
           const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
@@ -194,8 +210,8 @@ function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
       } finally {
         if (batch !== null && typeof batch === 'object') {
           // Cast: whatever `data` returned is disposed, tensors or not (tf.dispose skips the rest).
-          const { x, c } = batch as Partial<Batch>;
-          tf.dispose([x ?? [], c ?? []] as tf.TensorContainer);
+          const { x, c, cBase } = batch as Partial<Batch>;
+          tf.dispose([x ?? [], c ?? [], cBase ?? []] as tf.TensorContainer);
         }
       }
     },
@@ -240,7 +256,7 @@ function trainer(owner: string, flow: AnyFlow, options: FitOptions) {
  * const losses = train.fit(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
  * ```
  */
-export function fit(flow: AnyFlow, options: FitOptions): number[] {
+export function fit(flow: Trainable, options: FitOptions): number[] {
   const run = trainer('train.fit', flow, options);
   const losses: number[] = [];
   try {
@@ -287,7 +303,7 @@ export function fit(flow: AnyFlow, options: FitOptions): number[] {
  * const losses = await train.fitAsync(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
  * ```
  */
-export async function fitAsync(flow: AnyFlow, options: FitOptions): Promise<number[]> {
+export async function fitAsync(flow: Trainable, options: FitOptions): Promise<number[]> {
   const run = trainer('train.fitAsync', flow, options);
   const losses: number[] = [];
   let pending: { step: number; loss: tf.Scalar; value: Promise<tf.backend_util.TypedArray> } | undefined;

@@ -144,7 +144,7 @@ describe('WebGPU in Node', () => {
     const run = async () => {
       setGlobalSeed(14);
       const flow = inn.input([3]).allInOne({ subnet: subnets.mlp({ hidden: 16 }), permuteSoft: true }).build();
-      const model = dist.pushForward(flow);
+      const model = dist.pullBack(flow);
       const samples = model.sample(50, { seed: 3 });
       const logp = model.logProb(samples);
       const x = tf.randomNormal([4, 3], 0, 1, 'float32', 15);
