@@ -7,7 +7,7 @@
 import { input } from './builder/chain.js';
 import { graph } from './builder/graph.js';
 import { mlp, conv } from './modules/subnets.js';
-import { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pushForward, pullBack, standardNormalLogProb } from './train/distributions.js';
+import { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pushForward, pullBack, standardNormalLogProb } from './distributions/index.js';
 import { nll, fit, fitAsync, clipByGlobalNorm } from './train/training.js';
 import { adam } from './train/adam.js';
 
@@ -28,8 +28,8 @@ export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/c
 export { Flow } from './runtime/flow.js';
 export type { AnyFlow, Tensors, SeveralTensors, RunOptions, ForwardRunOptions, GradientMemory, FlowResult } from './runtime/flow.js';
 export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNodeDef, ModuleNodeDef, OutputNodeDef } from './core/graph.js';
-export { StandardNormal, DiagonalNormal, ClassConditionalNormal, GaussianMixture, UniformBox, TransformedDistribution } from './train/distributions.js';
-export type { Distribution, SampleOptions, LogProbOptions, TransformedOptions } from './train/distributions.js';
+export { StandardNormal, DiagonalNormal, ClassConditionalNormal, GaussianMixture, UniformBox, TransformedDistribution } from './distributions/index.js';
+export type { Distribution, SampleOptions, LogProbOptions, TransformedOptions } from './distributions/index.js';
 export type { FitOptions, Batch, Trainable, DensityModel } from './train/training.js';
 export { Adam } from './train/adam.js';
 export { ready, useBackend, backendOrder, backendInfo } from './runtime/backend.js';
@@ -38,6 +38,9 @@ export type { GpuAdapterReport } from './runtime/webgpu.js';
 export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numerical.js';
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';
+export { saveModel, loadModel } from './io/model-persistence.js';
+export type { ModelSource } from './io/model-persistence.js';
+export type { BaseDescription } from './distributions/index.js';
 export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from './io/persistence.js';
 export { FlowMismatchError } from './io/expectation.js';
 export type { FlowShapes, DescribesFlow, FlowExpectation, FlowExpectationOf, ExpectedFlow, LiteralShapes } from './io/expectation.js';

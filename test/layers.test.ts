@@ -17,6 +17,7 @@ export const layers: Readonly<Record<string, number>> = {
   modules: 3,
   runtime: 4,
   builder: 5,
+  distributions: 5,
   train: 6,
   io: 6,
   'index.ts': 7,

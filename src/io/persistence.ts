@@ -22,7 +22,7 @@ import { defineModule, moduleSpec } from '../modules/catalogue.js';
 import { customKind, type CustomModuleClass } from '../modules/custom.js';
 import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import {
-  FLOW_FORMAT, FLOW_FORMAT_VERSION, FlowFormatError, flowTopology, isFlowDocument, loadArgs, readDocument, readSaved, sameShape,
+  FLOW_FORMAT, FLOW_FORMAT_VERSION, FlowFormatError, flowTopology, isFlowDocument, loadArgs, readDocument, readSaved, sameShape, separateBase,
   weightValues, type FlowDocument, type Saved,
 } from './saved-format.js';
 
@@ -42,7 +42,7 @@ export interface LoadFlowOptions {
 // ------------------------------------------------------------------ saving ----
 
 /** The `tf.io` artifacts of a flow: topology plus binary weights named `<node>/<param>`. */
-async function flowArtifacts(flow: AnyFlow): Promise<tf.io.ModelArtifacts> {
+export async function flowArtifacts(flow: AnyFlow): Promise<tf.io.ModelArtifacts> {
   // A disposed flow would be written without its weights, and then not load.
   if (flow.isDisposed) throw new DisposedError('saveFlow: the flow has been disposed');
   const modelTopology = flowTopology(flow);
@@ -59,7 +59,7 @@ async function flowArtifacts(flow: AnyFlow): Promise<tf.io.ModelArtifacts> {
 }
 
 /** The one handler a URL resolves to, as tfjs-layers' `model.save` and `loadLayersModel` pick it. */
-function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.io.LoadOptions): tf.io.IOHandler {
+export function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.io.LoadOptions): tf.io.IOHandler {
   const handlers = kind === 'save' ? tf.io.getSaveHandlers(url) : tf.io.getLoadHandlers(url, loadOptions);
   // loadLayersModel treats a URL no router claims as a relative http(s) path; so do we, but
   // only for a URL without a scheme: fetching 'indexeddb://x' in Node would only hide the real problem.
@@ -273,7 +273,9 @@ export async function loadFlow(source: FlowSource, options: LoadFlowOptions & { 
     if (handler === null || typeof handler !== 'object' || typeof handler.load !== 'function') {
       throw new ValidationError('loadFlow', 'source', 'a URL, an IOHandler with a load method, or a freia-ts/1 document', describeValue(source));
     }
-    const artifacts: unknown = await handler.load();
+    // A model saved with its base (saveModel) loads as its flow.
+    const loaded: unknown = await handler.load();
+    const artifacts: unknown = loaded !== null && typeof loaded === 'object' ? separateBase(loaded as tf.io.ModelArtifacts).flow : loaded;
     const copy = artifacts !== null && typeof artifacts === 'object' ? { ...artifacts, modelTopology: copyPlain((artifacts as tf.io.ModelArtifacts).modelTopology) } : artifacts;
     saved = readSaved(copy, problems);
   }

@@ -246,7 +246,7 @@ export function loadArgs(value: unknown, at: string, problems: string[]): unknow
   return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, loadArgs(v, `${at}.${key}`, problems)]));
 }
 
-const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+export const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 /** A saved flow in one form, whichever format it came in. */
 export interface Saved {
@@ -452,3 +452,35 @@ export function savedFlowGraph(json: unknown): GraphDef {
   if (!graph) throw new FlowFormatError(problems);
   return deepFreeze(graph);
 }
+
+/** The weight-name prefix of a base's parameters; `~` cannot start a builder's node name. */
+export const BASE_PREFIX = '~base/';
+
+/** Bytes a weight takes in `weightData`, or undefined for a spec this code cannot size. */
+function byteSize(spec: tf.io.WeightsManifestEntry): number | undefined {
+  const stored = spec.quantization?.dtype ?? spec.dtype;
+  const per = BYTES_PER_ELEMENT[stored];
+  return per === undefined || !Array.isArray(spec.shape) ? undefined : spec.shape.reduce((a, b) => a * b, 1) * per;
+}
+
+/** A model's artifacts split in two: the flow's (as `saveFlow` writes them) and the base's, if any. */
+export function separateBase(artifacts: tf.io.ModelArtifacts): { flow: tf.io.ModelArtifacts; base?: { description: unknown; direction: unknown; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } } {
+  const topology = artifacts.modelTopology as Record<string, unknown> | undefined;
+  const distribution = topology !== null && typeof topology === 'object' && !(topology instanceof ArrayBuffer) ? topology.distribution as Record<string, unknown> | undefined : undefined;
+  if (distribution === undefined) return { flow: artifacts };
+  if (distribution === null || typeof distribution !== 'object') throw new FlowFormatError([`modelTopology.distribution: expected { direction, base }, got ${JSON.stringify(distribution)}`]);
+  const specs = artifacts.weightSpecs ?? [];
+  const first = specs.findIndex((spec) => typeof spec?.name === 'string' && spec.name.startsWith(BASE_PREFIX));
+  const cut = first < 0 ? specs.length : first;
+  if (specs.slice(cut).some((spec) => !spec.name.startsWith(BASE_PREFIX))) throw new FlowFormatError([`weightSpecs: the base's weights ("${BASE_PREFIX}...") must come after the flow's`]);
+  const sizes = specs.map(byteSize);
+  if (sizes.some((size) => size === undefined)) return { flow: artifacts }; // readSaved names the bad spec
+  const offset = (sizes as number[]).slice(0, cut).reduce((a, b) => a + b, 0);
+  const data = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData ?? new ArrayBuffer(0);
+  const { distribution: _base, ...flowTopology } = topology!;
+  return {
+    flow: { ...artifacts, modelTopology: flowTopology, weightSpecs: specs.slice(0, cut), weightData: data.slice(0, offset) },
+    base: { description: distribution.base, direction: distribution.direction, specs: specs.slice(cut), data: data.slice(offset) },
+  };
+}
+

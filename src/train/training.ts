@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, ForwardRunOptions, GradientMemory } from '../runtime/flow.js';
-import { standardNormalLogProb, type TransformedOptions } from './distributions.js';
+import { standardNormalLogProb, type TransformedOptions } from '../distributions/index.js';
 import { ProgressBar } from './progress.js';
 import { adam } from './adam.js';
 import { FreiaError, NonFiniteError, OptionError, describeValue } from '../core/errors.js';

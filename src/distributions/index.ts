@@ -70,9 +70,21 @@ export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
   readonly trainableVariables: readonly tf.Variable[];
   logProb(z: Tensors<S> | readonly tf.Tensor[], options?: LogProbOptions): tf.Tensor1D;
   sample(n: number, options?: SampleOptions): Tensors<S>;
+  /** What the base is, as JSON data: enough to make it again (its weights are {@link Distribution.variables}). */
+  describe(): BaseDescription;
+  /** Every parameter by name (saved with the model). */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
   /** Frees the parameters. */
   dispose(): void;
 }
+
+/** A base as saved with its flow (`saveModel`): its kind and what its constructor took. */
+export type BaseDescription =
+  | { readonly kind: 'StandardNormal'; readonly shapes: readonly Shape[] }
+  | { readonly kind: 'DiagonalNormal'; readonly shape: Shape; readonly trainable: boolean }
+  | { readonly kind: 'ClassConditionalNormal'; readonly shape: Shape; readonly classes: number }
+  | { readonly kind: 'GaussianMixture'; readonly shape: Shape; readonly components: number }
+  | { readonly kind: 'UniformBox'; readonly shape: Shape; readonly low: readonly number[]; readonly high: readonly number[] };
 
 function checkCount(owner: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ValidationError(owner, 'n', 'a whole number of samples >= 1', describeValue(n));
@@ -118,6 +130,12 @@ export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> imple
     return standardNormalLogProb(checkSamples('StandardNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]));
   }
 
+  describe(): BaseDescription {
+    return { kind: 'StandardNormal', shapes: this.shapes.map((s) => [...s]) };
+  }
+
+  readonly variables: ReadonlyMap<string, tf.Variable> = new Map();
+
   dispose(): void {}
 }
 
@@ -135,8 +153,8 @@ export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> imple
   constructor(shape: Shape, options: { readonly trainable?: boolean } = {}) {
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
     const trainable = options.trainable ?? true;
-    this.mean = tf.variable(tf.zeros([...shape]), trainable);
-    this.logScale = tf.variable(tf.zeros([...shape]), trainable);
+    this.mean = tf.tidy(() => tf.variable(tf.zeros([...shape]), trainable));
+    this.logScale = tf.tidy(() => tf.variable(tf.zeros([...shape]), trainable));
   }
 
   get trainableVariables(): readonly tf.Variable[] {
@@ -152,6 +170,14 @@ export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> imple
   logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
     const [x] = checkSamples('DiagonalNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
     return tf.tidy(() => normalLogProb(x, this.mean, this.logScale));
+  }
+
+  describe(): BaseDescription {
+    return { kind: 'DiagonalNormal', shape: [...this.shapes[0]], trainable: this.mean.trainable };
+  }
+
+  get variables(): ReadonlyMap<string, tf.Variable> {
+    return new Map([['mean', this.mean], ['log_scale', this.logScale]]);
   }
 
   dispose(): void {
@@ -183,8 +209,8 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     if (!Number.isSafeInteger(classes) || classes < 1) throw new ValidationError('dist.classConditionalNormal', 'classes', 'a whole number >= 1', describeValue(classes));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
     this.conditionShape = [classes];
-    this.means = tf.variable(tf.zeros([classes, sizeOf(shape)]));
-    this.logScales = tf.variable(tf.zeros([classes, sizeOf(shape)]));
+    this.means = tf.tidy(() => tf.variable(tf.zeros([classes, sizeOf(shape)])));
+    this.logScales = tf.tidy(() => tf.variable(tf.zeros([classes, sizeOf(shape)])));
   }
 
   get trainableVariables(): readonly tf.Variable[] {
@@ -216,6 +242,14 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     });
   }
 
+  describe(): BaseDescription {
+    return { kind: 'ClassConditionalNormal', shape: [...this.shapes[0]], classes: this.classes };
+  }
+
+  get variables(): ReadonlyMap<string, tf.Variable> {
+    return new Map([['means', this.means], ['log_scales', this.logScales]]);
+  }
+
   dispose(): void {
     tf.dispose([this.means, this.logScales]);
   }
@@ -238,9 +272,9 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
     if (!Number.isSafeInteger(components) || components < 1) throw new ValidationError('dist.gaussianMixture', 'components', 'a whole number >= 1', describeValue(components));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
     const d = sizeOf(shape);
-    this.logits = tf.variable(tf.zeros([components]));
-    this.means = tf.variable(tf.randomNormal([components, d], 0, 1, 'float32', options.seed ?? 0));
-    this.logScales = tf.variable(tf.zeros([components, d]));
+    this.logits = tf.tidy(() => tf.variable(tf.zeros([components])));
+    this.means = tf.tidy(() => tf.variable(tf.randomNormal([components, d], 0, 1, 'float32', options.seed ?? 0)));
+    this.logScales = tf.tidy(() => tf.variable(tf.zeros([components, d])));
   }
 
   get trainableVariables(): readonly tf.Variable[] {
@@ -269,6 +303,14 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
       const perComponent = tf.sum(tf.sub(tf.sub(tf.mul(tf.square(u), -0.5), this.logScales), 0.5 * LOG_2PI), 2); // [B, K]
       return tf.logSumExp(tf.add(perComponent, tf.logSoftmax(this.logits)), 1) as tf.Tensor1D;
     });
+  }
+
+  describe(): BaseDescription {
+    return { kind: 'GaussianMixture', shape: [...this.shapes[0]], components: this.components };
+  }
+
+  get variables(): ReadonlyMap<string, tf.Variable> {
+    return new Map([['logits', this.logits], ['means', this.means], ['log_scales', this.logScales]]);
   }
 
   dispose(): void {
@@ -327,6 +369,12 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
       return tf.where(inside, tf.fill([x.shape[0]], -logVolume), tf.fill([x.shape[0]], -Infinity)) as tf.Tensor1D;
     });
   }
+
+  describe(): BaseDescription {
+    return { kind: 'UniformBox', shape: [...this.shapes[0]], low: Array.from(this.low), high: Array.from(this.high) };
+  }
+
+  readonly variables: ReadonlyMap<string, tf.Variable> = new Map();
 
   dispose(): void {}
 }
@@ -470,6 +518,38 @@ export function pullBack<I extends readonly Shape[], O extends readonly Shape[],
 export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>, base?: Distribution<I>): TransformedDistribution<O, C> {
   // Cast: as in pullBack.
   return new TransformedDistribution<O, C>(flow, (base ?? new StandardNormal(flow.inputShapes)) as unknown as Distribution, 'push');
+}
+
+/**
+ * A base made again from its description (`saveModel`'s record), with fresh
+ * parameters; throws a message naming the field when the description is
+ * not one.
+ */
+export function baseFromDescription(description: unknown): Distribution {
+  const at = 'modelTopology.distribution.base';
+  const d = description as Record<string, unknown> | null;
+  const fail = (field: string, expected: string, value: unknown): never => {
+    throw new ValidationError(at, field, expected, describeValue(value));
+  };
+  if (d === null || typeof d !== 'object') return fail('base', 'a base description { kind, ... }', d);
+  const shape = (value: unknown, field: string): Shape =>
+    Array.isArray(value) && value.length > 0 && value.every((v) => Number.isSafeInteger(v) && v >= 1) && sizeOf(value) <= 2 ** 26 ? value : fail(field, 'a shape (positive whole numbers, at most 2^26 elements)', value);
+  const count = (value: unknown, field: string): number => (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 2 ** 16 ? value as number : fail(field, 'a whole number from 1 to 65536', value));
+  switch (d.kind) {
+    case 'StandardNormal':
+      return new StandardNormal(Array.isArray(d.shapes) && d.shapes.length > 0 ? d.shapes.map((s, k) => shape(s, `shapes[${k}]`)) : fail('shapes', 'a non-empty list of shapes', d.shapes));
+    case 'DiagonalNormal':
+      return new DiagonalNormal(shape(d.shape, 'shape'), { trainable: typeof d.trainable === 'boolean' ? d.trainable : fail('trainable', 'true or false', d.trainable) });
+    case 'ClassConditionalNormal':
+      return new ClassConditionalNormal(shape(d.shape, 'shape'), count(d.classes, 'classes'));
+    case 'GaussianMixture':
+      return new GaussianMixture(shape(d.shape, 'shape'), count(d.components, 'components'));
+    case 'UniformBox':
+      // Cast: UniformBox checks the bounds itself, naming the field.
+      return new UniformBox(shape(d.shape, 'shape'), d.low as number[], d.high as number[]);
+    default:
+      return fail('kind', '"StandardNormal", "DiagonalNormal", "ClassConditionalNormal", "GaussianMixture" or "UniformBox"', d.kind);
+  }
 }
 
 /** Whether `value` is a transformed distribution (for the training loss). */
