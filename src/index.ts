@@ -87,6 +87,8 @@ export { GinCoupling, AffineCouplingOneSided, ConditionalAffineTransform } from 
 export type { ConditionalAffineOptions } from './modules/coupling.js';
 export { RationalQuadraticSpline, LinearSpline, SplineCoupling, ElementwiseRationalQuadraticSpline } from './modules/splines.js';
 export { Inverse } from './modules/inverse.js';
+export { MaskedAutoregressiveFlow, AutoregressiveRqSpline } from './modules/autoregressive.js';
+export type { MadeOptions, MafOptions, ArSplineOptions, Ordering } from './modules/autoregressive.js';
 export type { InverseOptions } from './modules/inverse.js';
 export type { SplineOptions, RqSplineOptions, LinearSplineOptions, ElementwiseRqSplineOptions, ElementwiseConditioning } from './modules/splines.js';
 export { FixedLinearTransform, Fixed1x1Conv, InvertibleSigmoid, LearnedElementwiseScaling } from './modules/fixed.js';

@@ -56,7 +56,7 @@ describe('inverseOf', () => {
     const variables = Object.keys(tf.engine().registeredVariables).length;
     const unknown = thrownBy(() => (inn.input([4]) as unknown as { inverseOf(m: string): unknown }).inverseOf('glw'));
     expect(unknown).toBeInstanceOf(ValidationError);
-    expect((unknown as Error).message).toBe('inverseOf: method: expected the name of a shape-keeping builder method (allInOne, glow, rnvp, nice, gin, affineCouplingOneSided, conditionalAffine, rqSpline, linearSpline, elementwiseRqSpline, actNorm, permuteRandom, fixedLinear, fixed1x1Conv, invertibleSigmoid, learnedElementwiseScaling, orthogonal, householderPerm, conv1x1LU, iresnet, invAutoAct, invAutoActFixed, invAutoActTwoSided, gaussianMixture), got "glw" (did you mean "glow"?)');
+    expect((unknown as Error).message).toMatch(/^inverseOf: method: expected the name of a shape-keeping builder method \(allInOne, glow, .*, maf, iaf, arSpline, .*\), got "glw" \(did you mean "glow"\?\)$/);
     const approximate = thrownBy(() => inn.input([4]).inverseOf('iresnet')({}).build());
     expect((approximate as Error).message).toMatch(/^Inverse_1: module: expected the kind of a shape-keeping module with an exact inverse \(.*\), got "IResNetLayer"$/);
     const badOption = thrownBy(() => inn.input([4]).inverseOf('glow')({ subnet: mlp, clampp: 2 } as never));

@@ -436,6 +436,9 @@ const coreCases: ModuleCase[] = [
   { name: 'RQ spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).rqSpline({ subnet: mlp, cond: 0, bins: 4 }).build() },
   { name: 'linear spline with a built-in subnet', input: [5], conditions: [[2]], outputs: [[5]], build: () => inn.input([5]).condition([2]).linearSpline({ subnet: mlp, cond: 0, bins: 4, identityTails: true }).build() },
   { name: 'Inverse of a conditional GLOW', input: [4], conditions: [[2]], outputs: [[4]], build: () => inn.input([4]).condition([2]).inverseOf('glow')({ subnet: mlp, cond: 0 }).build() },
+  { name: 'MAF with a random order, conditional', input: [4], conditions: [[2]], outputs: [[4]], build: () => inn.input([4]).condition([2]).maf({ hidden: 8, order: 'random', seed: 3, cond: 0 }).build() },
+  { name: 'IAF', input: [3], outputs: [[3]], build: () => inn.input([3]).iaf({ hidden: 8 }).build() },
+  { name: 'AR spline', input: [3], outputs: [[3]], build: () => inn.input([3]).arSpline({ hidden: 8, bins: 3, order: 'reversed' }).build() },
   // not invertible (kept out of the invertibility table), but saved like any other module
   { name: 'InvAutoFC, InvAutoConv2D', input: [3, 3, 3], outputs: [[3, 3, 3]], build: () => inn.input([3, 3, 3]).invAutoConv2D().flatten().invAutoFC().reshape([3, 3, 3]).build() },
 ];

@@ -30,6 +30,7 @@ import { permuteRandom } from './permute.js';
 import { flatten, haarDownsampling, haarUpsampling, irevnetDownsampling, irevnetUpsampling, reshape } from './reshapes.js';
 import { elementwiseRationalQuadraticSpline, linearSpline, rationalQuadraticSpline } from './splines.js';
 import { concat, split } from './topology.js';
+import { autoregressiveRqSpline, inverseAutoregressiveFlow, maskedAutoregressiveFlow } from './autoregressive.js';
 import { Inverse, type InverseOptions } from './inverse.js';
 import { addedKinds, addedModule, moduleEntry, type ModuleSpec } from './registry.js';
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
@@ -56,6 +57,15 @@ export const shapeKeeping = {
   linearSpline,
   /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
   elementwiseRqSpline: elementwiseRationalQuadraticSpline,
+  /**
+   * MAF (beyond FrEIA): `u = (x − μ(x)) ⊙ exp(−α(x))` on vectors, `[μ_i, α_i]` from a MADE over `x_<i` (and `cond`);
+   * density in one pass, sampling in D passes. Put a `permuteRandom` or another ordering between layers.
+   */
+  maf: maskedAutoregressiveFlow,
+  /** IAF (beyond FrEIA): the inverse of a MAF, sampling in one pass, density in D passes. */
+  iaf: inverseAutoregressiveFlow,
+  /** Autoregressive rational-quadratic spline (Neural Spline Flow, beyond FrEIA): a MADE gives each element's spline from the elements before it. */
+  arSpline: autoregressiveRqSpline,
   /** FrEIA's ActNorm with data-dependent initialisation. */
   actNorm,
   /** FrEIA's PermuteRandom: a fixed random permutation of the channels. */

@@ -130,10 +130,10 @@ function lastSlice(t: tf.Tensor, start: number, size: number): tf.Tensor {
 const LOG_E_MINUS_1 = Math.log(Math.E - 1);
 
 /** The curve between knots: FrEIA's RationalQuadraticSpline or its LinearSpline. */
-type SplineCurve = 'rational-quadratic' | 'linear';
+export type SplineCurve = 'rational-quadratic' | 'linear';
 
 /** FrEIA's `BinnedSplineBase` (+ the RQ derivative constraint for rational-quadratic curves), for one set of options. */
-class SplineParametrisation {
+export class SplineParametrisation {
   readonly bins: number;
   /** Raw parameters per channel. */
   readonly count: number;

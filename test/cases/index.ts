@@ -5,5 +5,6 @@ import { cases as couplingCases } from './couplings.js';
 import { cases as splineCases } from './splines.js';
 import { cases as fixedCases } from './fixed.js';
 import { cases as iresnetInvAutoCases } from './iresnet-invauto.js';
+import { cases as autoregressiveCases } from './autoregressive.js';
 
-export const moduleTable: readonly ModuleCase[] = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases];
+export const moduleTable: readonly ModuleCase[] = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases, ...autoregressiveCases];
