@@ -33,7 +33,7 @@ describe('freia-ts CLI', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(args.length ? 'unknown command "frobnicate"' : 'which command?');
-      expect(result.stderr).toContain('verify, graph, demo, bench');
+      expect(result.stderr).toContain('verify, graph, demo, density, bench');
     }
     expect(run('--help').stdout).toContain('usage: freia-ts <command>');
   });
@@ -106,7 +106,7 @@ describe('command lines that behave (issue 13)', () => {
   });
 
   it('--help prints the command\'s usage and exits 0', () => {
-    for (const command of ['demo', 'verify', 'graph', 'bench']) {
+    for (const command of ['demo', 'verify', 'graph', 'bench', 'density']) {
       const result = run(command, '--help');
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`usage: freia-ts ${command}`);
@@ -150,6 +150,12 @@ describe('command lines that behave (issue 13)', () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('FAIL: the file records no evaluations');
     expect(result.stdout).toContain('0 of 1 files match FrEIA; 1 off');
+  });
+
+  it('density: bad flags are usage errors before anything runs', () => {
+    expectOneLine(run('density', '--steps', '0'), 2, 'freia-ts density: --steps: expected a whole number >= 1, got "0"');
+    expectOneLine(run('density', '--hidden', 'wide'), 2, 'freia-ts density: --hidden: expected a whole number from 1 to 4096, got "wide"');
+    expectOneLine(run('density', '--out', '/proc/nope'), 2, 'freia-ts density: --out /proc/nope: cannot make the output folder');
   });
 
   it('bench: bad flags are usage errors before anything runs', () => {

@@ -1,5 +1,6 @@
 /**
- * Scatter-plot pictures for the demo (data beside samples), as PNG.
+ * Pictures as PNG: scatter plots for the demo (data beside samples) and
+ * density heat maps for the density comparison.
  *
  * The drawing is ours (a few dots, frames and a 5x7 bitmap font need no
  * canvas package, which would bring native builds); the file format is
@@ -152,7 +153,7 @@ class Canvas {
   }
 }
 
-function drawTitle(canvas: Canvas, text: string, panelLeft: number, panelWidth: number, pad: number, maxScale: number): void {
+function drawTitle(canvas: Canvas, text: string, panelLeft: number, panelWidth: number, pad: number, maxScale: number, panelTop = 0): void {
   const avail = panelWidth - 2 * pad;
   // Shrink to scale 1 before cutting characters: a small title beats a truncated one.
   let scale = maxScale;
@@ -163,7 +164,7 @@ function drawTitle(canvas: Canvas, text: string, panelLeft: number, panelWidth: 
     shown = text.slice(0, fit);
   }
   const x0 = panelLeft + Math.floor((panelWidth - textWidth(shown.length, scale)) / 2);
-  drawText(canvas, shown, x0, pad, scale, TEXT_COLOR);
+  drawText(canvas, shown, x0, panelTop + pad, scale, TEXT_COLOR);
 }
 
 /** Glyphs are 5 wide with 1 column of spacing, and no spacing after the last. */
@@ -249,4 +250,58 @@ const FONT: Map<string, string> = new Map(
 
 function glyph(ch: string): string {
   return FONT.get(ch.toUpperCase()) ?? (FONT.get('?') as string);
+}
+
+/** One panel of {@link heatmapPng}: values on an `n × n` grid, row 0 at the bottom (lowest y), column 0 at the left. */
+export interface HeatmapPanel {
+  /** Drawn above the panel. */
+  title: string;
+  /** `n · n` values, row-major; non-finite values draw as white. */
+  values: Float32Array | number[];
+  n: number;
+}
+
+const DARK_BLUE: RGB = [8, 48, 107];
+
+/**
+ * Heat maps (a density on a grid, say) in a grid of panels, `columns` per
+ * row, each scaled to its own maximum: white at 0, dark blue at the
+ * maximum (square-root scale, so that low densities stay visible).
+ */
+export function heatmapPng(panels: HeatmapPanel[], opts: { size?: number; columns?: number } = {}): Uint8Array {
+  if (panels.length === 0) throw new RangeError('heatmapPng: need at least one panel');
+  const size = Math.floor(opts.size ?? 240);
+  if (!(size >= 32)) throw new RangeError(`heatmapPng: size must be >= 32, got ${opts.size}`);
+  const columns = Math.max(1, Math.floor(opts.columns ?? panels.length));
+  const rows = Math.ceil(panels.length / columns);
+  const canvas = new Canvas(size * columns, size * rows);
+  const fontScale = size >= 300 ? 2 : 1;
+  const pad = Math.max(4, Math.round(size * 0.02));
+  const titleBand = 7 * fontScale + 2 * pad;
+  const side = Math.min(size - 2 * pad, size - titleBand - pad);
+  panels.forEach((panel, p) => {
+    if (panel.values.length !== panel.n * panel.n) throw new RangeError(`heatmapPng: panel ${p} has ${panel.values.length} values for a ${panel.n} x ${panel.n} grid`);
+    const [col, row] = [p % columns, Math.floor(p / columns)];
+    const left = col * size + Math.floor((size - side) / 2);
+    const top = row * size + titleBand;
+    drawTitle(canvas, panel.title, col * size, size, pad, fontScale, row * size);
+    let max = 0;
+    for (const v of panel.values) if (Number.isFinite(v) && v > max) max = v;
+    for (let j = 0; j < side; j++) {
+      const gy = Math.min(panel.n - 1, Math.floor(((side - 1 - j) * panel.n) / side));
+      for (let i = 0; i < side; i++) {
+        const gx = Math.min(panel.n - 1, Math.floor((i * panel.n) / side));
+        const v = panel.values[gy * panel.n + gx];
+        const t = max > 0 && Number.isFinite(v) && v > 0 ? Math.sqrt(v / max) : 0;
+        canvas.set(left + i, top + j, [255 + (DARK_BLUE[0] - 255) * t, 255 + (DARK_BLUE[1] - 255) * t, 255 + (DARK_BLUE[2] - 255) * t].map(clampByte) as unknown as RGB);
+      }
+    }
+    for (let i = 0; i < side; i++) {
+      canvas.set(left + i, top, FRAME_GREY);
+      canvas.set(left + i, top + side - 1, FRAME_GREY);
+      canvas.set(left, top + i, FRAME_GREY);
+      canvas.set(left + side - 1, top + i, FRAME_GREY);
+    }
+  });
+  return encode({ width: canvas.width, height: canvas.height, data: canvas.data, channels: 4, depth: 8 });
 }
