@@ -147,51 +147,64 @@ function solveSequentially(dims: number, start: tf.Tensor, step: (current: tf.Te
 
 const softClamp = (raw: tf.Tensor, clamp: number) => tf.mul(tf.tanh(tf.div(raw, clamp)), clamp);
 
+/** Condition elements in all, whatever their shapes: the MADE reads them flattened. */
+const conditionFeatures = (def: ModuleDef) => def.conditionShapes.reduce((sum, c) => sum + c.reduce((a, b) => a * b, 1), 0);
+
 /**
- * MAF: an affine autoregressive layer on vectors, `u = (x − μ(x)) ⊙ exp(−α(x))`
- * with `[μ_i, α_i]` from a MADE over `x_<i` (and the conditions), `α` softly
- * clamped. Forward (density) in one pass, inverse (sampling) in `D` passes.
- * With `inverted` (the IAF entry) the two directions are swapped.
+ * What MAF, IAF and the autoregressive spline share: a MADE giving `P`
+ * values per element, one pass towards the side the MADE reads, `D` passes
+ * (solving one element at a time) the other way.
  */
-export class MaskedAutoregressiveFlow extends InvertibleModule {
+abstract class AutoregressiveLayer extends InvertibleModule {
   private readonly made: Made;
-  private readonly clamp: number;
-  private readonly dims: number;
+  protected readonly dims: number;
 
   /** The elements in autoregressive order (element `ordering[t]` depends on the ones before it). */
   get ordering(): readonly number[] {
     return this.made.ordering;
   }
 
-  constructor(def: ModuleDef<MafOptions>, private readonly inverted = false) {
+  constructor(def: ModuleDef<MadeOptions>, perElement: number, private readonly inverted: boolean) {
     super(def.inputShapes, def.conditionShapes);
     this.dims = def.inputShapes[0][0];
-    this.clamp = def.args.clamp ?? 3;
-    const features = def.conditionShapes.reduce((sum, c) => sum + c.reduce((a, b) => a * b, 1), 0);
-    this.made = new Made((name, initial, trainable) => this.addParam(name, initial, trainable), this.dims, features, 2, def.args);
+    this.made = new Made((name, initial, trainable) => this.addParam(name, initial, trainable), this.dims, conditionFeatures(def), perElement, def.args);
   }
 
-  /** `x → u` in one pass given the MADE's reading of `source` (x itself for the density direction). */
-  private affine(x: tf.Tensor, source: tf.Tensor, cs: readonly tf.Tensor[], toLatent: boolean): [tf.Tensor, tf.Tensor] {
-    return tf.tidy(() => {
-      const out = this.made.apply(source, cs);
-      const [mu, raw] = tf.split(out, 2, 2).map((t) => tf.reshape(t, [x.shape[0], this.dims]));
-      const alpha = softClamp(raw, this.clamp);
-      const sumAlpha = tf.sum(alpha, 1);
-      return toLatent ? [tf.mul(tf.sub(x, mu), tf.exp(tf.neg(alpha))), tf.neg(sumAlpha)] : [tf.add(tf.mul(x, tf.exp(alpha)), mu), sumAlpha];
-    });
-  }
+  /**
+   * The element-wise map given the MADE's values `params: [B, D, P]`: towards
+   * the latent side (`toLatent`) or back; the result and its log-det.
+   */
+  protected abstract transform(x: tf.Tensor, params: tf.Tensor, toLatent: boolean): [tf.Tensor, tf.Tensor];
 
   forward([x]: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
-    // MAF: data → latent reads the data (one pass); latent → data solves for the data.
+    // MAF and the spline: data → latent reads the data (one pass); latent → data solves for the data.
     // IAF (inverted): the same map run the other way round.
     const toLatent = rev === this.inverted;
-    if (toLatent) {
-      const [u, logDet] = this.affine(x, x, cs, true);
-      return { out: [u], logDet };
-    }
-    const [y, logDet] = solveSequentially(this.dims, x, (current) => this.affine(x, current, cs, false));
-    return { out: [y], logDet };
+    const step = (source: tf.Tensor) => tf.tidy(() => this.transform(x, this.made.apply(source, cs), toLatent));
+    const [out, logDet] = toLatent ? step(x) : solveSequentially(this.dims, x, step);
+    return { out: [out], logDet };
+  }
+}
+
+/**
+ * MAF: an affine autoregressive layer on vectors, `u = (x − μ(x)) ⊙ exp(−α(x))`
+ * with `[μ_i, α_i]` from a MADE over `x_<i` (and the conditions), `α` softly
+ * clamped. Forward (density) in one pass, inverse (sampling) in `D` passes.
+ * With `inverted` (the IAF entry) the two directions are swapped.
+ */
+export class MaskedAutoregressiveFlow extends AutoregressiveLayer {
+  private readonly clamp: number;
+
+  constructor(def: ModuleDef<MafOptions>, inverted = false) {
+    super(def, 2, inverted);
+    this.clamp = def.args.clamp ?? 3;
+  }
+
+  protected transform(x: tf.Tensor, params: tf.Tensor, toLatent: boolean): [tf.Tensor, tf.Tensor] {
+    const [mu, raw] = tf.split(params, 2, 2).map((t) => tf.reshape(t, [x.shape[0], this.dims]));
+    const alpha = softClamp(raw, this.clamp);
+    const sumAlpha = tf.sum(alpha, 1);
+    return toLatent ? [tf.mul(tf.sub(x, mu), tf.exp(tf.neg(alpha))), tf.neg(sumAlpha)] : [tf.add(tf.mul(x, tf.exp(alpha)), mu), sumAlpha];
   }
 }
 
@@ -203,38 +216,16 @@ export class MaskedAutoregressiveFlow extends InvertibleModule {
  * values per element (`3K` with `identityTails`). One pass forward, `D`
  * passes inverse.
  */
-export class AutoregressiveRqSpline extends InvertibleModule {
-  private readonly made: Made;
+export class AutoregressiveRqSpline extends AutoregressiveLayer {
   private readonly spline: SplineParametrisation;
-  private readonly dims: number;
-
-  /** The elements in autoregressive order (element `ordering[t]` depends on the ones before it). */
-  get ordering(): readonly number[] {
-    return this.made.ordering;
-  }
 
   constructor(def: ModuleDef<ArSplineOptions>) {
-    super(def.inputShapes, def.conditionShapes);
-    this.dims = def.inputShapes[0][0];
-    this.spline = new SplineParametrisation(def.args, 'rational-quadratic');
-    const features = def.conditionShapes.reduce((sum, c) => sum + c.reduce((a, b) => a * b, 1), 0);
-    this.made = new Made((name, initial, trainable) => this.addParam(name, initial, trainable), this.dims, features, this.spline.count, def.args);
+    super(def, new SplineParametrisation(def.args).count, false);
+    this.spline = new SplineParametrisation(def.args);
   }
 
-  private splineOf(x: tf.Tensor, source: tf.Tensor, cs: readonly tf.Tensor[], rev: boolean): [tf.Tensor, tf.Tensor] {
-    return tf.tidy(() => {
-      const raw = tf.reshape(this.made.apply(source, cs), [x.shape[0], this.dims * this.spline.count]);
-      return this.spline.transform(x, raw, rev);
-    });
-  }
-
-  forward([x]: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
-    if (!rev) {
-      const [u, logDet] = this.splineOf(x, x, cs, false);
-      return { out: [u], logDet };
-    }
-    const [y, logDet] = solveSequentially(this.dims, x, (current) => this.splineOf(x, current, cs, true));
-    return { out: [y], logDet };
+  protected transform(x: tf.Tensor, params: tf.Tensor, toLatent: boolean): [tf.Tensor, tf.Tensor] {
+    return this.spline.transform(x, tf.reshape(params, [x.shape[0], this.dims * this.spline.count]), !toLatent);
   }
 }
 
@@ -252,7 +243,7 @@ function autoregressiveShapes(node: string, inputShapes: readonly Shape[], condi
   const [x] = inputShapes;
   if (x.length !== 1) throw new ShapeMismatchError(node, 'a vector input [D] (flatten an image first)', formatShape(x));
   const hidden = options.hidden ?? 64;
-  const features = conditionShapes.reduce((sum, c) => sum + c.reduce((a, b) => a * b, 1), 0);
+  const features = conditionShapes.reduce((sum, c) => sum + c.reduce((a, b) => a * b, 1), 0); // as conditionFeatures, before a definition exists
   // The MADE's largest layers, bounded before anything is made.
   checkElements(node, 'MADE input layer', [x[0] + features, hidden]);
   checkElements(node, 'MADE output layer', [hidden, x[0] * perElement]);
