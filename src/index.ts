@@ -10,6 +10,7 @@ import { mlp, conv } from './modules/subnets.js';
 import { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pushForward, pullBack, standardNormalLogProb } from './distributions/index.js';
 import { nll, fit, fitAsync, clipByGlobalNorm } from './train/training.js';
 import { adam } from './train/adam.js';
+import { cosine, exponential, stepDecay } from './train/schedules.js';
 
 /** Network builders: `inn.input(shape)` starts a chain, `inn.graph()` a DAG. */
 export const inn = { input, graph } as const;
@@ -21,8 +22,8 @@ export const subnets = { mlp, conv } as const;
  * transformed distributions, `pullBack(flow, base)` (the density model, `x = flow⁻¹(z)`) and `pushForward(flow, base)`.
  */
 export const dist = { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pullBack, pushForward, standardNormalLogProb } as const;
-/** Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), and Adam with one fused update for all variables. */
-export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam } as const;
+/** Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), Adam with one fused update for all variables, and learning-rate schedules. */
+export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam, schedules: { stepDecay, exponential, cosine } } as const;
 
 export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';
@@ -31,6 +32,7 @@ export type { GraphDef, NodeDef, ModuleDef, TensorRef, InputNodeDef, ConditionNo
 export { StandardNormal, DiagonalNormal, ClassConditionalNormal, GaussianMixture, UniformBox, TransformedDistribution } from './distributions/index.js';
 export type { Distribution, SampleOptions, LogProbOptions, TransformedOptions } from './distributions/index.js';
 export type { FitOptions, Batch, Trainable, DensityModel } from './train/training.js';
+export type { Schedule } from './train/schedules.js';
 export { Adam } from './train/adam.js';
 export { ready, useBackend, backendOrder, backendInfo } from './runtime/backend.js';
 export type { BackendInfo } from './runtime/backend.js';

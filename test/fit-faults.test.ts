@@ -143,9 +143,9 @@ describe('train.fit: a fit that throws mid-run leaves nothing behind', () => {
         const onStep = fault.onStep;
         const options: FitOptions = {
           steps: 5, progress: false, data: batchOf, ...fault,
-          onStep: (step, loss) => {
+          onStep: (step, loss, info) => {
             lastGood = snapshot(flow);
-            onStep?.(step, loss);
+            onStep?.(step, loss, info);
           },
         };
         const before = tf.memory().numTensors;

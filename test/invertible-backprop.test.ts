@@ -116,7 +116,7 @@ for (const backend of ['wasm', 'cpu']) {
         const x = testCase.sample ? testCase.sample([batch, ...testCase.input]) : tf.randomNormal([batch, ...testCase.input], 0, 1, 'float32', 1);
         const c = (testCase.conditions ?? []).map((s, k) => tf.randomNormal([batch, ...s], 0, 1, 'float32', 2 + k));
         tf.dispose(flow.forward(x, { c }) as unknown as tf.Tensor[]);
-        randomize(flow);
+        randomize(flow, testCase.perturbation);
         expectSameGradients(flow, [x], c);
         tf.dispose([x, ...c]);
         flow.dispose();

@@ -10,9 +10,9 @@ import { autodiffLogDet, maxAbsDiff } from './helpers/jacobian.js';
 import { moduleTable as cases } from './cases/index.js';
 
 /** Moves every trainable parameter (subnet last layers included) to a random, non-trivial value. */
-function randomize(flow: AnyFlow): void {
+function randomize(flow: AnyFlow, scale = 0.3): void {
   for (const v of flow.trainableVariables) {
-    tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3))));
+    tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, scale))));
   }
 }
 
@@ -25,7 +25,7 @@ describe('every module (table)', () => {
       const x = testCase.sample ? testCase.sample([batch, ...testCase.input]) : tf.randomNormal([batch, ...testCase.input]);
       const c = (testCase.conditions ?? []).map((s) => tf.randomNormal([batch, ...s]));
       tf.dispose(flow.forward(x, { c }) as unknown as tf.Tensor[]); // data-dependent init (ActNorm) before perturbing
-      randomize(flow);
+      randomize(flow, testCase.perturbation);
 
       const before = tf.memory().numTensors;
       const fwd = flow.forward(x, { c });

@@ -46,8 +46,20 @@ export class Adam extends tf.Optimizer {
   private readonly order: string[] = [];
   readonly epsilon: number;
 
+  private rate: number;
+
+  /** The step size; a schedule in `train.fit` sets it before every step. */
+  get learningRate(): number {
+    return this.rate;
+  }
+
+  set learningRate(value: number) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError('train.adam', 'learningRate', 'a finite number > 0', describeValue(value));
+    this.rate = value;
+  }
+
   constructor(
-    readonly learningRate = 1e-3,
+    learningRate = 1e-3,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     epsilon?: number,
@@ -55,6 +67,7 @@ export class Adam extends tf.Optimizer {
     super();
     const finite = (value: number) => typeof value === 'number' && Number.isFinite(value);
     if (!finite(learningRate) || learningRate <= 0) throw new OptionError('train.adam', 'learningRate', 'a finite number > 0', describeValue(learningRate));
+    this.rate = learningRate;
     for (const [field, beta] of [['beta1', beta1], ['beta2', beta2]] as const) {
       if (!finite(beta) || beta < 0 || beta >= 1) throw new OptionError('train.adam', field, 'a number in [0, 1)', describeValue(beta));
     }

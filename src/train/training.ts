@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { AnyFlow, ForwardRunOptions, GradientMemory } from '../runtime/flow.js';
 import { standardNormalLogProb, type TransformedOptions } from '../distributions/index.js';
 import { ProgressBar } from './progress.js';
-import { adam } from './adam.js';
+import { Adam, adam } from './adam.js';
+import type { Schedule } from './schedules.js';
 import { FreiaError, NonFiniteError, OptionError, describeValue } from '../core/errors.js';
 import { canReadSync } from '../math/readback.js';
 import { didYouMean } from '../core/validation.js';
@@ -59,7 +60,7 @@ export interface FitOptions {
   readonly data: (step: number) => Batch;
   readonly steps: number;
   /** Adam's learning rate (default 1e-3; the optimizer is {@link adam}, tfjs's Adam with one fused update). */
-  readonly learningRate?: number;
+  readonly learningRate?: number | Schedule;
   /** Clip the gradients' global norm to this value (default: no clipping). */
   readonly clipNorm?: number;
   /**
@@ -68,8 +69,8 @@ export interface FitOptions {
    * the bar redraws in place when `stream.isTTY` is true.
    */
   readonly progress?: boolean | { readonly label?: string; readonly stream?: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number } };
-  /** Called after every step with the loss. */
-  readonly onStep?: (step: number, loss: number) => void;
+  /** Called after every step with the loss and the learning rate the step used. */
+  readonly onStep?: (step: number, loss: number, info: { readonly learningRate: number }) => void;
   /** An optimizer instead of Adam (then leave `learningRate` out: set it on the optimizer). */
   readonly optimizer?: tf.Optimizer;
   /**
@@ -95,6 +96,9 @@ const fitOptionNames = {
   data: true, steps: true, learningRate: true, clipNorm: true, progress: true, onStep: true, optimizer: true, checkFinite: true, memory: true,
 } as const satisfies Record<keyof FitOptions, true>;
 
+/** Whether an optimizer is {@link Adam}: not `instanceof`, which tfjs's Optimizer answers for any optimizer (its Symbol.hasInstance). */
+const isOurAdam = (optimizer: unknown): optimizer is Adam => Adam.prototype.isPrototypeOf(optimizer as object);
+
 const isPositiveFinite = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
 /** Refuses options a fit cannot use, before anything is allocated: unknown names, wrong types, values out of range. */
@@ -108,9 +112,12 @@ function validateFitOptions(owner: string, options: FitOptions): void {
   const { data, steps, learningRate, clipNorm, progress, onStep, optimizer, checkFinite } = options;
   if (typeof data !== 'function') throw new OptionError(owner, 'data', 'a function (step) => ({ x, c? })', describeValue(data));
   if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) throw new OptionError(owner, 'steps', 'a whole number ≥ 0', describeValue(steps));
-  if (learningRate !== undefined && !isPositiveFinite(learningRate)) throw new OptionError(owner, 'learningRate', 'a finite number > 0', describeValue(learningRate));
-  if (learningRate !== undefined && optimizer !== undefined) {
+  if (learningRate !== undefined && typeof learningRate !== 'function' && !isPositiveFinite(learningRate)) throw new OptionError(owner, 'learningRate', 'a finite number > 0', describeValue(learningRate));
+  if (typeof learningRate === 'number' && optimizer !== undefined) {
     throw new OptionError(owner, 'learningRate', 'left out when an optimizer is given (it would be ignored: set it on the optimizer)', describeValue(learningRate));
+  }
+  if (typeof learningRate === 'function' && optimizer !== undefined && !isOurAdam(optimizer)) {
+    throw new OptionError(owner, 'learningRate', 'a number, or a schedule with train.adam\'s optimizer (only its rate can be set per step)', 'a schedule with another optimizer');
   }
   if (clipNorm !== undefined && !isPositiveFinite(clipNorm)) throw new OptionError(owner, 'clipNorm', 'a finite number > 0 (leave it out for no clipping)', describeValue(clipNorm));
   const progressOk = progress === undefined || typeof progress === 'boolean'
@@ -179,7 +186,19 @@ function trainer(owner: string, flow: Trainable, options: FitOptions) {
   const variables = [...flow.trainableVariables];
   const check = options.checkFinite ?? true;
   const progressOption = options.progress ?? true;
-  const optimizer = options.optimizer ?? adam(options.learningRate ?? 1e-3);
+  const schedule = typeof options.learningRate === 'function' ? options.learningRate : undefined;
+  // A schedule's first rate is set before step 0; a fixed rate is Adam's from the start.
+  const optimizer = options.optimizer ?? adam(typeof options.learningRate === 'number' ? options.learningRate : 1e-3);
+  /** The rate of step `step`: the schedule's (checked), or the optimizer's own. */
+  const rateFor = (step: number): number => {
+    if (!schedule) return isOurAdam(optimizer) ? optimizer.learningRate : NaN;
+    const rate = schedule(step);
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new OptionError(owner, 'learningRate', `a schedule giving a finite rate > 0 (step ${step}; no update was applied)`, describeValue(rate));
+    (optimizer as Adam).learningRate = rate;
+    return rate;
+  };
+  /** The rate each applied step used, until its report (fitAsync may compute a step before the last is reported). */
+  const rates = new Map<number, number>();
   const bar = progressOption
     ? new ProgressBar({ total: options.steps, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined })
     : undefined;
@@ -223,6 +242,7 @@ function trainer(owner: string, flow: Trainable, options: FitOptions) {
     apply(step: number, computed: ComputedStep, verdict?: ArrayLike<number>): void {
       try {
         if (verdict && !(Number.isFinite(verdict[0]) && verdict[1] === 0)) throw refusal(step, computed, verdict[0]);
+        rates.set(step, rateFor(step));
         tf.tidy(() => optimizer.applyGradients(computed.grads));
       } catch (error) {
         computed.loss.dispose();
@@ -233,7 +253,9 @@ function trainer(owner: string, flow: Trainable, options: FitOptions) {
     },
     discard,
     report(step: number, loss: number): void {
-      options.onStep?.(step, loss);
+      const learningRate = rates.get(step) ?? NaN;
+      rates.delete(step);
+      options.onStep?.(step, loss, { learningRate });
       bar?.tick(1, { loss });
     },
     done(): void {

@@ -15,6 +15,12 @@ export interface ModuleCase {
    * needs (0, 1)); default `tf.randomNormal`.
    */
   readonly sample?: (shape: number[]) => import('@tensorflow/tfjs').Tensor;
+  /**
+   * Standard deviation of the random move of every parameter before the checks (default 0.3).
+   * Smaller where a module has no subnet to damp and large raw values would make its bins so
+   * narrow that a float32 inverse legitimately loses digits (the autoregressive spline).
+   */
+  readonly perturbation?: number;
   /** Log-det tolerance if the module's log-det is an estimate (relative); default 1e-3. */
   readonly logDetTolerance?: number;
 }

@@ -19,8 +19,8 @@ import { moduleTable } from '../cases/index.js';
 import { expectClose, onCpu, read } from './helpers.js';
 
 /** Moves every trainable parameter to a random, non-trivial value (as the cpu lane's table does). */
-function randomize(flow: AnyFlow): void {
-  for (const v of flow.trainableVariables) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3))));
+function randomize(flow: AnyFlow, scale = 0.3): void {
+  for (const v of flow.trainableVariables) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, scale))));
 }
 
 /** Everything the table compares, read back as arrays. */
@@ -52,7 +52,7 @@ describe('every module (table) on WebGPU, against cpu', () => {
         const x = testCase.sample ? testCase.sample([batch, ...testCase.input]) : tf.randomNormal([batch, ...testCase.input]);
         const c = (testCase.conditions ?? []).map((s) => tf.randomNormal([batch, ...s]));
         tf.dispose(flow.forward(x, { c }) as unknown as tf.Tensor[]); // data-dependent init (ActNorm) before perturbing
-        randomize(flow);
+        randomize(flow, testCase.perturbation);
         return { flow, x, c, truth: await results(flow, x, c) };
       });
       expect(tf.getBackend()).toBe('webgpu');
