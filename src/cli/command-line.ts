@@ -139,17 +139,27 @@ export function outputFileFlag(name: string, file: string, extensions: readonly 
  * {@link UsageError} from `check`, prints one line and exits 2.
  */
 export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>, T>(spec: CommandSpec<O>, check: (parsed: Parsed<O>) => T, argv = process.argv.slice(2)): T {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(spec.usage);
-    process.exit(0);
-  }
+  exitWithHelpIfAsked(spec, argv);
   try {
     return check(parseCommand(spec, argv));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`freia-ts ${spec.name}: ${error.message} (freia-ts ${spec.name} --help shows the usage)`);
-    process.exit(2);
+    return exitWithUsageError(spec, error, false);
   }
+}
+
+/** `--help` or `-h` anywhere: the usage on stdout, exit 0. */
+function exitWithHelpIfAsked(spec: CommandSpec<NonNullable<ParseArgsConfig['options']>>, argv: readonly string[]): void {
+  if (!argv.includes('--help') && !argv.includes('-h')) return;
+  console.log(spec.usage);
+  process.exit(0);
+}
+
+/** A usage error: one line on stderr (and the stack with `--debug`), exit 2. */
+function exitWithUsageError(spec: CommandSpec<NonNullable<ParseArgsConfig['options']>>, error: UsageError, debug: boolean): never {
+  console.error(`freia-ts ${spec.name}: ${error.message} (freia-ts ${spec.name} --help shows the usage)`);
+  if (debug) console.error(error.stack);
+  process.exit(2);
 }
 
 /**
@@ -167,19 +177,12 @@ export async function runCommand<O extends NonNullable<ParseArgsConfig['options'
   const { name } = spec;
   const debug = argv.includes('--debug');
   const rest = argv.filter((arg) => arg !== '--debug');
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(spec.usage);
-    process.exit(0);
-  }
+  exitWithHelpIfAsked(spec, rest);
   let code: number;
   try {
     code = (await body(parseCommand(spec, rest))) ?? 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`freia-ts ${name}: ${error.message} (freia-ts ${name} --help shows the usage)`);
-      if (debug) console.error(error.stack);
-      process.exit(2);
-    }
+    if (error instanceof UsageError) exitWithUsageError(spec, error, debug);
     if (debug) console.error(`freia-ts ${name}: failed\n${error instanceof Error ? error.stack : String(error)}`);
     else console.error(`freia-ts ${name}: ${(error instanceof Error ? error.message : String(error)).split('\n').join(' ')} (--debug shows the stack trace)`);
     process.exit(1);

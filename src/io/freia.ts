@@ -12,7 +12,7 @@ import { Flow, withVariableCleanup, type AnyFlow } from '../runtime/flow.js';
 import { DisposedError, FreiaError, formatShape } from '../core/errors.js';
 import { copyPlain, describeValue, elementCount, permutationProblem, sizeLimits } from '../core/validation.js';
 import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
-import { defineModule, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
+import { defineModule, derivedKeys, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 
 /** A tensor in the document: row-major data, channels first. */
 export interface FreiaTensor {
@@ -250,17 +250,10 @@ function lowerGraph(doc: FreiaDocument, problems: string[]): Lowered {
   return { graph: deepFreeze({ nodes }), prefixes, failed };
 }
 
-/** The state-dict keys FrEIA stores for a module but we rebuild from its options; FrEIA's Inverse keeps its wrapped module's under `module.`. */
-function derivedKeys(def: ModuleDef): string[] {
-  const own = [...(moduleSpec(def.kind).freia?.derived ?? [])];
-  if (def.kind !== 'Inverse') return own;
-  const wrapped = (def.args as { module?: unknown }).module;
-  return typeof wrapped === 'string' ? [...own, ...derivedKeys({ ...def, kind: wrapped, args: {} }).map((key) => `module.${key}`)] : own;
-}
-
 /** Loads one module's entries (those under `prefix`) and notes what is missing; problems are collected. */
 function loadModule(doc: FreiaDocument, module: InvertibleModule, node: string, def: ModuleDef, prefix: string, problems: string[], claimed: Set<string>): void {
-  const derived = new Set(derivedKeys(def));
+  // Cast: a definition's args are its options object.
+  const derived = new Set(derivedKeys(def.kind, def.args as Record<string, unknown>));
   for (const key of Object.keys(doc.params)) {
     if (!key.startsWith(prefix)) continue;
     const local = key.slice(prefix.length);

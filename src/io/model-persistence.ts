@@ -11,7 +11,7 @@ import type { Shape } from '../core/graph.js';
 import { FreiaError, ValidationError, formatShape } from '../core/errors.js';
 import { checkOptions, describeValue } from '../core/validation.js';
 import { TransformedDistribution, baseFromDescription } from '../distributions/index.js';
-import { flowArtifacts, handlerFor, loadFlow, memoryHandler, type FlowDestination, type LoadFlowOptions } from './persistence.js';
+import { SOURCE_OPTIONS, flowArtifacts, handlerFor, loadFlow, memoryHandler, type FlowDestination, type LoadFlowOptions } from './persistence.js';
 import { BASE_PREFIX, FlowFormatError, separateBase } from './saved-format.js';
 
 /** Where {@link loadModel} reads from: a `tf.io` URL or an `IOHandler` with `load`. */
@@ -52,7 +52,7 @@ export async function saveModel<X extends readonly Shape[], C extends readonly S
  * nothing allocated.
  */
 export async function loadModel(source: ModelSource, options: LoadFlowOptions = {}): Promise<TransformedDistribution> {
-  checkOptions('loadModel', options, { modules: { expected: 'an object of custom module classes by name', test: () => true }, loadOptions: { expected: 'tf.io load options', test: () => true } });
+  checkOptions('loadModel', options, SOURCE_OPTIONS);
   const handler = typeof source === 'string' ? handlerFor(source, 'load', options.loadOptions) : source;
   if (handler === null || typeof handler !== 'object' || typeof handler.load !== 'function') throw new ValidationError('loadModel', 'source', 'a URL or an IOHandler with a load method', describeValue(source));
   const { flow: flowPart, base: basePart } = separateBase(await handler.load());

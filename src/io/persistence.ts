@@ -284,10 +284,15 @@ export async function loadFlow(source: FlowSource, options: LoadFlowOptions & { 
   return buildFlow(saved, options);
 }
 
-/** The options {@link loadFlow} takes. */
-const LOAD_OPTIONS = {
+/** The options every loader takes (loadFlow, loadModel): custom module classes and tf.io's load options. */
+export const SOURCE_OPTIONS = {
   modules: { expected: 'an object of custom module classes by name', test: (v: unknown) => v !== null && typeof v === 'object' && Object.values(v).every((c) => typeof c === 'function') },
   loadOptions: { expected: 'tf.io load options (an object)', test: (v: unknown) => v !== null && typeof v === 'object' },
+} as const;
+
+/** The options {@link loadFlow} takes. */
+const LOAD_OPTIONS = {
+  ...SOURCE_OPTIONS,
   // checked against the document by checkExpectedFlow, which names what is wrong with it
   expect: { expected: 'shapes or an unbuilt chain', test: () => true },
 } as const;

@@ -121,6 +121,12 @@ export const shapeChanging = {
   invAutoConv2D,
 } as const;
 
+/** The state-dict keys FrEIA stores for a module of `kind` but we rebuild from its options (ignored on import). */
+export function derivedKeys(kind: string, args: Record<string, unknown>): readonly string[] {
+  const derived = moduleSpec(kind).freia?.derived ?? [];
+  return typeof derived === 'function' ? derived(args) : derived;
+}
+
 /** The shape-keeping kinds `inverseOf` may wrap: every one with an exact inverse. */
 const invertibleKinds = (): string[] => Object.values(shapeKeeping).filter((entry) => entry.recomputeByInversion ?? true).map((entry) => entry.kind);
 
@@ -144,6 +150,8 @@ const inverse = moduleEntry<InverseOptions>()({ kind: 'Inverse', conditions: 'op
   },
   options: { module: is.anything, args: is.anything },
   freia: {
+    // The wrapped module's derived buffers, under FrEIA's `module.` prefix.
+    derived: (args) => (typeof args.module === 'string' ? derivedKeys(args.module, (args.args ?? {}) as Record<string, unknown>).map((key) => `module.${key}`) : []),
     // FrEIA's argument is the wrapped module itself; an export describes it as { module, args, subnet }.
     adjust: (args) => {
       const wrapped = args.module as { module?: unknown; args?: Record<string, unknown>; subnet?: SubnetSpec | null } | undefined;

@@ -69,7 +69,7 @@ export interface FreiaImport {
   /** Final adjustment of the mapped arguments (tensor-valued arguments, defaults). */
   readonly adjust?: (args: Record<string, unknown>) => Record<string, unknown>;
   /** State-dict keys FrEIA stores but we recompute from other parameters; ignored on import. */
-  readonly derived?: readonly string[];
+  readonly derived?: readonly string[] | ((args: Record<string, unknown>) => readonly string[]);
 }
 
 declare const typeLevel: unique symbol;
