@@ -8,7 +8,7 @@ const out = document.getElementById('result')!;
 try {
   const backend = await ready();
   const flow = inn.input([4]).condition([2]).repeat(3, (c) => c.allInOne({ subnet: subnets.mlp({ hidden: 16 }), cond: 0, permuteSoft: true })).build();
-  const losses = train.fit(flow, { steps: 20, data: () => ({ x: tf.randomNormal([32, 4]), c: tf.randomNormal([32, 2]) }) });
+  const losses = train.fit(flow, { steps: 20, data: () => ({ x: tf.randomNormal([32, 4]), c: tf.randomNormal([32, 2]) }) }).loss;
   const x = tf.randomNormal([8, 4]);
   const c = tf.randomNormal([8, 2]);
   const { out: z } = flow.forward(x, { c });

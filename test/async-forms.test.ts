@@ -30,11 +30,11 @@ describe('async forms', () => {
     });
     const a = build();
     const syncSteps: number[] = [];
-    const losses = train.fit(a, options(syncSteps));
+    const losses = train.fit(a, options(syncSteps)).loss;
     const b = build();
     const before = tf.memory().numTensors;
     const asyncSteps: number[] = [];
-    const asyncLosses = await train.fitAsync(b, options(asyncSteps));
+    const asyncLosses = (await train.fitAsync(b, options(asyncSteps))).loss;
     expect(tf.memory().numTensors).toBe(before);
     expect(asyncLosses).toEqual(losses);
     expect(asyncSteps).toEqual(syncSteps);

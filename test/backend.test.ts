@@ -53,7 +53,7 @@ describe('backend gaps', () => {
     const flow = inn.input([2, 4, 4]).allInOne({ subnet: subnets.conv({ hidden: 8 }) }).glow({ subnet: subnets.conv({ hidden: 8, kernel: 1 }) }).permuteRandom().build();
     const data = () => ({ x: tf.tidy(() => tf.add(tf.mul(tf.randomNormal([16, 2, 4, 4]), 0.5), 1)) });
     const before = tf.memory().numTensors;
-    const losses = train.fit(flow, { steps: 60, learningRate: 1e-2, data, progress: false });
+    const losses = train.fit(flow, { steps: 60, learningRate: 1e-2, data, progress: false }).loss;
     expect(tf.memory().numTensors).toBe(before);
     const first = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
     const last = losses.slice(-5).reduce((a, b) => a + b) / 5;

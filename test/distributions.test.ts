@@ -208,7 +208,7 @@ describe('bases train with the flow', () => {
     // Data far from the standard normal: N((4, −3), 0.5²).
     const data = () => ({ x: tf.tidy(() => tf.add(tf.mul(tf.randomNormal([128, 2]), 0.5), tf.tensor1d([4, -3]))) });
     const before = tf.memory().numTensors;
-    const losses = train.fit(model, { steps: 300, learningRate: 1e-2, data, progress: false });
+    const losses = train.fit(model, { steps: 300, learningRate: 1e-2, data, progress: false }).loss;
     expect(tf.memory().numTensors).toBe(before);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0] - 2);
     // The base's parameters received gradients and moved (the coupling learns part of the shift itself).

@@ -109,7 +109,7 @@ describe('train.fit: non-finite steps are refused before their update', () => {
 
   it('checkFinite: false lets the NaN through (the opt-out), as before this check existed', () => {
     const flow = smallFlow();
-    const losses = train.fit(flow, { steps: 2, progress: false, checkFinite: false, data: poisoned });
+    const losses = train.fit(flow, { steps: 2, progress: false, checkFinite: false, data: poisoned }).loss;
     expect(losses.every(Number.isNaN)).toBe(true);
     expect(snapshot(flow).some((w) => w.some(Number.isNaN))).toBe(true);
     flow.dispose();
@@ -173,7 +173,8 @@ describe('train.fit and train.adam: options are checked before anything is alloc
     ['clipNorm -1', { clipNorm: -1 }, 'clipNorm', /option "clipNorm" must be a finite number > 0 \(leave it out for no clipping\), got -1/],
     ['clipNorm 0', { clipNorm: 0 }, 'clipNorm', /got 0/],
     ['clipNorm NaN', { clipNorm: NaN }, 'clipNorm', /got NaN/],
-    ['data not a function', { data: [] }, 'data', /option "data" must be a function/],
+    ['data of no form', { data: 42 }, 'data', /option "data" must be a function \(step\) => \(\{ x, c\? \}\), rows .*, got 42/],
+    ['data an empty array', { data: [] }, 'data', /option "data" must be at least one row or batch, got an empty array/],
     ['onStep not a function', { onStep: 1 }, 'onStep', /option "onStep" must be a function/],
     ['checkFinite "yes"', { checkFinite: 'yes' }, 'checkFinite', /must be true or false, got "yes"/],
     ['a misspelt option', { clipNom: 1 }, 'clipNom', /^train\.fit: unknown option "clipNom" \(did you mean "clipNorm"\?\); the options are data, steps/],

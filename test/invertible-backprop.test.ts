@@ -266,7 +266,7 @@ describe("memory: 'invert' in use", () => {
       setGlobalSeed(9);
       const flow = inn.input([2]).repeat(4, (c) => c.allInOne({ subnet: subnets.mlp({ hidden: 32 }), permuteSoft: true })).actNorm().build();
       const data = tf.randomNormal([64, 2], 0, 1, 'float32', 4);
-      const result = train.fit(flow, { steps: 5, memory, progress: false, data: () => ({ x: tf.clone(data) }) });
+      const result = train.fit(flow, { steps: 5, memory, progress: false, data: () => ({ x: tf.clone(data) }) }).loss;
       data.dispose();
       flow.dispose();
       return result;

@@ -40,8 +40,12 @@ function defaultStream(): ProgressStream {
 
 /** Options for {@link ProgressBar}. */
 export interface ProgressBarOptions {
-  /** Number of steps that make up 100 %. */
-  total: number;
+  /**
+   * Number of steps that make up 100 %; `undefined` when the end is not
+   * known (a stream of batches): the line then shows the count without a bar
+   * or ETA, and log mode prints at steps 1, 2, 4, … 512, then every 1000.
+   */
+  total: number | undefined;
   /** Text shown before the bar, e.g. `"train"`. */
   label?: string;
   /**
@@ -93,7 +97,7 @@ const LOG_BUCKETS = 10;
  * `bar.tick(1, { loss })` once per step and `bar.done()` at the end.
  */
 export class ProgressBar {
-  private readonly total: number;
+  private readonly total: number | undefined;
   private readonly label: string;
   private readonly stream: ProgressStream;
   private readonly width: number;
@@ -114,7 +118,7 @@ export class ProgressBar {
 
   constructor(options: ProgressBarOptions) {
     const { total } = options;
-    if (!Number.isFinite(total) || total < 0) {
+    if (total !== undefined && (!Number.isFinite(total) || total < 0)) {
       throw new RangeError(`ProgressBar: total must be a finite number >= 0, got ${total}`);
     }
     this.total = total;
@@ -143,7 +147,7 @@ export class ProgressBar {
 
     const t = this.now();
     if (this.tty) {
-      if (t - this.lastDrawAt >= MIN_REDRAW_MS || this.step >= this.total) {
+      if (t - this.lastDrawAt >= MIN_REDRAW_MS || (this.total !== undefined && this.step >= this.total)) {
         this.drawInPlace(t);
       }
       return;
@@ -176,14 +180,17 @@ export class ProgressBar {
   /** The line as it would be drawn now; exposed for callers that log elsewhere. */
   render(at: number = this.now()): string {
     const elapsedS = Math.max(0, (at - this.start) / 1000);
-    const finished = this.closed || this.step >= this.total;
-    const frac = this.total > 0 ? clamp01(this.step / this.total) : 1;
-    const filled = Math.round(frac * this.width);
-    const bar = '█'.repeat(filled) + '░'.repeat(this.width - filled);
-
+    const total = this.total;
+    const finished = this.closed || (total !== undefined && this.step >= total);
     const parts: string[] = [];
     if (this.label) parts.push(this.label);
-    parts.push(`[${bar}]`, `${this.step}/${this.total}`);
+    if (total === undefined) {
+      parts.push(`${this.step} steps`);
+    } else {
+      const frac = total > 0 ? clamp01(this.step / total) : 1;
+      const filled = Math.round(frac * this.width);
+      parts.push(`[${'█'.repeat(filled) + '░'.repeat(this.width - filled)}]`, `${this.step}/${total}`);
+    }
     if (this.info) {
       for (const [key, value] of Object.entries(this.info)) {
         parts.push(`${key} ${formatValue(value)}`);
@@ -193,14 +200,16 @@ export class ProgressBar {
     parts.push(`| ${formatRate(rate)}`);
     if (finished) {
       parts.push(`| ${formatDuration(elapsedS)} elapsed`);
-    } else {
-      const eta = rate > 0 ? (this.total - this.step) / rate : Number.NaN;
+    } else if (total !== undefined) {
+      const eta = rate > 0 ? (total - this.step) / rate : Number.NaN;
       parts.push(`| ETA ${formatDuration(eta)}`);
     }
     return parts.join(' ');
   }
 
   private bucketOf(step: number): number {
+    // Without a total, the buckets are the steps worth a line: powers of two, then every 1000th.
+    if (this.total === undefined) return step < 1024 ? 2 ** Math.floor(Math.log2(Math.max(1, step))) * Math.min(1, step) : 1024 + Math.floor(step / 1000);
     if (this.total <= 0) return LOG_BUCKETS;
     // Integer arithmetic so that e.g. 300/1000 is bucket 3, not 2.9999.
     return Math.min(LOG_BUCKETS, Math.floor((step * LOG_BUCKETS) / this.total));

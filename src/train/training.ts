@@ -11,6 +11,8 @@ import type { Schedule } from './schedules.js';
 import { FreiaError, NonFiniteError, OptionError, describeValue } from '../core/errors.js';
 import { canReadSync } from '../math/readback.js';
 import { didYouMean } from '../core/validation.js';
+import { rngFrom } from '../math/rng.js';
+import { batchSource, dataForm, type Batch, type BatchSource, type EpochReader, type Fetched, type FitData, type ValidationData } from './data-source.js';
 
 /** A density over data with parameters: what `dist.pullBack(flow, base)` and `dist.pushForward(flow, base)` return. */
 export interface DensityModel {
@@ -47,18 +49,68 @@ export function nll(flow: Trainable, x: tf.Tensor | readonly tf.Tensor[], option
   });
 }
 
-/** One batch: the inputs and, for conditional flows, the conditions. */
-export interface Batch {
-  readonly x: tf.Tensor | readonly tf.Tensor[];
-  readonly c?: tf.Tensor | readonly tf.Tensor[];
-  /** The base's condition, for a conditional base (a one-hot class for `dist.classConditionalNormal`). */
-  readonly cBase?: tf.Tensor;
+export type { Batch } from './data-source.js';
+
+/** What a validation reports: the mean NLL per sample over the whole validation set. */
+export interface ValidationLogs {
+  readonly loss: number;
+  /** Whether this is the lowest validation loss so far (the weights {@link FitOptions.keepBest} keeps). */
+  readonly best: boolean;
+}
+
+/** What an epoch reports: its mean training loss and, when it ended with a validation, that loss. */
+export interface EpochLogs {
+  readonly loss: number;
+  readonly validationLoss?: number;
 }
 
 export interface FitOptions {
-  /** Produces the batch of step `step` (it is disposed after the step). */
-  readonly data: (step: number) => Batch;
-  readonly steps: number;
+  /**
+   * What to train on ({@link FitData}): a function `(step) => ({ x, c? })`
+   * (give `steps`); rows in memory (a tensor, nested arrays, or
+   * `{ x, c?, cBase? }` of them), batched by `batchSize` and shuffled every
+   * epoch; or ready batches (an array or iterable of them, an async
+   * iterable, a `tf.data` dataset; the async forms need {@link fitAsync}).
+   * The fit disposes the tensors made while it fetched a batch (what `data`
+   * made, the slices it cut), never a tensor that existed before.
+   */
+  readonly data: FitData;
+  /** Steps this call runs (required for a function; otherwise the fit ends after `epochs` or these steps, whichever is first). */
+  readonly steps?: number;
+  /** Passes over the data (rows or batches; default 1 when `steps` is left out, otherwise as many as `steps` takes). */
+  readonly epochs?: number;
+  /** Samples per batch for rows in memory (default 32; the last batch of an epoch may be smaller). */
+  readonly batchSize?: number;
+  /** Shuffle rows in memory at the start of every epoch (default true). */
+  readonly shuffle?: boolean;
+  /** Seed of the shuffling (default: a new order every run). */
+  readonly seed?: number;
+  /**
+   * The number of the first step (default 0), for a fit that resumes
+   * another: `data(step)`, schedules, `onStep`, `validationEvery` and errors
+   * count from here.
+   */
+  readonly initialStep?: number;
+  /** Data to measure the validation loss on: rows or batches, as {@link FitOptions.data} takes them (no function). */
+  readonly validationData?: ValidationData;
+  /**
+   * Validate after every this many steps (default: at the end of every
+   * epoch, and for a function `data` ten times over the run); the fit also
+   * validates after its last step.
+   */
+  readonly validationEvery?: number;
+  /** Batch size for validation rows in memory (default 256). */
+  readonly validationBatchSize?: number;
+  /**
+   * Keep the weights with the lowest validation loss (default true when
+   * there is validation data): the fit ends with them, and `History.best`
+   * says which step they are from.
+   */
+  readonly keepBest?: boolean;
+  /** Stop after this many validations in a row without a new lowest loss (default: never). */
+  readonly patience?: number;
+  /** Stops the fit before its next step when aborted; the fit returns its history with `stopped: 'signal'`. */
+  readonly signal?: { readonly aborted: boolean };
   /** Adam's learning rate (default 1e-3; the optimizer is {@link adam}, tfjs's Adam with one fused update). */
   readonly learningRate?: number | Schedule;
   /** Clip the gradients' global norm to this value (default: no clipping). */
@@ -71,7 +123,11 @@ export interface FitOptions {
   readonly progress?: boolean | { readonly label?: string; readonly stream?: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number } };
   /** Called after every step with the loss and the learning rate the step used. */
   readonly onStep?: (step: number, loss: number, info: { readonly learningRate: number }) => void;
-  /** An optimizer instead of Adam (then leave `learningRate` out: set it on the optimizer). */
+  /** Called at the end of every epoch (counted from 0) with its mean loss. */
+  readonly onEpochEnd?: (epoch: number, logs: EpochLogs) => void;
+  /** Called after every validation with the step it followed. */
+  readonly onValidation?: (step: number, logs: ValidationLogs) => void;
+  /** An optimizer instead of Adam (then leave `learningRate` out: set it on the optimizer). It is not disposed by the fit. */
   readonly optimizer?: tf.Optimizer;
   /**
    * Stop on a non-finite loss or gradient before the update is applied
@@ -91,27 +147,87 @@ export interface FitOptions {
   readonly memory?: GradientMemory;
 }
 
+/** What a fit returns, as tfjs-layers' `History`: one entry per step run, and the validations. */
+export interface History {
+  /** The loss of every step run (`loss[i]` is step `initialStep + i`). */
+  readonly loss: number[];
+  /** The learning rate every step used (NaN for another optimizer than train.adam's). */
+  readonly learningRate: number[];
+  /** Every validation: the step it followed and the mean NLL per sample. */
+  readonly validation: { readonly step: number; readonly loss: number }[];
+  /** The lowest validation loss and its step; with `keepBest`, the flow ends with those weights. */
+  readonly best?: { readonly step: number; readonly loss: number };
+  /** Epochs completed. */
+  readonly epochs: number;
+  /** Steps run. */
+  readonly steps: number;
+  /**
+   * Why the fit ended: its steps or epochs done, `patience` validations
+   * without improvement, the `signal`, or a stream that ran out of batches
+   * before `steps` (a one-shot generator; a warning says so).
+   */
+  readonly stopped: 'completed' | 'patience' | 'signal' | 'exhausted';
+}
+
 /** Every option of {@link FitOptions}: `satisfies` makes a new option fail to compile until it is listed here. */
 const fitOptionNames = {
-  data: true, steps: true, learningRate: true, clipNorm: true, progress: true, onStep: true, optimizer: true, checkFinite: true, memory: true,
+  data: true, steps: true, epochs: true, batchSize: true, shuffle: true, seed: true, initialStep: true,
+  validationData: true, validationEvery: true, validationBatchSize: true, keepBest: true, patience: true, signal: true,
+  learningRate: true, clipNorm: true, progress: true, onStep: true, onEpochEnd: true, onValidation: true, optimizer: true, checkFinite: true, memory: true,
 } as const satisfies Record<keyof FitOptions, true>;
 
 /** Whether an optimizer is {@link Adam}: not `instanceof`, which tfjs's Optimizer answers for any optimizer (its Symbol.hasInstance). */
 const isOurAdam = (optimizer: unknown): optimizer is Adam => Adam.prototype.isPrototypeOf(optimizer as object);
 
 const isPositiveFinite = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0;
+const isWhole = (value: unknown, least: number): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= least;
 
-/** Refuses options a fit cannot use, before anything is allocated: unknown names, wrong types, values out of range. */
-function validateFitOptions(owner: string, options: FitOptions): void {
-  if (options === null || typeof options !== 'object') throw new OptionError(owner, 'options', 'an object { data, steps, ... }', describeValue(options));
+const DATA_FORMS = 'a function (step) => ({ x, c? }), rows (a tensor, nested arrays, { x, c? }), an array or iterable of batches, an async iterable or a tf.data dataset';
+
+/** Refuses options a fit cannot use, before anything is allocated: unknown names, wrong types, values out of range, forms that do not go together. */
+function validateFitOptions(owner: string, options: FitOptions, readsSync: boolean): void {
+  if (options === null || typeof options !== 'object') throw new OptionError(owner, 'options', 'an object { data, steps?, epochs?, ... }', describeValue(options));
   for (const key of Object.keys(options)) {
     if (key in fitOptionNames) continue;
     const near = didYouMean(key, Object.keys(fitOptionNames));
     throw new OptionError(owner, key, `one of ${Object.keys(fitOptionNames).join(', ')}`, 'an unknown option', `${owner}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${Object.keys(fitOptionNames).join(', ')}`);
   }
-  const { data, steps, learningRate, clipNorm, progress, onStep, optimizer, checkFinite } = options;
-  if (typeof data !== 'function') throw new OptionError(owner, 'data', 'a function (step) => ({ x, c? })', describeValue(data));
-  if (typeof steps !== 'number' || !Number.isSafeInteger(steps) || steps < 0) throw new OptionError(owner, 'steps', 'a whole number ≥ 0', describeValue(steps));
+  const { data, steps, epochs, learningRate, clipNorm, progress, optimizer, checkFinite } = options;
+  const form = dataForm(data);
+  if (form === undefined) throw new OptionError(owner, 'data', DATA_FORMS, describeValue(data));
+  if (Array.isArray(data) && data.length === 0) throw new OptionError(owner, 'data', 'at least one row or batch', 'an empty array');
+  if (readsSync && form === 'async-stream') throw new OptionError(owner, 'data', 'data read synchronously (train.fit); for an async iterable or a tf.data dataset use train.fitAsync', 'an async iterable or dataset');
+  if (steps !== undefined && !isWhole(steps, 0)) throw new OptionError(owner, 'steps', 'a whole number ≥ 0', describeValue(steps));
+  if (form === 'step' && steps === undefined) throw new OptionError(owner, 'steps', 'a whole number ≥ 0 (a data function has no end of its own)', 'undefined');
+  if (epochs !== undefined) {
+    if (form === 'step') throw new OptionError(owner, 'epochs', 'left out for a data function (it has no epochs: give steps)', describeValue(epochs));
+    if (!isWhole(epochs, 1)) throw new OptionError(owner, 'epochs', 'a whole number ≥ 1', describeValue(epochs));
+  }
+  for (const name of ['batchSize', 'shuffle', 'seed'] as const) {
+    if (options[name] !== undefined && form !== 'rows') throw new OptionError(owner, name, `left out: ${name} applies to rows in memory, and this data ${form === 'step' ? 'is a function of the step' : 'gives ready batches'}`, describeValue(options[name]));
+  }
+  if (options.batchSize !== undefined && !isWhole(options.batchSize, 1)) throw new OptionError(owner, 'batchSize', 'a whole number ≥ 1', describeValue(options.batchSize));
+  if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean') throw new OptionError(owner, 'shuffle', 'true or false', describeValue(options.shuffle));
+  if (options.seed !== undefined && !isWhole(options.seed, 0)) throw new OptionError(owner, 'seed', 'a whole number ≥ 0', describeValue(options.seed));
+  if (options.initialStep !== undefined && !isWhole(options.initialStep, 0)) throw new OptionError(owner, 'initialStep', 'a whole number ≥ 0', describeValue(options.initialStep));
+  const validationForm = options.validationData === undefined ? undefined : dataForm(options.validationData);
+  if (options.validationData !== undefined) {
+    if (Array.isArray(options.validationData) && options.validationData.length === 0) throw new OptionError(owner, 'validationData', 'at least one row or batch', 'an empty array');
+    if (validationForm === undefined || validationForm === 'step') throw new OptionError(owner, 'validationData', 'rows (a tensor, nested arrays, { x, c? }), an array or iterable of batches, an async iterable or a tf.data dataset', describeValue(options.validationData));
+    if (readsSync && validationForm === 'async-stream') throw new OptionError(owner, 'validationData', 'data read synchronously (train.fit); for an async iterable or a tf.data dataset use train.fitAsync', 'an async iterable or dataset');
+  }
+  for (const name of ['validationEvery', 'validationBatchSize', 'patience'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (options.validationData === undefined) throw new OptionError(owner, name, 'left out without validationData', describeValue(value));
+    if (!isWhole(value, 1)) throw new OptionError(owner, name, 'a whole number ≥ 1', describeValue(value));
+  }
+  if (options.validationBatchSize !== undefined && validationForm !== 'rows') throw new OptionError(owner, 'validationBatchSize', 'left out: it applies to validation rows in memory, and this validation data gives ready batches', describeValue(options.validationBatchSize));
+  if (options.keepBest !== undefined) {
+    if (typeof options.keepBest !== 'boolean') throw new OptionError(owner, 'keepBest', 'true or false', describeValue(options.keepBest));
+    if (options.keepBest && options.validationData === undefined) throw new OptionError(owner, 'keepBest', 'false or left out without validationData (the best weights are those of the lowest validation loss)', 'true');
+  }
+  if (options.signal !== undefined && (options.signal === null || typeof options.signal !== 'object' || typeof options.signal.aborted !== 'boolean')) throw new OptionError(owner, 'signal', 'an AbortSignal (or { aborted: boolean })', describeValue(options.signal));
   if (learningRate !== undefined && typeof learningRate !== 'function' && !isPositiveFinite(learningRate)) throw new OptionError(owner, 'learningRate', 'a finite number > 0', describeValue(learningRate));
   if (typeof learningRate === 'number' && optimizer !== undefined) {
     throw new OptionError(owner, 'learningRate', 'left out when an optimizer is given (it would be ignored: set it on the optimizer)', describeValue(learningRate));
@@ -123,19 +239,21 @@ function validateFitOptions(owner: string, options: FitOptions): void {
   const progressOk = progress === undefined || typeof progress === 'boolean'
     || (typeof progress === 'object' && progress !== null && (progress.stream === undefined || typeof progress.stream?.write === 'function'));
   if (!progressOk) throw new OptionError(owner, 'progress', 'true, false or { label?, stream? } with stream.write a function', describeValue(progress));
-  if (onStep !== undefined && typeof onStep !== 'function') throw new OptionError(owner, 'onStep', 'a function (step, loss) => void', describeValue(onStep));
+  for (const name of ['onStep', 'onEpochEnd', 'onValidation'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new OptionError(owner, name, 'a function', describeValue(options[name]));
+  }
   if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer)) throw new OptionError(owner, 'optimizer', 'a tf.Optimizer', describeValue(optimizer));
   if (checkFinite !== undefined && typeof checkFinite !== 'boolean') throw new OptionError(owner, 'checkFinite', 'true or false', describeValue(checkFinite));
   if (options.memory !== undefined && options.memory !== 'store' && options.memory !== 'invert') throw new OptionError(owner, 'memory', "'store' or 'invert'", describeValue(options.memory));
 }
 
-/** A batch as `data(step)` must return it: `{ x, c? }` with live tensors. */
-function checkBatch(owner: string, step: number, batch: unknown): asserts batch is Batch {
+/** A batch as the data must give it: `{ x, c? }` with live tensors. `what` names it: `data(3) must return` or `the data's batch must be`. */
+function checkBatch(owner: string, what: string, batch: unknown): asserts batch is Batch {
   const live = (t: unknown) => (t instanceof tf.Tensor && !t.isDisposed) || (Array.isArray(t) && t.length > 0 && t.every((u) => u instanceof tf.Tensor && !u.isDisposed));
   const ok = batch !== null && typeof batch === 'object' && live((batch as Batch).x) && ((batch as Batch).c === undefined || live((batch as Batch).c))
     && ((batch as Batch).cBase === undefined || live((batch as Batch).cBase));
   // Casts: `batch` is unknown until this check; the properties are only read to describe it.
-  if (!ok) throw new FreiaError(`${owner}: step ${step}: data(${step}) must return { x, c? } holding live tensors, got ${batch !== null && typeof batch === 'object' ? `{ x: ${describeValue((batch as Batch).x)}, c: ${describeValue((batch as Batch).c)} }` : describeValue(batch)}`);
+  if (!ok) throw new FreiaError(`${owner}: ${what} { x, c? } holding live tensors, got ${batch !== null && typeof batch === 'object' ? `{ x: ${describeValue((batch as Batch).x)}, c: ${describeValue((batch as Batch).c)} }` : describeValue(batch)}`);
 }
 
 /** tfjs's engine state that a failed gradient leaves behind (internal to tfjs, so not in its public types). */
@@ -163,14 +281,6 @@ function variableGradsOrFree(f: () => tf.Scalar, variables: tf.Variable[]): { va
   }
 }
 
-/** The tensors of one computed step: the loss, the gradients to apply and, when checking, `[loss, 0 or NaN]` to read. */
-interface ComputedStep {
-  readonly loss: tf.Scalar;
-  readonly grads: tf.NamedTensorMap;
-  /** The raw gradients' sum times zero: 0 when every gradient is finite, NaN otherwise. */
-  readonly verdict?: tf.Tensor1D;
-}
-
 /** Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`). */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
@@ -180,198 +290,390 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   });
 }
 
-/** What both training loops share: the optimizer, the variables, the progress bar, and one step in two halves. */
-function trainer(owner: string, flow: Trainable, options: FitOptions) {
-  validateFitOptions(owner, options);
+/**
+ * What the training session asks of its driver; the sync driver answers at
+ * once, the async one awaits. `loss`: a step's loss to read and report (the
+ * async driver may let it overlap the next step); `settle`: report every
+ * loss still being read, before anything that needs them in order.
+ */
+type Request =
+  | { readonly kind: 'fetch'; readonly reader: EpochReader }
+  | { readonly kind: 'read'; readonly tensor: tf.Tensor }
+  | { readonly kind: 'loss'; readonly step: number; readonly loss: tf.Scalar }
+  | { readonly kind: 'settle' };
+
+/** A session's steps as requests, and where the driver reports each loss it read. */
+interface Session {
+  readonly requests: Generator<Request, History, unknown>;
+  record(step: number, loss: number): void;
+}
+
+/** The number of samples of a batch: the first axis of its (first) input. */
+const samplesOf = (batch: Batch): number => (Array.isArray(batch.x) ? (batch.x as readonly tf.Tensor[])[0] : (batch.x as tf.Tensor)).shape[0] ?? 1;
+
+/**
+ * One fit, written once for both drivers: options checked, data prepared,
+ * then every epoch's steps, validations and callbacks, as requests for
+ * batches and reads. Whatever it allocated is freed when it ends, however it
+ * ends.
+ */
+function session(owner: string, flow: Trainable, options: FitOptions, readsSync: boolean): Session {
+  validateFitOptions(owner, options, readsSync);
   const variables = [...flow.trainableVariables];
   const check = options.checkFinite ?? true;
-  const progressOption = options.progress ?? true;
+  const initialStep = options.initialStep ?? 0;
   const schedule = typeof options.learningRate === 'function' ? options.learningRate : undefined;
-  // A schedule's first rate is set before step 0; a fixed rate is Adam's from the start.
-  const optimizer = options.optimizer ?? adam(typeof options.learningRate === 'number' ? options.learningRate : 1e-3);
-  /** The rate of step `step`: the schedule's (checked), or the optimizer's own. */
-  const rateFor = (step: number): number => {
-    if (!schedule) return isOurAdam(optimizer) ? optimizer.learningRate : NaN;
-    const rate = schedule(step);
-    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new OptionError(owner, 'learningRate', `a schedule giving a finite rate > 0 (step ${step}; no update was applied)`, describeValue(rate));
-    (optimizer as Adam).learningRate = rate;
-    return rate;
-  };
+  const keepBest = options.keepBest ?? options.validationData !== undefined;
+  const history = { loss: [] as number[], learningRate: [] as number[], validation: [] as { step: number; loss: number }[], best: undefined as { step: number; loss: number } | undefined };
   /** The rate each applied step used, until its report (fitAsync may compute a step before the last is reported). */
   const rates = new Map<number, number>();
-  const bar = progressOption
-    ? new ProgressBar({ total: options.steps, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined })
-    : undefined;
-  const discard = (computed: ComputedStep) => tf.dispose([computed.loss, computed.verdict ?? [], ...Object.values(computed.grads)]);
-  /** The error for a refused step; reads the gradients (only on this path, only where it may) to name the first bad variable. */
-  const refusal = (step: number, computed: ComputedStep, loss: number): NonFiniteError => {
-    const previous = step === 0 ? 'as before the fit' : `those after step ${step - 1}`;
-    const remedy = 'lower the learning rate, clip the gradients (clipNorm), or check the batch for NaN and Infinity';
-    if (!Number.isFinite(loss)) {
-      return new NonFiniteError('loss', `${owner}: step ${step}: the loss is ${loss}; no update was applied (the weights are ${previous}): ${remedy}`, step);
-    }
-    const bad = canReadSync() ? Object.entries(computed.grads).find(([, g]) => g.dataSync().some((v) => !Number.isFinite(v)))?.[0] : undefined;
-    return new NonFiniteError('gradient', `${owner}: step ${step}: the gradient${bad ? ` of ${bad}` : ''} is not finite (loss ${loss}); no update was applied (the weights are ${previous}): ${remedy}`, step);
-  };
-  return {
-    /** Loss and gradients of step `step` (and the verdict to read, when checking); nothing is applied yet. */
-    compute(step: number): ComputedStep {
-      const batch: unknown = options.data(step);
-      try {
-        checkBatch(owner, step, batch);
-        return tf.tidy(() => {
-          const { value, grads } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c, cBase: batch.cBase, memory: options.memory }), variables);
-          const raw = Object.values(grads);
-          const verdict = check ? tf.stack([value, tf.mul(raw.length ? tf.addN(raw.map((g) => tf.sum(g))) : tf.scalar(0), 0)]) as tf.Tensor1D : undefined;
-          const clipped = options.clipNorm === undefined ? grads : clipByGlobalNorm(grads, options.clipNorm);
-          return { loss: value, grads: clipped, verdict };
-        });
-      } finally {
-        if (batch !== null && typeof batch === 'object') {
-          // Cast: whatever `data` returned is disposed, tensors or not (tf.dispose skips the rest).
-          const { x, c, cBase } = batch as Partial<Batch>;
-          tf.dispose([x ?? [], c ?? [], cBase ?? []] as tf.TensorContainer);
-        }
-      }
-    },
-    /**
-     * Applies a computed step, after checking its verdict `[loss, 0 or NaN]`
-     * when there is one; a refused step is disposed and throws. Frees the
-     * gradients either way; the loss tensor stays with the caller.
-     */
-    apply(step: number, computed: ComputedStep, verdict?: ArrayLike<number>): void {
-      try {
-        if (verdict && !(Number.isFinite(verdict[0]) && verdict[1] === 0)) throw refusal(step, computed, verdict[0]);
-        rates.set(step, rateFor(step));
-        tf.tidy(() => optimizer.applyGradients(computed.grads));
-      } catch (error) {
-        computed.loss.dispose();
-        throw error;
-      } finally {
-        tf.dispose([computed.verdict ?? [], ...Object.values(computed.grads)]);
-      }
-    },
-    discard,
-    report(step: number, loss: number): void {
-      const learningRate = rates.get(step) ?? NaN;
-      rates.delete(step);
-      options.onStep?.(step, loss, { learningRate });
-      bar?.tick(1, { loss });
-    },
-    done(): void {
-      bar?.done();
-      if (!options.optimizer) optimizer.dispose();
-    },
-  };
-}
+  let bar: ProgressBar | undefined;
 
-/**
- * Trains `flow` by maximum likelihood. Returns the loss of every step.
- * It reads each step's loss synchronously: on WebGPU in Node, which cannot,
- * use {@link fitAsync}.
- *
- * @example
- * ```ts
- * import * as tf from '@tensorflow/tfjs';
- * import { inn, subnets, train } from 'freia-ts';
- * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
- * const losses = train.fit(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
- * ```
- */
-export function fit(flow: Trainable, options: FitOptions): number[] {
-  const run = trainer('train.fit', flow, options);
-  const losses: number[] = [];
-  try {
-    for (let step = 0; step < options.steps; step++) {
-      const computed = run.compute(step);
-      let value: number;
-      if (computed.verdict) {
-        let verdict: ArrayLike<number>;
+  const record = (step: number, loss: number): void => {
+    const learningRate = rates.get(step) ?? NaN;
+    rates.delete(step);
+    history.loss.push(loss);
+    history.learningRate.push(learningRate);
+    options.onStep?.(step, loss, { learningRate });
+    bar?.tick(1, { loss });
+  };
+
+  function* requests(): Generator<Request, History, unknown> {
+    let source: BatchSource | undefined;
+    let validationSource: BatchSource | undefined;
+    let optimizer: tf.Optimizer | undefined;
+    let snapshot: tf.Tensor[] | undefined;
+    try {
+      source = batchSource(owner, 'data', options.data, { batchSize: options.batchSize ?? 32, shuffle: options.shuffle ?? true, rng: rngFrom(options.seed) });
+      if (options.validationData !== undefined) {
+        validationSource = batchSource(owner, 'validationData', options.validationData, { batchSize: options.validationBatchSize ?? 256, shuffle: false, rng: rngFrom(0) });
+      }
+      // A schedule's first rate is set before the first step; a fixed rate is Adam's from the start.
+      optimizer = options.optimizer ?? adam(typeof options.learningRate === 'number' ? options.learningRate : 1e-3);
+      const theOptimizer = optimizer;
+      const end = options.steps === undefined ? Infinity : initialStep + options.steps;
+      const maxEpochs = source.kind === 'step' ? 1 : options.epochs ?? (options.steps === undefined ? 1 : Infinity);
+      const perEpoch = source.batchesPerEpoch;
+      const total = options.steps !== undefined
+        ? Math.min(options.steps, perEpoch !== undefined && Number.isFinite(maxEpochs) ? perEpoch * maxEpochs : Infinity)
+        : perEpoch !== undefined ? perEpoch * maxEpochs : undefined;
+      const validationEvery = options.validationEvery ?? (source.kind === 'step' && options.steps !== undefined ? Math.max(1, Math.ceil(options.steps / 10)) : undefined);
+      const progressOption = options.progress ?? true;
+      if (progressOption) {
+        bar = new ProgressBar({ total, label: typeof progressOption === 'object' ? progressOption.label ?? 'train' : 'train', stream: typeof progressOption === 'object' ? progressOption.stream : undefined });
+      }
+
+      /** The rate of step `step`: the schedule's (checked), or the optimizer's own. */
+      const rateFor = (step: number): number => {
+        if (!schedule) return isOurAdam(theOptimizer) ? theOptimizer.learningRate : NaN;
+        const rate = schedule(step);
+        if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new OptionError(owner, 'learningRate', `a schedule giving a finite rate > 0 (step ${step}; no update was applied)`, describeValue(rate));
+        (theOptimizer as Adam).learningRate = rate; // cast: validateFitOptions allows a schedule only with our Adam
+        return rate;
+      };
+
+      /** The error for a refused step; reads the gradients (only on this path, only where it may) to name the first bad variable. */
+      const refusal = (step: number, grads: tf.NamedTensorMap, loss: number): NonFiniteError => {
+        const previous = step === initialStep ? 'as before the fit' : `those after step ${step - 1}`;
+        const remedy = 'lower the learning rate, clip the gradients (clipNorm), or check the batch for NaN and Infinity';
+        if (!Number.isFinite(loss)) {
+          return new NonFiniteError('loss', `${owner}: step ${step}: the loss is ${loss}; no update was applied (the weights are ${previous}): ${remedy}`, step);
+        }
+        const bad = canReadSync() ? Object.entries(grads).find(([, g]) => g.dataSync().some((v) => !Number.isFinite(v)))?.[0] : undefined;
+        return new NonFiniteError('gradient', `${owner}: step ${step}: the gradient${bad ? ` of ${bad}` : ''} is not finite (loss ${loss}); no update was applied (the weights are ${previous}): ${remedy}`, step);
+      };
+
+      /** One step on a fetched batch: loss and gradients, the verdict read where checking, the update, the loss reported. */
+      function* trainStep(step: number, fetched: Fetched): Generator<Request, void, unknown> {
+        let loss: tf.Scalar;
+        let grads: tf.NamedTensorMap;
+        let verdict: tf.Tensor1D | undefined;
         try {
-          verdict = computed.verdict.dataSync();
-        } catch (error) {
-          run.discard(computed);
-          throw error;
+          checkBatch(owner, source?.kind === 'step' ? `step ${step}: data(${step}) must return` : `step ${step}: the data's batch must be`, fetched.batch);
+          const batch = fetched.batch;
+          ({ loss, grads, verdict } = tf.tidy(() => {
+            const { value, grads: raw } = variableGradsOrFree(() => nll(flow, batch.x, { c: batch.c, cBase: batch.cBase, memory: options.memory }), variables);
+            const all = Object.values(raw);
+            // The raw gradients' sum times zero: 0 when every gradient is finite, NaN otherwise; read with the loss.
+            const verdictTensor = check ? tf.stack([value, tf.mul(all.length ? tf.addN(all.map((g) => tf.sum(g))) : tf.scalar(0), 0)]) as tf.Tensor1D : undefined;
+            const clipped = options.clipNorm === undefined ? raw : clipByGlobalNorm(raw, options.clipNorm);
+            return { loss: value, grads: clipped, verdict: verdictTensor };
+          }));
+        } finally {
+          tf.dispose(fetched.owned as tf.Tensor[]);
         }
-        run.apply(step, computed, verdict);
-        value = verdict[0];
-      } else {
-        run.apply(step, computed);
-        value = computed.loss.dataSync()[0];
+        let handedOver = false;
+        try {
+          let lossValue: number | undefined;
+          if (verdict) {
+            const read = (yield { kind: 'read', tensor: verdict }) as ArrayLike<number>; // cast: a read is answered with the tensor's values
+            if (!(Number.isFinite(read[0]) && read[1] === 0)) throw refusal(step, grads, read[0]);
+            lossValue = read[0];
+          }
+          rates.set(step, rateFor(step));
+          tf.tidy(() => theOptimizer.applyGradients(grads));
+          tf.dispose([verdict ?? [], ...Object.values(grads)]);
+          verdict = undefined;
+          grads = {};
+          if (lossValue !== undefined) {
+            record(step, lossValue);
+          } else {
+            handedOver = true;
+            yield { kind: 'loss', step, loss };
+          }
+        } finally {
+          tf.dispose([verdict ?? [], ...Object.values(grads)]);
+          if (!handedOver) loss.dispose();
+        }
       }
-      computed.loss.dispose();
-      losses.push(value);
-      run.report(step, value);
+
+      let sinceBest = 0;
+      /** The validation loss after step `step`: Σ (mean NLL × samples) / samples, summed on tensors and read once. */
+      function* validate(step: number): Generator<Request, ValidationLogs | undefined, unknown> {
+        if (!validationSource) return undefined;
+        yield { kind: 'settle' };
+        const reader = validationSource.epoch(0);
+        let sum: tf.Scalar | undefined;
+        let count = 0;
+        try {
+          for (;;) {
+            const fetched = (yield { kind: 'fetch', reader }) as Fetched | undefined; // cast: a fetch is answered with the next batch
+            if (!fetched) break;
+            try {
+              checkBatch(owner, `validation after step ${step}: the validation data's batch must be`, fetched.batch);
+              const batch = fetched.batch;
+              const n = samplesOf(batch);
+              const previous: tf.Scalar | undefined = sum;
+              sum = tf.tidy(() => {
+                const term = tf.mul(nll(flow, batch.x, { c: batch.c, cBase: batch.cBase }), n) as tf.Scalar;
+                return previous ? tf.add(previous, term) as tf.Scalar : term;
+              });
+              previous?.dispose();
+              count += n;
+            } finally {
+              tf.dispose(fetched.owned as tf.Tensor[]);
+            }
+          }
+          if (sum === undefined || count === 0) throw new OptionError(owner, 'validationData', 'at least one batch with samples', 'no batches');
+          const read = (yield { kind: 'read', tensor: sum }) as ArrayLike<number>; // cast: a read is answered with the tensor's values
+          const loss = read[0] / count;
+          const best = history.best === undefined || loss < history.best.loss;
+          history.validation.push({ step, loss });
+          if (best) {
+            history.best = { step, loss };
+            sinceBest = 0;
+            if (keepBest) {
+              tf.dispose(snapshot ?? []);
+              snapshot = variables.map((v) => tf.clone(v));
+            }
+          } else {
+            sinceBest++;
+          }
+          const logs = { loss, best };
+          options.onValidation?.(step, logs);
+          return logs;
+        } finally {
+          sum?.dispose();
+        }
+      }
+
+      let step = initialStep;
+      let epochs = 0;
+      let stopped: History['stopped'] = 'completed';
+      let lastValidated = -1;
+      const stopForPatience = () => options.patience !== undefined && sinceBest >= options.patience;
+      training: while (epochs < maxEpochs && step < end) {
+        const reader = source.epoch(step);
+        const firstLoss = history.loss.length;
+        let batches = 0;
+        let ended = false;
+        while (step < end) {
+          if (options.signal?.aborted) {
+            stopped = 'signal';
+            break training;
+          }
+          const fetched = (yield { kind: 'fetch', reader }) as Fetched | undefined; // cast: a fetch is answered with the next batch
+          if (!fetched) {
+            ended = true;
+            break;
+          }
+          batches++;
+          yield* trainStep(step, fetched);
+          step++;
+          if (validationEvery !== undefined && (step - initialStep) % validationEvery === 0) {
+            yield* validate(step - 1);
+            lastValidated = step - 1;
+            if (stopForPatience()) {
+              stopped = 'patience';
+              break training;
+            }
+          }
+        }
+        if (batches === 0) {
+          if (epochs === 0) throw new OptionError(owner, 'data', 'at least one batch', 'no batches');
+          // A one-shot generator gives one epoch; tfjs-layers warns and stops likewise.
+          console.warn(`${owner}: the data ran out of batches after ${step - initialStep} steps (epoch ${epochs + 1} gave none); give steps ≤ one pass, or data that can be read again (an array, rows, a dataset)`);
+          stopped = 'exhausted';
+          break;
+        }
+        if (!ended && !(perEpoch !== undefined && batches === perEpoch)) break;
+        epochs++;
+        yield { kind: 'settle' };
+        let validationLoss: number | undefined;
+        if (validationEvery === undefined && validationSource) {
+          validationLoss = (yield* validate(step - 1))?.loss;
+          lastValidated = step - 1;
+        }
+        const epochLosses = history.loss.slice(firstLoss);
+        options.onEpochEnd?.(epochs - 1, { loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length, ...(validationLoss === undefined ? {} : { validationLoss }) });
+        if (stopForPatience()) {
+          stopped = 'patience';
+          break;
+        }
+      }
+      yield { kind: 'settle' };
+      if (validationSource && stopped !== 'signal' && step > initialStep && lastValidated !== step - 1) yield* validate(step - 1);
+      if (keepBest && snapshot && history.best && history.best.step !== step - 1) {
+        const kept = snapshot;
+        tf.tidy(() => variables.forEach((v, k) => v.assign(kept[k])));
+      }
+      bar?.done();
+      return { loss: history.loss, learningRate: history.learningRate, validation: history.validation, ...(history.best ? { best: history.best } : {}), epochs, steps: step - initialStep, stopped };
+    } finally {
+      bar?.done();
+      tf.dispose(snapshot ?? []);
+      source?.dispose();
+      validationSource?.dispose();
+      if (optimizer && !options.optimizer) optimizer.dispose();
     }
-  } finally {
-    run.done();
   }
-  return losses;
+  return { requests: requests(), record };
 }
 
-/**
- * {@link fit} for every backend, WebGPU in Node included: each step's loss
- * is read asynchronously. With `checkFinite: false` the read overlaps the
- * next step, already queued, so a GPU is not left idle waiting for it, and
- * `onStep` and the progress bar see every step's loss in order, one step
- * late; with the check (the default) each update waits for its step's
- * verdict, so that a non-finite step is refused before it is applied.
- *
- * @example
- * ```ts
- * import * as tf from '@tensorflow/tfjs';
- * import { inn, subnets, train } from 'freia-ts';
- * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
- * const losses = await train.fitAsync(flow, { steps: 100, data: () => ({ x: tf.randomNormal([100, 2]) }) });
- * ```
- */
-export async function fitAsync(flow: Trainable, options: FitOptions): Promise<number[]> {
-  const run = trainer('train.fitAsync', flow, options);
-  const losses: number[] = [];
+/** Runs a session answering each request at once: batches read and values read synchronously. */
+function driveSync(run: Session): History {
+  const answer = (request: Request): unknown => {
+    switch (request.kind) {
+      case 'fetch': return request.reader.nextSync();
+      case 'read': return request.tensor.dataSync();
+      case 'loss': {
+        let value: number;
+        try {
+          value = request.loss.dataSync()[0];
+        } finally {
+          request.loss.dispose();
+        }
+        run.record(request.step, value);
+        return undefined;
+      }
+      case 'settle': return undefined;
+    }
+  };
+  let result = run.requests.next();
+  while (!result.done) {
+    let reply: unknown;
+    let failure: { error: unknown } | undefined;
+    try {
+      reply = answer(result.value);
+    } catch (error) {
+      failure = { error };
+    }
+    result = failure ? run.requests.throw(failure.error) : run.requests.next(reply);
+  }
+  return result.value;
+}
+
+/** Runs a session with awaited reads; a loss's read overlaps the next step until something needs it in order. */
+async function driveAsync(run: Session): Promise<History> {
   let pending: { step: number; loss: tf.Scalar; value: Promise<tf.backend_util.TypedArray> } | undefined;
   const settle = async () => {
     if (!pending) return;
     const { step, loss, value } = pending;
     pending = undefined;
     try {
-      const loss0 = (await value)[0];
-      losses.push(loss0);
-      run.report(step, loss0);
+      run.record(step, (await value)[0]);
     } finally {
       loss.dispose();
     }
   };
-  try {
-    for (let step = 0; step < options.steps; step++) {
-      const computed = run.compute(step);
-      if (computed.verdict) {
-        // Checked: the update waits for the verdict, so nothing overlaps it.
-        let verdict: ArrayLike<number>;
-        try {
-          verdict = await computed.verdict.data();
-        } catch (error) {
-          run.discard(computed);
-          throw error;
-        }
-        run.apply(step, computed, verdict);
-        computed.loss.dispose();
-        losses.push(verdict[0]);
-        run.report(step, verdict[0]);
-        continue;
+  const answer = async (request: Request): Promise<unknown> => {
+    switch (request.kind) {
+      case 'fetch': return request.reader.next();
+      case 'read':
+        await settle();
+        return request.tensor.data();
+      case 'loss': {
+        const previous = settle();
+        const value = request.loss.data();
+        // Its rejection is handled when it is settled; this keeps Node from calling it unhandled meanwhile.
+        value.catch(() => undefined);
+        pending = { step: request.step, loss: request.loss, value };
+        await previous;
+        return undefined;
       }
-      run.apply(step, computed);
-      const loss = computed.loss;
-      const previous = settle();
-      const value = loss.data();
-      // Its rejection is handled when the next step settles it; this keeps Node from calling it unhandled meanwhile.
-      value.catch(() => undefined);
-      pending = { step, loss, value };
-      await previous;
+      case 'settle':
+        await settle();
+        return undefined;
     }
-    await settle();
+  };
+  try {
+    let result = run.requests.next();
+    while (!result.done) {
+      let reply: unknown;
+      let failure: { error: unknown } | undefined;
+      try {
+        reply = await answer(result.value);
+      } catch (error) {
+        failure = { error };
+      }
+      result = failure ? run.requests.throw(failure.error) : run.requests.next(reply);
+    }
+    return result.value;
   } finally {
-    if (pending) pending.loss.dispose();
-    run.done();
+    pending?.loss.dispose();
   }
-  return losses;
+}
+
+/**
+ * Trains `flow` by maximum likelihood, as tfjs-layers' `model.fit`: on rows
+ * batched and shuffled per epoch, on ready batches, or on a function of the
+ * step; with validation, best-weight keeping, early stopping, schedules and
+ * clipping. Returns the {@link History}. It reads each step's loss
+ * synchronously: on WebGPU in Node, which cannot, and for async data, use
+ * {@link fitAsync}.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, train } from 'freia-ts';
+ * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * const points = tf.randomNormal([1000, 2]);
+ * const history = train.fit(flow, { data: points, epochs: 5, batchSize: 100, validationData: tf.randomNormal([200, 2]), progress: false });
+ * console.log(history.loss.length, history.best); // 50 steps; the best validation loss and its step
+ * ```
+ */
+export function fit(flow: Trainable, options: FitOptions): History {
+  return driveSync(session('train.fit', flow, options, true));
+}
+
+/**
+ * {@link fit} for every backend, WebGPU in Node included, and for async data
+ * (async iterables, `tf.data` datasets): each step's loss is read
+ * asynchronously. With `checkFinite: false` the read overlaps the next step,
+ * already queued, so a GPU is not left idle waiting for it, and `onStep` and
+ * the progress bar see every step's loss in order, one step late; with the
+ * check (the default) each update waits for its step's verdict, so that a
+ * non-finite step is refused before it is applied.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, subnets, train } from 'freia-ts';
+ * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * const batches = tf.data.array([...Array(1000)].map(() => [Math.random(), Math.random()])).batch(100);
+ * const history = await train.fitAsync(flow, { data: batches, epochs: 2, progress: false });
+ * ```
+ */
+export async function fitAsync(flow: Trainable, options: FitOptions): Promise<History> {
+  return driveAsync(session('train.fitAsync', flow, options, false));
 }

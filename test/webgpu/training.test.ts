@@ -35,14 +35,14 @@ describe('training on WebGPU', () => {
   it('fitAsync follows the cpu backend\'s fit step by step, learns, and leaks nothing', async () => {
     const cpu = await onCpu(() => {
       const flow = build();
-      const losses = train.fit(flow, options([]));
+      const losses = train.fit(flow, options([])).loss;
       flow.dispose();
       return losses;
     });
     const flow = build();
     const before = tf.memory().numTensors;
     const reported: number[] = [];
-    const losses = await train.fitAsync(flow, options(reported));
+    const losses = (await train.fitAsync(flow, options(reported))).loss;
     expect(tf.memory().numTensors).toBe(before);
     expect(reported).toEqual(Array.from({ length: steps }, (_, i) => i));
     expect(losses).toHaveLength(steps);
