@@ -45,6 +45,8 @@ export { toDot, toMermaid, toSvg } from './core/pictures.js';
 export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numerical.js';
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';
 export { saveModel, loadModel } from './io/model-persistence.js';
+export { imageGrid, imageGridAsync, imageGridSvg } from './io/image-grid.js';
+export type { ImageGridOptions } from './io/image-grid.js';
 export type { ModelSource } from './io/model-persistence.js';
 export type { BaseDescription } from './distributions/index.js';
 export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from './io/persistence.js';
