@@ -1,10 +1,12 @@
 /**
  * The image-preprocessing modules' builder methods (beyond FrEIA):
  * dequantize and logit keep any shape; wrong option types, unknown options
- * and conditions (they read none) must not compile.
+ * and conditions (they read none) must not compile; train.bitsPerDim and
+ * imageGrid keep their argument and result types.
  */
 import { expectError, expectType } from 'tsd';
-import { inn, type Chain } from '../dist/index.js';
+import type * as tf from '@tensorflow/tfjs';
+import { imageGrid, imageGridAsync, imageGridSvg, inn, train, type Chain } from '../dist/index.js';
 
 // ---- shapes kept, exact chain types ----
 expectType<Chain<[[3, 8, 8]], [], [[3, 8, 8]]>>(inn.input([3, 8, 8]).dequantize());
@@ -33,3 +35,22 @@ expectError(inn.input([3]).dequantize({ noise: 1 }));
 expectError(inn.input([3]).dequantize({ bits: 8 }));
 expectError(inn.input([3]).logit({ alpha: '0.05' }));
 expectError(inn.input([3]).logit({ lambda: 0.05 }));
+
+// ---- train.bitsPerDim: a number gives a number, a tensor a tensor of its kind ----
+declare const nats: tf.Scalar;
+declare const perSample: tf.Tensor1D;
+expectType<number>(train.bitsPerDim(5000, 3072));
+expectType<tf.Scalar>(train.bitsPerDim(nats, 3072));
+expectType<tf.Tensor1D>(train.bitsPerDim(perSample, 3072));
+expectError(train.bitsPerDim('5000', 3072));
+expectError(train.bitsPerDim(5000));
+
+// ---- imageGrid: PNG bytes, an SVG string; options typed ----
+declare const images: tf.Tensor4D;
+expectType<Uint8Array>(imageGrid(images, { columns: 4, padding: 1, range: [-1, 1], layout: 'nhwc' }));
+expectType<Promise<Uint8Array>>(imageGridAsync(images));
+expectType<string>(imageGridSvg(images, { scale: 4 }));
+expectError(imageGrid(images, { layout: 'chw' }));
+expectError(imageGrid(images, { range: [0, 1, 2] }));
+expectError(imageGrid(images, { colums: 4 }));
+expectError(imageGrid([[0]]));
