@@ -24,6 +24,7 @@ import { cases as couplingCases } from './cases/couplings.js';
 import { cases as splineCases } from './cases/splines.js';
 import { cases as fixedCases } from './cases/fixed.js';
 import { cases as iresnetInvAutoCases } from './cases/iresnet-invauto.js';
+import { cases as preprocessingCases } from './cases/preprocessing.js';
 
 const savedDir = path.join(import.meta.dirname, 'fixtures', 'saved');
 
@@ -442,7 +443,7 @@ const coreCases: ModuleCase[] = [
   // not invertible (kept out of the invertibility table), but saved like any other module
   { name: 'InvAutoFC, InvAutoConv2D', input: [3, 3, 3], outputs: [[3, 3, 3]], build: () => inn.input([3, 3, 3]).invAutoConv2D().flatten().invAutoFC().reshape([3, 3, 3]).build() },
 ];
-const tableCases = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases];
+const tableCases = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases, ...preprocessingCases];
 
 /** Every registered built-in kind; the registry names them in its error for an unknown kind. */
 function registeredKinds(): string[] {

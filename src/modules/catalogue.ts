@@ -27,6 +27,7 @@ import { iresnetLayer } from './iresnet.js';
 import { invertibleConv1x1LU } from './lu-conv.js';
 import { householderPerm, orthogonalTransform } from './orthogonal.js';
 import { permuteRandom } from './permute.js';
+import { logitTransform, uniformDequantization } from './preprocessing.js';
 import { flatten, haarDownsampling, haarUpsampling, irevnetDownsampling, irevnetUpsampling, reshape } from './reshapes.js';
 import { elementwiseRationalQuadraticSpline, linearSpline, rationalQuadraticSpline } from './splines.js';
 import { concat, split } from './topology.js';
@@ -105,6 +106,13 @@ export const shapeKeeping = {
    * condition shapes are checked when the network is built, not by the compiler.
    */
   gaussianMixture: gaussianMixtureModel,
+  /**
+   * Uniform dequantization (beyond FrEIA): `y = (x + u)/L` with `u ~ U(δ, 1−δ)` for data `x ∈ {0 … L−1}`
+   * (`levels`, default 256), log-det `−D log L`; the inverse is `floor(y·L)`. `noise: false` uses `u = ½`.
+   */
+  dequantize: uniformDequantization,
+  /** The logit transform (beyond FrEIA): `y = logit(α + (1−2α) x)` for `x` in [0, 1] (`alpha`, default 0.05 as in RealNVP). */
+  logit: logitTransform,
 } as const;
 
 /** Modules that change shapes, by builder method; their builder signatures are written by hand. */

@@ -6,5 +6,6 @@ import { cases as splineCases } from './splines.js';
 import { cases as fixedCases } from './fixed.js';
 import { cases as iresnetInvAutoCases } from './iresnet-invauto.js';
 import { cases as autoregressiveCases } from './autoregressive.js';
+import { cases as preprocessingCases } from './preprocessing.js';
 
-export const moduleTable: readonly ModuleCase[] = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases, ...autoregressiveCases];
+export const moduleTable: readonly ModuleCase[] = [...coreCases, ...couplingCases, ...splineCases, ...fixedCases, ...iresnetInvAutoCases, ...autoregressiveCases, ...preprocessingCases];
