@@ -42,6 +42,8 @@ export { logJacobianNumerical, logJacobianNumericalAsync } from './runtime/numer
 export { saveFlow, loadFlow, memoryHandler } from './io/persistence.js';
 export { saveModel, loadModel } from './io/model-persistence.js';
 export type { ModelSource } from './io/model-persistence.js';
+export { saveCheckpoint, loadCheckpoint, CheckpointError } from './io/checkpoint.js';
+export type { Checkpoint, CheckpointTopology } from './io/checkpoint.js';
 export type { BaseDescription } from './distributions/index.js';
 export type { FlowDestination, FlowSource, LoadFlowOptions, MemoryHandler } from './io/persistence.js';
 export { FlowMismatchError } from './io/expectation.js';

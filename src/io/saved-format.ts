@@ -543,8 +543,57 @@ function byteSize(spec: tf.io.WeightsManifestEntry): number | undefined {
   return per === undefined || !Array.isArray(spec.shape) ? undefined : spec.shape.reduce((a, b) => a * b, 1) * per;
 }
 
-/** A model's artifacts split in two: the flow's (as `saveFlow` writes them) and the base's, if any. */
-export function separateBase(artifacts: tf.io.ModelArtifacts): { flow: tf.io.ModelArtifacts; base?: { description: unknown; direction: unknown; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } } {
+/** The weight-name prefix of an optimizer's state in a checkpoint (src/io/checkpoint.ts); `~` cannot start a builder's node name. */
+export const OPTIMIZER_PREFIX = '~optimizer/';
+
+/** Weights taken out of a saved flow's artifacts: their specs and their bytes. */
+export interface WeightPart {
+  readonly specs: tf.io.WeightsManifestEntry[];
+  readonly data: ArrayBuffer;
+}
+
+/**
+ * The artifacts without the weights whose names start with `prefix`
+ * (wherever they are), and those weights apart. Artifacts whose specs or
+ * bytes do not add up are returned whole, for `readSaved` to name what is
+ * wrong with them.
+ */
+export function separateWeights(artifacts: tf.io.ModelArtifacts, prefix: string): { rest: tf.io.ModelArtifacts; part: WeightPart } {
+  const specs = Array.isArray(artifacts.weightSpecs) ? artifacts.weightSpecs : [];
+  const none = { rest: artifacts, part: { specs: [], data: new ArrayBuffer(0) } };
+  const taken = (spec: tf.io.WeightsManifestEntry) => typeof spec?.name === 'string' && spec.name.startsWith(prefix);
+  if (!specs.some(taken)) return none;
+  const sizes = specs.map(byteSize);
+  const weightData = artifacts.weightData;
+  if (sizes.some((size) => size === undefined) || !(weightData instanceof ArrayBuffer || (Array.isArray(weightData) && weightData.every((b) => b instanceof ArrayBuffer)))) return none;
+  const data = Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData;
+  if ((sizes as number[]).reduce((a, b) => a + b, 0) !== data.byteLength) return none;
+  const kept: Uint8Array[] = [];
+  const part: Uint8Array[] = [];
+  let offset = 0;
+  specs.forEach((spec, k) => {
+    const bytes = new Uint8Array(data, offset, sizes[k]);
+    (taken(spec) ? part : kept).push(bytes);
+    offset += sizes[k]!;
+  });
+  const join = (chunks: Uint8Array[]) => {
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+    return joined.buffer;
+  };
+  return {
+    rest: { ...artifacts, weightSpecs: specs.filter((spec) => !taken(spec)), weightData: join(kept) },
+    part: { specs: specs.filter(taken), data: join(part) },
+  };
+}
+
+/**
+ * A model's artifacts split in two: the flow's (as `saveFlow` writes them)
+ * and the base's, if any. A checkpoint's optimizer state (`~optimizer/...`)
+ * is left out of both.
+ */
+export function separateBase(saved: tf.io.ModelArtifacts): { flow: tf.io.ModelArtifacts; base?: { description: unknown; direction: unknown; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } } {
+  const artifacts = separateWeights(saved, OPTIMIZER_PREFIX).rest;
   const topology = artifacts.modelTopology as Record<string, unknown> | undefined;
   const distribution = topology !== null && typeof topology === 'object' && !(topology instanceof ArrayBuffer) ? topology.distribution as Record<string, unknown> | undefined : undefined;
   if (distribution === undefined) return { flow: artifacts };
