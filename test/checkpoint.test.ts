@@ -7,12 +7,16 @@
  * allocated. Also measures a checkpoint of a flow of about a million
  * parameters (docs/checkpoints.md quotes the number).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
   inn, subnets, train, saveCheckpoint, loadCheckpoint, loadFlow, memoryHandler, setGlobalSeed, CheckpointError, FlowFormatError, ValidationError,
   type AnyFlow, type CheckpointTopology, type Flow,
 } from '../src/index.js';
+import { fileSystem } from '../src/node/index.js';
 
 /** How many tensors and variables exist: both must be back after a failure. */
 const allocated = () => ({ tensors: tf.memory().numTensors, variables: Object.keys(tf.engine().registeredVariables).length });
@@ -117,6 +121,45 @@ describe('a resumed run takes the steps the saved run takes', () => {
     steps(resumed.flow, resumed.optimizer, 0, 2);
     expect(parameterDistance(flow, resumed.flow)).toBeLessThan(1e-6);
     for (const thing of [flow, optimizer, resumed.flow, resumed.optimizer]) thing.dispose();
+  });
+});
+
+describe('checkpoints of other flows, and on disk', () => {
+  it("a flow with a user's tfjs-layers subnet (variables named with '/') resumes too", async () => {
+    const before = allocated();
+    const layered = () => inn.input([4]).glow({ subnet: (cIn: number, cOut: number) => tf.sequential({ layers: [tf.layers.dense({ inputShape: [cIn], units: 8, activation: 'relu' }), tf.layers.dense({ units: cOut })] }) }).build();
+    const flow = layered();
+    expect(flow.trainableVariables.some((v) => v.name.includes('/'))).toBe(true);
+    const optimizer = train.adam(0.01);
+    steps(flow, optimizer, 0, 2);
+    const store = memoryHandler();
+    await saveCheckpoint({ flow, optimizer, step: 2 }, store);
+    expect(store.artifacts!.weightSpecs!.map((s) => s.name)).toContain(`~optimizer/${flow.graph.nodes[1].name}/subnet1.w0/m`);
+    steps(flow, optimizer, 2, 4);
+    const resumed = await loadCheckpoint(store);
+    steps(resumed.flow, resumed.optimizer, 2, 4);
+    expect(parameterDistance(flow, resumed.flow)).toBeLessThan(1e-6);
+    for (const thing of [flow, optimizer, resumed.flow, resumed.optimizer]) thing.dispose();
+    expect(allocated()).toEqual(before);
+  });
+
+  it("to a directory with freia-ts/node's fileSystem (model.json + weights.bin)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'freia-checkpoint-'));
+    try {
+      setGlobalSeed(5);
+      const flow = network();
+      const optimizer = train.adam(0.01);
+      steps(flow, optimizer, 0, 2);
+      await saveCheckpoint({ flow, optimizer, step: 2 }, fileSystem(dir));
+      steps(flow, optimizer, 2, 3);
+      const resumed = await loadCheckpoint(fileSystem(dir));
+      expect(resumed.step).toBe(2);
+      steps(resumed.flow, resumed.optimizer, 2, 3);
+      expect(parameterDistance(flow, resumed.flow)).toBeLessThan(1e-6);
+      for (const thing of [flow, optimizer, resumed.flow, resumed.optimizer]) thing.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
