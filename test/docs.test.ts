@@ -46,7 +46,7 @@ function typeCheck(snippets: { label: string; code: string }[]): string[] {
 }
 
 /** The library's functions that return promises: a call must be awaited, returned or chained. */
-const asyncApi = ['ready', 'useBackend', 'saveFlow', 'loadFlow', 'saveFlowFile', 'loadFlowFile', 'toSvg'];
+const asyncApi = ['ready', 'useBackend', 'saveFlow', 'loadFlow', 'saveCheckpoint', 'loadCheckpoint', 'saveFlowFile', 'loadFlowFile', 'toSvg'];
 
 /**
  * Calls of `asyncApi` in `code` that are neither awaited, returned (also by an

@@ -7,8 +7,10 @@
  * any `tf.io.IOHandler` object. What is saved is described in
  * saved-format.ts.
  *
- * A user-written subnet function cannot be saved, and saving fails naming the
- * node. Custom modules are saved by class name; pass the classes to
+ * A user's subnet function is saved when it returns tfjs-layers models
+ * (`tf.sequential`, `tf.model`): their architectures as `{ "$layers": ... }`,
+ * their weights with the flow's. Any other user function cannot be saved,
+ * and saving fails naming the node. Custom modules are saved by class name; pass the classes to
  * {@link loadFlow} to bring them back. Documents in the previous format
  * (`freia-ts/1`, one JSON object) still load: pass the parsed object.
  */
@@ -79,8 +81,10 @@ export function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.
  * `freia-ts/node`) or to any `tf.io.IOHandler` ({@link memoryHandler} keeps
  * it in memory). Returns the handler's `SaveResult`.
  *
- * Fails, naming the node, for a flow with a user-written subnet function
- * (only `subnets.mlp`/`subnets.conv` have a description to save).
+ * Fails with an `UnsavableSubnetError` naming the node for a flow with a
+ * user-written subnet function that does not return tfjs-layers models
+ * (`subnets.mlp`/`subnets.conv` and `tf.sequential`/`tf.model` subnets
+ * have a description to save).
  *
  * @example
  * ```ts

@@ -3,7 +3,8 @@
  * `loadFlow` (persistence.ts) and by the Node entry:
  *
  * - `modelTopology`: a {@link FlowTopology}: format tag, version, the
- *   definition data (built-in subnets as `{ "$subnet": description }`) and
+ *   definition data (built-in subnets as `{ "$subnet": description }`, a
+ *   user's tfjs-layers subnets as `{ "$layers": [...] }`) and
  *   the class names of the custom modules it uses;
  * - `weightSpecs` / `weightData`: every parameter as `<node>/<param>`
  *   (FrEIA's state-dict names), binary, as `tf.io.encodeWeights` writes it;
@@ -19,7 +20,8 @@ import { className, deepFreeze } from '../core/graph.js';
 import type { AnyFlow } from '../runtime/flow.js';
 import { FreiaError, formatShape } from '../core/errors.js';
 import { elementCount, sizeLimits } from '../core/validation.js';
-import { subnetFromSpec, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
+import { subnetFromSpec, type LayersModelLike, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
+import { subnetsOf, type MadeSubnet } from '../modules/base.js';
 
 /** The format tag in {@link FlowTopology}. */
 export const FLOW_FORMAT = 'freia-ts';
@@ -72,17 +74,59 @@ export class FlowFormatError extends FreiaError {
 
 
 /**
- * Module arguments as JSON data: built-in subnets become `{ "$subnet": spec }`
- * and numbers JSON cannot hold `{ "$number": "Infinity" }` (at any depth);
- * a user function is refused, naming the node and the option, before
+ * A user's subnet function that saving cannot describe: one that returns
+ * something other than a tfjs-layers model (or that its module never
+ * called). `node` and `option` name where it is.
+ */
+export class UnsavableSubnetError extends FreiaError {
+  override readonly name = 'UnsavableSubnetError';
+  constructor(
+    readonly node: string,
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`node "${node}": option "${option}" is a user function ${detail}; only subnets.mlp/subnets.conv subnets and user functions that return tfjs-layers models (tf.sequential, tf.model) can be saved`);
+  }
+}
+
+/** A user's tfjs-layers subnet as saved: the channels it was made for, and the model's class name and config. */
+export interface SavedLayers {
+  readonly channels: readonly [number, number];
+  readonly className: string;
+  readonly config: tf.serialization.ConfigDict;
+}
+
+/**
+ * A user's subnet function as `{ "$layers": [...] }`: one tfjs-layers
+ * architecture for each pair of channels the module called it with (a Glow
+ * coupling calls it for both halves).
+ */
+function describeLayers(node: string, option: string, factory: unknown, made: readonly MadeSubnet[]): { $layers: SavedLayers[] } {
+  const calls = made.filter((m) => m.factory === factory);
+  if (calls.length === 0) throw new UnsavableSubnetError(node, option, 'that the module never called');
+  const saved: SavedLayers[] = [];
+  for (const { cIn, cOut, subnet } of calls) {
+    const model = subnet.layersModel;
+    if (!model) throw new UnsavableSubnetError(node, option, 'whose model is no tfjs-layers model');
+    if (saved.some((s) => s.channels[0] === cIn && s.channels[1] === cOut)) continue;
+    saved.push({ channels: [cIn, cOut], className: model.getClassName(), config: model.getConfig() });
+  }
+  return { $layers: saved };
+}
+
+/**
+ * Module arguments as JSON data: built-in subnets become `{ "$subnet": spec }`,
+ * a user's subnet function that made tfjs-layers models `{ "$layers": [...] }`
+ * ({@link SavedLayers}), and numbers JSON cannot hold `{ "$number": "Infinity" }`
+ * (at any depth); any other user function is refused with an
+ * {@link UnsavableSubnetError} naming the node and the option, before
  * anything is written.
  */
-function saveArgs(node: string, args: object): Record<string, unknown> {
+function saveArgs(node: string, args: object, made: readonly MadeSubnet[]): Record<string, unknown> {
   const text = JSON.stringify(args, (key: string, value: unknown) => {
     if (typeof value === 'function') {
       const spec = (value as SubnetFactory).spec; // a function here is a subnet factory or a user function
-      if (!spec) throw new FreiaError(`node "${node}": option "${key}" is a user function; only subnets.mlp/subnets.conv subnets can be saved`);
-      return { $subnet: spec };
+      return spec ? { $subnet: spec } : describeLayers(node, key, value, made);
     }
     if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
     return value;
@@ -93,12 +137,13 @@ function saveArgs(node: string, args: object): Record<string, unknown> {
 /** The flow's architecture as JSON data (detached from the frozen definition). */
 export function flowTopology(flow: AnyFlow): FlowTopology {
   const customModules = new Set<string>();
-  const nodes = flow.graph.nodes.map((node): NodeDef => {
+  const nodes = flow.graph.nodes.map((node, i): NodeDef => {
     if (node.kind !== 'module') return node;
     const kind = className(node.module.kind);
     const custom = kind !== node.module.kind;
     if (custom) customModules.add(kind);
-    return { ...node, module: { ...node.module, kind, args: saveArgs(node.name, node.module.args) } };
+    const module = flow.modules[i];
+    return { ...node, module: { ...node.module, kind, args: saveArgs(node.name, node.module.args, module ? subnetsOf(module) : []) } };
   });
   const graph = JSON.parse(JSON.stringify({ nodes })) as GraphDef; // plain data, so every handler stores the same thing
   return { format: FLOW_FORMAT, version: FLOW_FORMAT_VERSION, graph, customModules: [...customModules].sort() };
@@ -243,7 +288,42 @@ export function loadArgs(value: unknown, at: string, problems: string[]): unknow
     }
     return subnetFromSpec(spec as unknown as SubnetSpec); // every field was checked just above
   }
+  if ('$layers' in value) return layersFactory(value.$layers, `${at}.$layers`, problems);
   return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, loadArgs(v, `${at}.${key}`, problems)]));
+}
+
+/** The tfjs-layers model classes tf.serialization knows (tf.sequential's and tf.model's, and any the user registered). */
+function layersClass(className: string): [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>] | undefined {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  return entry && (entry[0] === tf.LayersModel || entry[0].prototype instanceof tf.LayersModel) ? entry : undefined;
+}
+
+/**
+ * A user's subnet function back from `{ "$layers": [...] }`: called for
+ * channels it was saved for, it rebuilds that tfjs-layers model from its
+ * config (synchronously, through tf.serialization; the flow's weights are
+ * set afterwards like every other parameter).
+ */
+function layersFactory(value: unknown, at: string, problems: string[]): SubnetFactory | undefined {
+  const before = problems.length;
+  if (!Array.isArray(value) || value.length === 0) problems.push(`${at}: expected a non-empty list of { channels, className, config }`);
+  else {
+    value.forEach((entry: unknown, k) => {
+      if (!isObject(entry)) return problems.push(`${at}[${k}]: expected { channels, className, config }`);
+      if (!Array.isArray(entry.channels) || entry.channels.length !== 2 || !isShape(entry.channels)) problems.push(`${at}[${k}].channels: expected [cIn, cOut], got ${JSON.stringify(entry.channels)}`);
+      if (typeof entry.className !== 'string' || !layersClass(entry.className)) problems.push(`${at}[${k}].className: expected a tfjs-layers model class ("Sequential", "Model" or one registered with tf.serialization.registerClass), got ${JSON.stringify(entry.className)}`);
+      if (!isObject(entry.config)) problems.push(`${at}[${k}].config: expected the model's config (an object)`);
+    });
+  }
+  if (problems.length > before) return undefined;
+  const saved = value as SavedLayers[]; // every entry was checked just above
+  return (cIn: number, cOut: number) => {
+    const entry = saved.find((s) => s.channels[0] === cIn && s.channels[1] === cOut);
+    if (!entry) throw new FreiaError(`${at}: no model saved for ${cIn} input and ${cOut} output channels (saved: ${saved.map((s) => formatShape(s.channels)).join(', ')})`);
+    const [cls, fromConfig] = layersClass(entry.className)!; // checked when read
+    // a copy: fromConfig may change the config it is given, and the definition data is frozen
+    return fromConfig(cls, JSON.parse(JSON.stringify(entry.config)) as tf.serialization.ConfigDict) as unknown as LayersModelLike;
+  };
 }
 
 export const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -463,8 +543,57 @@ function byteSize(spec: tf.io.WeightsManifestEntry): number | undefined {
   return per === undefined || !Array.isArray(spec.shape) ? undefined : spec.shape.reduce((a, b) => a * b, 1) * per;
 }
 
-/** A model's artifacts split in two: the flow's (as `saveFlow` writes them) and the base's, if any. */
-export function separateBase(artifacts: tf.io.ModelArtifacts): { flow: tf.io.ModelArtifacts; base?: { description: unknown; direction: unknown; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } } {
+/** The weight-name prefix of an optimizer's state in a checkpoint (src/io/checkpoint.ts); `~` cannot start a builder's node name. */
+export const OPTIMIZER_PREFIX = '~optimizer/';
+
+/** Weights taken out of a saved flow's artifacts: their specs and their bytes. */
+export interface WeightPart {
+  readonly specs: tf.io.WeightsManifestEntry[];
+  readonly data: ArrayBuffer;
+}
+
+/**
+ * The artifacts without the weights whose names start with `prefix`
+ * (wherever they are), and those weights apart. Artifacts whose specs or
+ * bytes do not add up are returned whole, for `readSaved` to name what is
+ * wrong with them.
+ */
+export function separateWeights(artifacts: tf.io.ModelArtifacts, prefix: string): { rest: tf.io.ModelArtifacts; part: WeightPart } {
+  const specs = Array.isArray(artifacts.weightSpecs) ? artifacts.weightSpecs : [];
+  const none = { rest: artifacts, part: { specs: [], data: new ArrayBuffer(0) } };
+  const taken = (spec: tf.io.WeightsManifestEntry) => typeof spec?.name === 'string' && spec.name.startsWith(prefix);
+  if (!specs.some(taken)) return none;
+  const sizes = specs.map(byteSize);
+  const weightData = artifacts.weightData;
+  if (sizes.some((size) => size === undefined) || !(weightData instanceof ArrayBuffer || (Array.isArray(weightData) && weightData.every((b) => b instanceof ArrayBuffer)))) return none;
+  const data = Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData;
+  if ((sizes as number[]).reduce((a, b) => a + b, 0) !== data.byteLength) return none;
+  const kept: Uint8Array[] = [];
+  const part: Uint8Array[] = [];
+  let offset = 0;
+  specs.forEach((spec, k) => {
+    const bytes = new Uint8Array(data, offset, sizes[k]);
+    (taken(spec) ? part : kept).push(bytes);
+    offset += sizes[k]!;
+  });
+  const join = (chunks: Uint8Array[]) => {
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+    return joined.buffer;
+  };
+  return {
+    rest: { ...artifacts, weightSpecs: specs.filter((spec) => !taken(spec)), weightData: join(kept) },
+    part: { specs: specs.filter(taken), data: join(part) },
+  };
+}
+
+/**
+ * A model's artifacts split in two: the flow's (as `saveFlow` writes them)
+ * and the base's, if any. A checkpoint's optimizer state (`~optimizer/...`)
+ * is left out of both.
+ */
+export function separateBase(saved: tf.io.ModelArtifacts): { flow: tf.io.ModelArtifacts; base?: { description: unknown; direction: unknown; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } } {
+  const artifacts = separateWeights(saved, OPTIMIZER_PREFIX).rest;
   const topology = artifacts.modelTopology as Record<string, unknown> | undefined;
   const distribution = topology !== null && typeof topology === 'object' && !(topology instanceof ArrayBuffer) ? topology.distribution as Record<string, unknown> | undefined : undefined;
   if (distribution === undefined) return { flow: artifacts };

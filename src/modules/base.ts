@@ -75,10 +75,17 @@ export abstract class InvertibleModule {
     converted.dispose();
   }
 
-  /** Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's `subnet1.0.weight`). */
+  /**
+   * Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's
+   * `subnet1.0.weight`), and records which factory made it for which
+   * channels ({@link subnetsOf}), so a user's tfjs-layers subnet can be saved.
+   */
   protected addSubnet(name: string, factory: AnySubnet, cIn: number, cOut: number): Subnet {
     const subnet = instantiateSubnet(factory, cIn, cOut);
     for (const [key, variable] of subnet.variables) this.params.set(`${name}.${key}`, variable);
+    const made = madeSubnets.get(this) ?? [];
+    made.push({ name, factory, cIn, cOut, subnet });
+    madeSubnets.set(this, made);
     return subnet;
   }
 
@@ -92,6 +99,23 @@ export abstract class InvertibleModule {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
+}
+
+/** A subnet a module made with {@link InvertibleModule.addSubnet}: its name, the factory and the channels it was called with. */
+export interface MadeSubnet {
+  readonly name: string;
+  readonly factory: AnySubnet;
+  readonly cIn: number;
+  readonly cOut: number;
+  readonly subnet: Subnet;
+}
+
+/** The subnets of each module, in the order they were made (kept out of the class, whose fields users see). */
+const madeSubnets = new WeakMap<InvertibleModule, MadeSubnet[]>();
+
+/** The subnets `module` made with `addSubnet`, in order (saving describes a user's tfjs-layers subnets from them). */
+export function subnetsOf(module: InvertibleModule): readonly MadeSubnet[] {
+  return madeSubnets.get(module) ?? [];
 }
 
 /**

@@ -19,13 +19,33 @@ export interface Subnet {
    * subnet themselves. Absent for every other subnet.
    */
   readonly dense?: readonly { readonly weight: tf.Variable; readonly bias: tf.Variable }[];
+  /**
+   * For a user subnet that is a tfjs-layers model (`tf.sequential`,
+   * `tf.model`): the model, whose `getClassName()` and `getConfig()` are its
+   * architecture as saving writes it (`{ "$layers": ... }`). Absent otherwise.
+   */
+  readonly layersModel?: DescribableModel;
 }
 
-/** A tfjs-layers model (or anything with `apply` and `trainableWeights`) is accepted too. */
+/**
+ * A tfjs-layers model (or anything with `apply` and `trainableWeights`) is
+ * accepted too: its trainable weights become the parameters `w0`, `w1`, ...,
+ * its non-trainable ones (BatchNormalization's moving statistics) `s0`, `s1`, ...
+ */
 export interface LayersModelLike {
   apply(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
   readonly trainableWeights: readonly { read(): tf.Tensor }[];
+  readonly nonTrainableWeights?: readonly { read(): tf.Tensor }[];
 }
+
+/** A model tfjs can serialise: `tf.serialization` rebuilds it from its class name and config. */
+export interface DescribableModel {
+  getClassName(): string;
+  getConfig(): tf.serialization.ConfigDict;
+}
+
+const isDescribable = (model: object): model is DescribableModel =>
+  typeof (model as Partial<DescribableModel>).getClassName === 'function' && typeof (model as Partial<DescribableModel>).getConfig === 'function';
 
 /** Serialisable description of the built-in subnets (FrEIA's reference format uses the same kinds). */
 export interface SubnetSpec {
@@ -217,9 +237,12 @@ export function instantiateSubnet(factory: AnySubnet, cIn: number, cOut: number)
     throw new FreiaError('a subnet must have apply(x) and trainableWeights (a tfjs-layers model) or be built by subnets.*');
   }
   const variables = new Map<string, tf.Variable>();
+  // read() of a tfjs-layers LayerVariable is the tf.Variable that holds its value
   model.trainableWeights.forEach((w, i) => variables.set(`w${i}`, w.read() as tf.Variable));
+  (Array.isArray(model.nonTrainableWeights) ? model.nonTrainableWeights : []).forEach((w, i) => variables.set(`s${i}`, w.read() as tf.Variable));
   return {
     variables,
+    layersModel: isDescribable(model) ? model : undefined,
     apply: (x) => {
       const y = model.apply(x);
       if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new FreiaError('a subnet model must return one tensor');

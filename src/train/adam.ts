@@ -36,9 +36,17 @@ interface NamedTensor {
  * ```
  */
 export class Adam extends tf.Optimizer {
-  /** tfjs's name for its serialisable optimizer registry. */
+  /** tfjs's name for its serialisable optimizer registry (registered below, so checkpoints rebuild it by name). */
   static get className(): string {
     return 'FreiaAdam';
+  }
+
+  /** An Adam from {@link Adam.getConfig}'s fields (tf.serialization's contract; as tfjs's `AdamOptimizer.fromConfig`). */
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    // cls is Adam itself (or a subclass), whose constructor takes these four numbers
+    const make = cls as unknown as new (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number) => T;
+    const field = (key: string) => (config[key] === undefined || config[key] === null ? undefined : (config[key] as number)); // the constructor checks each
+    return new make(field('learningRate'), field('beta1'), field('beta2'), field('epsilon'));
   }
 
   private readonly moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
@@ -165,6 +173,10 @@ export class Adam extends tf.Optimizer {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
+
+// Registered with tf.serialization like tfjs's own optimizers, so that a checkpoint (src/io/checkpoint.ts,
+// which may not import this folder) finds the class by its name.
+tf.serialization.registerClass(Adam);
 
 /**
  * Adam with the fused update (see {@link Adam}); the defaults are tfjs's and
