@@ -33,7 +33,7 @@ describe('freia-ts CLI', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(args.length ? 'unknown command "frobnicate"' : 'which command?');
-      expect(result.stderr).toContain('verify, graph, demo, density, bench');
+      expect(result.stderr).toContain('verify, graph, example, demo, density, bench');
     }
     expect(run('--help').stdout).toContain('usage: freia-ts <command>');
   });
@@ -106,7 +106,7 @@ describe('command lines that behave (issue 13)', () => {
   });
 
   it('--help prints the command\'s usage and exits 0', () => {
-    for (const command of ['demo', 'verify', 'graph', 'bench', 'density']) {
+    for (const command of ['demo', 'verify', 'graph', 'bench', 'density', 'example']) {
       const result = run(command, '--help');
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`usage: freia-ts ${command}`);

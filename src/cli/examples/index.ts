@@ -1,0 +1,10 @@
+/**
+ * The examples of `freia-ts example NAME`, each loaded only when asked for.
+ */
+import type { Example } from './types.js';
+
+export const examples: Record<string, { readonly summary: string; load(): Promise<Example> }> = {
+  moons: { summary: "the seed's moons INN: 8 AllInOne blocks, held-out NLL, data beside samples", load: async () => (await import('./moons.js')).moons },
+  'mnist-cinn': { summary: 'conditional INN on the MNIST digits: 12 AllInOne on 784 given the label, test bits/dim, samples per label', load: async () => (await import('./mnist-cinn.js')).mnistCinnExample },
+  'mnist-conv': { summary: 'multi-scale convolutional INN on the MNIST digits: Haar downsampling, splits, test bits/dim, samples', load: async () => (await import('./mnist-conv.js')).mnistConvExample },
+};

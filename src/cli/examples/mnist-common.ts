@@ -1,0 +1,65 @@
+/**
+ * What the MNIST examples share: the digits as tensors, split with a seed
+ * into training, validation (held back from training) and test digits; the
+ * test bits/dim in batches; and the samples written as a grid of digits.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { writeFileSync } from 'node:fs';
+import { train, imageGridAsync, type Trainable } from '../../index.js';
+import { mulberry32, randomPermutation } from '../../math/rng.js';
+import { loadMnist, MNIST_PIXELS, type DigitSet } from '../datasets/mnist.js';
+
+/** Digits as the flows take them: grey levels [n, ...shape] and one-hot labels [n, 10]. */
+export interface DigitTensors {
+  readonly x: tf.Tensor;
+  readonly c: tf.Tensor2D;
+  readonly count: number;
+}
+
+/** Rows `rows` of a set, the levels reshaped to `[n, ...shape]`. */
+function tensorsOf(set: DigitSet, rows: readonly number[], shape: readonly number[]): DigitTensors {
+  const levels = new Float32Array(rows.length * MNIST_PIXELS);
+  rows.forEach((r, k) => levels.set(set.levels.subarray(r * MNIST_PIXELS, (r + 1) * MNIST_PIXELS), k * MNIST_PIXELS));
+  const oneHot = new Float32Array(rows.length * 10);
+  rows.forEach((r, k) => (oneHot[k * 10 + set.labels[r]] = 1));
+  return { x: tf.tensor(levels, [rows.length, ...shape]), c: tf.tensor2d(oneHot, [rows.length, 10]), count: rows.length };
+}
+
+/** The digits split: `validation` training digits held back (a seeded draw), the rest to train on, the package's test split to report. */
+export function mnistTensors(seed: number, validation: number, shape: readonly number[], log: (line: string) => void) {
+  const digits = loadMnist();
+  log(`mnist: ${digits.train.count} training and ${digits.test.count} test digits (${digits.dropped} dropped by the checks); ${validation} training digits held back for validation`);
+  const order = randomPermutation(digits.train.count, mulberry32(seed + 1));
+  const sets = {
+    train: tensorsOf(digits.train, order.slice(validation), shape),
+    validation: tensorsOf(digits.train, order.slice(0, validation), shape),
+    test: tensorsOf(digits.test, Array.from({ length: digits.test.count }, (_, i) => i), shape),
+  };
+  return { ...sets, dispose: () => tf.dispose(Object.values(sets).flatMap((s) => [s.x, s.c])) };
+}
+
+/** Mean bits/dim over a set, 500 digits at a time (with the flow's dequantization noise: an upper bound on the discrete NLL). */
+export async function bitsPerDimOn(flow: Trainable, set: DigitTensors, conditional: boolean): Promise<number> {
+  let nllSum = 0;
+  for (let start = 0; start < set.count; start += 500) {
+    const size = Math.min(500, set.count - start);
+    const sum = tf.tidy(() => {
+      const x = tf.slice(set.x, start, size);
+      return tf.mul(train.nll(flow, x, conditional ? { c: tf.slice(set.c, start, size) } : {}), size);
+    });
+    nllSum += (await sum.data())[0];
+    sum.dispose();
+  }
+  return train.bitsPerDim(nllSum / set.count, MNIST_PIXELS);
+}
+
+/** Writes grey levels `[n, ...]` (0…255) as a PNG grid of 28×28 digits, `columns` per row. */
+export async function writeDigits(levels: tf.Tensor, columns: number, file: string): Promise<void> {
+  const n = levels.shape[0];
+  const images = tf.tidy(() => tf.reshape(tf.div(levels, 255), [n, 28, 28]));
+  try {
+    writeFileSync(file, await imageGridAsync(images, { columns, padding: 2 }));
+  } finally {
+    images.dispose();
+  }
+}
