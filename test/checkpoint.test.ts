@@ -287,3 +287,35 @@ describe('the size of a checkpoint', () => {
     optimizer.dispose();
   });
 });
+
+describe('train.fit resumes from a checkpoint as if it never stopped', () => {
+  it('K steps, a checkpoint, M more with initialStep: the weights and losses of K + M straight (schedule and clipping included)', async () => {
+    const [K, M] = [5, 4];
+    const options = (optimizer: tf.Optimizer, initialStep: number, steps: number) => ({
+      data: (step: number) => ({ x: batch(step) }), steps, initialStep, optimizer, clipNorm: 5, progress: false as const,
+      learningRate: train.schedules.cosine({ initial: 0.02, steps: K + M, warmup: 2 }),
+    });
+    setGlobalSeed(7);
+    const straight = network();
+    const straightOptimizer = train.adam(0.02);
+    const straightLosses = train.fit(straight, options(straightOptimizer, 0, K + M)).loss;
+
+    setGlobalSeed(7);
+    const first = network();
+    const firstOptimizer = train.adam(0.02);
+    train.fit(first, options(firstOptimizer, 0, K));
+    const store = memoryHandler();
+    await saveCheckpoint({ flow: first, optimizer: firstOptimizer, step: K }, store);
+    const resumed = await loadCheckpoint(store);
+    const resumedLosses = train.fit(resumed.flow, options(resumed.optimizer, resumed.step, M)).loss;
+    resumedLosses.forEach((loss, k) => expect(loss).toBeCloseTo(straightLosses[K + k], 5));
+    expect(parameterDistance(straight, resumed.flow)).toBeLessThan(1e-6);
+
+    // Control: resuming the flow alone (a fresh Adam) does not give the same run.
+    const control = await loadFlow(store);
+    const controlOptimizer = train.adam(0.02);
+    train.fit(control, options(controlOptimizer, K, M));
+    expect(parameterDistance(straight, control)).toBeGreaterThan(1e-4);
+    for (const thing of [straight, straightOptimizer, first, firstOptimizer, resumed.flow, resumed.optimizer, control, controlOptimizer]) thing.dispose();
+  });
+});
