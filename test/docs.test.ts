@@ -1,5 +1,6 @@
 /**
- * Docs that work when pasted: every `ts` block of the README type-checks
+ * Docs that work when pasted: every `ts` block of the README and of the
+ * example pages (docs/examples/*.md) type-checks
  * against the library (with `@ts-expect-error` lines really failing), every
  * block runs, and no README code leaves a promise of ours floating (the
  * compiler has no such check; typescript-eslint's `no-floating-promises`
@@ -110,6 +111,16 @@ describe('README examples', () => {
     const examples = tsdocExamples();
     expect(examples.length).toBeGreaterThanOrEqual(10);
     expect(typeCheck(examples.map(({ file, code }) => ({ label: file, code })))).toEqual([]);
+  });
+
+  it('the example pages (docs/examples/*.md) type-check', () => {
+    const dir = path.join(root, 'docs', 'examples');
+    const pages = readdirSync(dir).filter((f) => f.endsWith('.md'));
+    const snippets = pages.flatMap((page) => [...readFileSync(path.join(dir, page), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, k) => ({ label: `docs/examples/${page} block ${k}`, code: m[1] })));
+    expect(snippets.length).toBeGreaterThanOrEqual(2);
+    expect(typeCheck(snippets)).toEqual([]);
+    // Their code is awaited where it must be, as the README's.
+    expect(snippets.flatMap(({ label, code }) => floatingCalls(code).map((call) => `${label}, ${call}`))).toEqual([]);
   });
 
   // A block that shows mis-wired code is only type-checked: it is meant to fail at run time.

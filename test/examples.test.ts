@@ -21,6 +21,8 @@ const examples: [string, number][] = [
   ['moons', 3],
   ['mnist-cinn', 2],
   ['mnist-conv', 2],
+  ['custom-module', 3],
+  ['freia-import', 3],
 ];
 
 describe('freia-ts example', () => {
@@ -50,11 +52,34 @@ describe('freia-ts example', () => {
     expect(result.stderr).toMatch(/mnist: 8499 training and 1501 test digits \(0 dropped by the checks\)/);
   }, 60_000);
 
+  it('custom-module: the network of custom modules inverts: inverse(forward(x)) gives x back', () => {
+    const result = run('custom-module', '--steps', '0', '--json', '--out', path.join(out, 'custom-untrained'));
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report.metric).toBe('held-out NLL (nats)');
+    expect(report.reconstructionError).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it('freia-import: the shipped FrEIA export matches its recorded evaluations to 1e-4, and is published', () => {
+    const result = run('freia-import', '--steps', '0', '--json', '--out', path.join(out, 'freia-untrained'));
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report.metric).toBe('verification max abs error');
+    expect(report.value).toBeLessThan(1e-4);
+    expect(report.cases).toBeGreaterThan(0);
+    // Untrained here, the imported flow's NLL is FrEIA's own both before and after.
+    expect(report.nllTrained).toBe(report.nllImported);
+    // Users have no test/: the file ships in examples/data/, which package.json publishes.
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('examples/data');
+    expect(readFileSync(path.join(root, 'examples', 'data', 'graph_moons.json'), 'utf8')).toBe(readFileSync(path.join(root, 'test', 'fixtures', 'freia', 'graph_moons.json'), 'utf8'));
+  }, 60_000);
+
   it('an unknown example is a usage error naming the examples, with a suggestion', () => {
     const result = run('mnist-cin');
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/unknown example "mnist-cin" \(did you mean "mnist-cinn"\?\); the examples are moons, mnist-cinn, mnist-conv/);
+    expect(result.stderr).toMatch(/unknown example "mnist-cin" \(did you mean "mnist-cinn"\?\); the examples are moons, mnist-cinn, mnist-conv, custom-module, freia-import/);
   });
 
   it('bad flags are usage errors before anything runs', () => {

@@ -46,6 +46,8 @@ await runCommand({
   const started = performance.now();
   const result = await example.run({ steps, seed, outDir, log, progress: { label: name, stream: process.stderr } });
   const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-  log(`${result.metric}: ${result.value.toFixed(4)}; picture: ${result.picture}; ${seconds} s`);
+  // A tiny metric (a verification's error) in exponent form: toFixed(4) would print 0.0000.
+  const shown = result.value !== 0 && Math.abs(result.value) < 1e-3 ? result.value.toExponential(2) : result.value.toFixed(4);
+  log(`${result.metric}: ${shown}; picture: ${result.picture}; ${seconds} s`);
   if (values.json) console.log(JSON.stringify({ example: name, ...result, steps, seed, backend, seconds }));
 });
