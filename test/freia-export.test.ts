@@ -31,9 +31,9 @@ const pythonDir = path.join(root, 'python');
 const exporter = path.join(pythonDir, 'freia_export.py');
 const source = readFileSync(exporter, 'utf8');
 
-/** The Python to use: FREIA_PYTHON, else Debian's /usr/bin/python3 (whose torch is python3-torch), else python3 on the PATH. */
+/** The Python to use: FREIA_PYTHON when set (and then only it), else Debian's /usr/bin/python3 (whose torch is python3-torch), else python3 on the PATH. */
 function findPython(): string | undefined {
-  const candidates = [process.env.FREIA_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
+  const candidates = process.env.FREIA_PYTHON ? [process.env.FREIA_PYTHON] : ['/usr/bin/python3', 'python3'];
   return candidates.find((p) => spawnSync(p, ['-c', 'pass'], { encoding: 'utf8' }).status === 0);
 }
 const python = findPython();
@@ -43,7 +43,7 @@ function roundTripUnavailable(): string | undefined {
   const src = process.env.FREIA_SRC;
   if (!src) return 'FREIA_SRC is not set (the folder holding FrEIA/, e.g. a clone of github.com/vislearn/FrEIA)';
   if (!existsSync(path.join(src, 'FrEIA', 'framework'))) return `FREIA_SRC is ${src}, which holds no FrEIA/framework`;
-  if (!python) return `no Python found (tried ${process.env.FREIA_PYTHON ? 'FREIA_PYTHON, ' : ''}/usr/bin/python3 and python3)`;
+  if (!python) return process.env.FREIA_PYTHON ? `FREIA_PYTHON (${process.env.FREIA_PYTHON}) could not be started` : 'no Python found (tried /usr/bin/python3 and python3; FREIA_PYTHON names another)';
   const probe = spawnSync(python, ['-c', 'import torch, FrEIA.framework'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: src } });
   if (probe.status !== 0) return `${python} cannot import torch and FrEIA: ${probe.stderr.trim().split('\n').pop() ?? ''}`;
   return undefined;
@@ -109,7 +109,7 @@ describe('python/freia_export.py', () => {
     if (unavailable) {
       console.warn(title);
       // Not a silent pass: the reason is one of those this file knows, and it is in the test's name.
-      expect(unavailable).toMatch(/^(FREIA_SRC is not set|FREIA_SRC is .*, which holds no FrEIA|no Python found|.* cannot import torch and FrEIA)/);
+      expect(unavailable).toMatch(/^(FREIA_SRC is not set|FREIA_SRC is .*, which holds no FrEIA|no Python found|FREIA_PYTHON \(.*\) could not be started|.* cannot import torch and FrEIA)/);
       return;
     }
     const out = runPython('roundtrip_networks.py');
