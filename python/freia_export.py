@@ -353,6 +353,22 @@ def _log_det(value, batch):
     return value.expand(batch) if value.numel() == 1 else value
 
 
+def _check_run(k, nodes, xs, cs):
+    """The tensors of evaluation `k` fit the input and condition nodes (count, shape after the batch, one batch size)."""
+    where = "inputs=/conditions=" if k == 0 else f"cases[{k - 1}]"
+    for kind, given in (("input", xs), ("condition", cs)):
+        expected = [n for n in nodes if n["kind"] == kind]
+        if len(given) != len(expected):
+            listed = ", ".join(f"{n['name']} {n['shape']}" for n in expected) or "none"
+            raise ExportError(f"{where}: the network takes {len(expected)} {kind}(s) ({listed}), got {len(given)}")
+        for n, t in zip(expected, given):
+            if list(t.shape[1:]) != n["shape"]:
+                raise ExportError(f"{where}: {kind} {n['name']!r} has shape {n['shape']} (after the batch), got {list(t.shape)}")
+    batches = {t.shape[0] for t in xs + cs}
+    if len(batches) != 1 or 0 in batches:
+        raise ExportError(f"{where}: every tensor needs the same batch size, at least 1; got {sorted(batches)}")
+
+
 def _case(inn, sequence, per_node, xs, cs):
     batch = xs[0].shape[0]
     run = (lambda v, rev: inn(v[0].clone(), c=list(cs) if cs else None, rev=rev, jac=True)) if sequence else \
@@ -386,8 +402,10 @@ def document(inn, inputs=None, conditions=None, name=None, cases=None, notes=Non
     inn.eval()
     try:
         with torch.no_grad():
-            for xs, cs in runs:
-                recorded.append(_case(inn, sequence, per_node, _listed(xs, "inputs"), _listed(cs, "conditions")))
+            for k, (xs, cs) in enumerate(runs):
+                xs, cs = _listed(xs, "inputs"), _listed(cs, "conditions")
+                _check_run(k, nodes, xs, cs)
+                recorded.append(_case(inn, sequence, per_node, xs, cs))
     finally:
         inn.train(training)
     for module in inn.modules():

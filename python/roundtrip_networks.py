@@ -127,6 +127,13 @@ def failures():
             messages[name] = None
         except ExportError as error:
             messages[name] = str(error)
+    conditional = Ff.SequenceINN(4)
+    conditional.append(Fm.AllInOneBlock, cond=0, cond_shape=(2,), subnet_constructor=mlp)
+    try:
+        export(conditional, os.devnull, inputs=[torch.randn(3, 4)])
+        messages["missing_condition"] = None
+    except ExportError as error:
+        messages["missing_condition"] = str(error)
     return messages
 
 

@@ -128,6 +128,7 @@ describe('python/freia_export.py', () => {
     const errors = JSON.parse(readFileSync(path.join(out, 'errors.json'), 'utf8')) as Record<string, string | null>;
     expect(errors.gelu).toBe("node 'b0', subnet 'subnet1', layer 1: nn.GELU cannot be described; supported: Linear, Conv2d, ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, BatchNorm1d/2d");
     expect(errors.not_sequential).toContain("node 'b0', subnet 'subnet_s1': nn.Linear is not an nn.Sequential");
+    expect(errors.missing_condition).toBe('inputs=/conditions=: the network takes 1 condition(s) (c0 [2]), got 0');
     expect(errors.unsupported_module).toMatch(/^node 'b0': module class Doubling cannot be exported; the exporter describes ActNorm, .*, Split and Inverse$/);
   }, 300_000);
 
