@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { importFreia, FreiaImportError, verifyFreia, type FreiaDocument, type FreiaTensor } from '../src/index.js';
+import { importFreia, FreiaImportError, loadFlow, memoryHandler, saveFlow, verifyFreia, type FreiaDocument, type FreiaTensor } from '../src/index.js';
 
 /** Deterministic numbers in (-1, 1). */
 function numbers(count: number, seed: number): number[] {
@@ -232,6 +232,36 @@ describe('sequential subnets in FrEIA documents', () => {
     expect(verifyFreia({ ...doc, cases: [recorded] }).ok).toBe(true);
     const wrong = { ...recorded, outputs: [tensor([2, 4], z.map((v) => v + 0.1))] };
     expect(verifyFreia({ ...doc, cases: [wrong] }).ok).toBe(false);
+  });
+
+  it('a flow imported with sequential subnets saves and loads (layers and running statistics included) and gives the same numbers', async () => {
+    const flow = importFreia(imageDocument());
+    const store = memoryHandler();
+    await saveFlow(flow, store);
+    const again = await loadFlow(store);
+    const x = tf.tensor4d(numbers(36, 3), [2, 2, 3, 3]);
+    const [a, b] = [flow.forward(x), again.forward(x)];
+    expectClose((b.out as tf.Tensor).dataSync(), [...(a.out as tf.Tensor).dataSync()], 1e-7);
+    expect([...again.modules[1]!.params.keys()].sort()).toEqual([...flow.modules[1]!.params.keys()].sort());
+    tf.dispose([x, a.out as tf.Tensor, a.logDet, b.out as tf.Tensor, b.logDet]);
+    flow.dispose();
+    again.dispose();
+  });
+
+  it('trains: gradients reach every Linear and BatchNorm affine weight; running statistics are buffers and stay', () => {
+    const flow = importFreia(vectorDocument());
+    const names = [...flow.modules[1]!.params.entries()].filter(([, v]) => v.trainable).map(([k]) => k).sort();
+    expect(names).toEqual(['F.0.bias', 'F.0.weight', 'F.1.bias', 'F.1.weight', 'F.4.bias', 'F.4.weight', 'G.0.bias', 'G.0.weight', 'G.1.bias', 'G.1.weight', 'G.4.bias', 'G.4.weight']);
+    const x = tf.tensor2d(numbers(12, 4), [3, 4]);
+    const { value, grads } = tf.variableGrads(() => {
+      const { out, logDet } = flow.forward(x);
+      return tf.add(tf.sum(tf.square(out as tf.Tensor)), tf.sum(logDet)) as tf.Scalar;
+    }, flow.trainableVariables);
+    const norms = Object.values(grads).map((g) => tf.norm(g).dataSync()[0]);
+    expect(norms).toHaveLength(12);
+    expect(norms.every((n) => Number.isFinite(n) && n > 0)).toBe(true);
+    tf.dispose([x, value, ...Object.values(grads)]);
+    flow.dispose();
   });
 
   it('names node, layer and field of each bad layer entry, before anything is allocated', () => {
