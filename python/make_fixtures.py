@@ -9,14 +9,17 @@ Each fixture is a FrEIA SequenceINN of one or more blocks with `mlp` or
 `conv3x3` subnets (Linear/Conv2d, ReLU, Linear/Conv2d; PyTorch's default
 initialisation, seeded), two recorded evaluations (batch 4 and 2, inputs
 N(0, 2^2) so that points fall inside and outside the splines' domain), the
-per-node outputs of each case and the CRC-32 of every parameter.
+per-node outputs of each case and the CRC-32 of every parameter: all of it
+written by `freia_export` (python/freia_export.py), which reads each module's
+arguments off the module (so `split_len` is the number of channels FrEIA
+resolved it to).
 """
 import json
 import os
 import sys
-import zlib
 
 sys.path.insert(0, os.environ.get("FREIA_SRC", "."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -24,6 +27,7 @@ import torch.nn as nn  # noqa: E402
 import FrEIA.framework as Ff  # noqa: E402
 import FrEIA.modules as Fm  # noqa: E402
 from FrEIA.modules.inverse import Inverse  # noqa: E402  (not in FrEIA.modules.__all__)
+from freia_export import document  # noqa: E402
 
 HIDDEN = 32
 
@@ -36,80 +40,25 @@ def conv3x3(c_in, c_out):
     return nn.Sequential(nn.Conv2d(c_in, HIDDEN, 3, padding=1), nn.ReLU(), nn.Conv2d(HIDDEN, c_out, 3, padding=1))
 
 
-SUBNETS = {mlp: {"kind": "mlp", "hidden": HIDDEN, "layers": 2}, conv3x3: {"kind": "conv3x3", "hidden": HIDDEN, "layers": 2}}
-
-
-def tensor(t, dtype=None):
-    t = t.detach().cpu()
-    out = {"shape": list(t.shape), "data": t.reshape(-1).tolist()}
-    if t.dtype == torch.bool:
-        out["data"] = [int(v) for v in out["data"]]
-    if dtype:
-        out["dtype"] = dtype
-    return out
-
-
-DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.int32: "int32", torch.bool: "bool"}
-CRC_BYTES = {"float32": "<f4", "int64": "<i4", "int32": "<i4", "bool": "u1"}
-
-
 def fixture(name, shape, cond_shapes, blocks, seed):
-    """blocks: list of (module class, args without subnet, subnet or None, condition indices)."""
+    """blocks: list of (module class or ("Inverse", class), args without subnet, subnet or None, condition indices)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     inn = Ff.SequenceINN(*shape)
-    nodes = [{"name": "in0", "kind": "input", "shape": list(shape)}]
-    nodes += [{"name": f"c{k}", "kind": "condition", "shape": list(s)} for k, s in enumerate(cond_shapes)]
-    previous = "in0"
-    for i, (cls, args, subnet, cond) in enumerate(blocks):
+    for cls, args, subnet, cond in blocks:
         extra = {"subnet_constructor": subnet} if subnet else {}
         if isinstance(cls, tuple):
             # ("Inverse", wrapped class): FrEIA's Inverse takes the wrapped module itself.
-            wrapped = cls[1]([tuple(shape)], **args, **extra)
-            inn.append(Inverse(wrapped))
-            nodes.append({
-                "name": f"b{i}", "kind": "module", "module": "Inverse", "inputs": [[previous, 0]], "conditions": [],
-                "args": {"module": {"module": cls[1].__name__, "args": args, "subnet": SUBNETS[subnet] if subnet else None}},
-                "subnet": None, "output_shapes": [list(shape)], "param_prefix": f"module_list.{i}.",
-            })
-            previous = f"b{i}"
-            continue
-        if cond:
-            inn.append(cls, cond=cond[0] if len(cond) == 1 else cond, cond_shape=tuple(cond_shapes[cond[0]]), **args, **extra)
+            inn.append(Inverse(cls[1]([tuple(shape)], **args, **extra)))
+        elif cond:
+            inn.append(cls, cond=cond[0], cond_shape=tuple(cond_shapes[cond[0]]), **args, **extra)
         else:
             inn.append(cls, **args, **extra)
-        nodes.append({
-            "name": f"b{i}", "kind": "module", "module": cls.__name__, "inputs": [[previous, 0]],
-            "conditions": [f"c{k}" for k in cond], "args": args, "subnet": SUBNETS[subnet] if subnet else None,
-            "output_shapes": [list(shape)], "param_prefix": f"module_list.{i}.",
-        })
-        previous = f"b{i}"
-    nodes.append({"name": "out0", "kind": "output", "inputs": [[previous, 0]], "shape": list(shape)})
-    inn.eval()
-    params = {}
-    for key, value in inn.state_dict().items():
-        params[key] = tensor(value, DTYPES[value.dtype])
-    crc = {key: format(zlib.crc32(np.asarray(value.detach().cpu().numpy()).astype(CRC_BYTES[params[key]["dtype"]]).tobytes()), "08x")
-           for key, value in inn.state_dict().items()}
-    cases = []
+    runs = []
     for batch in (4, 2):
-        x = torch.randn(batch, *shape) * 2
-        cs = [torch.randn(batch, *s) for s in cond_shapes]
-        with torch.no_grad():
-            per_node = {}
-            h = x.clone()
-            for i, module in enumerate(inn.module_list):
-                c_in = [cs[k] for k in blocks[i][3]]
-                (h,), _ = module([h], c=c_in, rev=False, jac=True)
-                per_node[f"b{i}"] = [tensor(h)]
-            z, log_jac_det = inn(x.clone(), c=cs if cs else None, rev=False, jac=True)
-            x_rev, rev_log_jac_det = inn(z.clone(), c=cs if cs else None, rev=True, jac=True)
-        cases.append({
-            "inputs": [tensor(x)], "conditions": [tensor(c) for c in cs], "outputs": [tensor(z)],
-            "log_jac_det": tensor(log_jac_det.expand(batch)), "rev_inputs": [tensor(x_rev)],
-            "rev_log_jac_det": tensor(rev_log_jac_det.expand(batch)), "nodes": per_node,
-        })
-    return {"format": "freia-reference/1", "name": name, "graph": {"nodes": nodes}, "params": params, "cases": cases, "param_crc32": crc}
+        runs.append(([torch.randn(batch, *shape) * 2], [torch.randn(batch, *s) for s in cond_shapes]))
+    (xs, cs), more = runs[0], runs[1:]
+    return document(inn, inputs=xs, conditions=cs, name=name, cases=more)
 
 
 SPLINE = {"bins": 10, "min_bin_sizes": [0.1, 0.1], "default_domain": [-3.0, 3.0, -3.0, 3.0], "identity_tails": False, "domain_clamping": None}

@@ -13,6 +13,7 @@ import { DisposedError, FreiaError, formatShape } from '../core/errors.js';
 import { copyPlain, describeValue, elementCount, permutationProblem, sizeLimits } from '../core/validation.js';
 import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './expectation.js';
 import { defineModule, derivedKeys, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
+import { subnetSpecProblems } from '../modules/subnets.js';
 
 /** A tensor in the document: row-major data, channels first. */
 export interface FreiaTensor {
@@ -73,7 +74,6 @@ export class FreiaImportError extends FreiaError {
 export const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isShape = (value: unknown, min = 1): value is number[] => Array.isArray(value) && value.every((d) => Number.isInteger(d) && d >= min) && elementCount(value) !== Infinity;
 const isRef = (value: unknown): boolean => Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isInteger(value[1]) && value[1] >= 0;
-const SUBNET_KINDS: readonly unknown[] = ['mlp', 'conv3x3', 'conv1x1'];
 
 /** Problems with one document tensor: its shape (and size), dtype and data (length, finite numbers). */
 export function tensorProblems(value: unknown, at: string): string[] {
@@ -124,11 +124,9 @@ function documentProblems(doc: unknown): string[] {
           if (!isObject(node.args)) problems.push(`${at}.args: expected an object of constructor arguments`);
           if (typeof node.param_prefix !== 'string') problems.push(`${at}.param_prefix: expected a string`);
           if (!Array.isArray(node.output_shapes) || !node.output_shapes.every((s) => isShape(s))) problems.push(`${at}.output_shapes: expected a list of shapes, each at most ${sizeLimits().tensorElements} elements`);
-          if (node.subnet !== null && node.subnet !== undefined) {
-            const s = node.subnet;
-            const ok = isObject(s) && SUBNET_KINDS.includes(s.kind) && Number.isInteger(s.hidden) && (s.hidden as number) >= 1 && (s.hidden as number) <= sizeLimits().tensorElements
-              && Number.isInteger(s.layers) && (s.layers as number) >= 1 && (s.layers as number) <= 1000;
-            if (!ok) problems.push(`${at}.subnet: expected null or { kind: "mlp" | "conv3x3" | "conv1x1", hidden: 1..${sizeLimits().tensorElements}, layers: 1..1000 }, got ${describeValue(s)}`);
+          if (node.subnet !== null && node.subnet !== undefined) problems.push(...subnetSpecProblems(node.subnet, `${at}.subnet (node "${String(node.name)}")`));
+          if (node.module === 'Inverse' && isObject(node.args) && isObject(node.args.module) && node.args.module.subnet !== null && node.args.module.subnet !== undefined) {
+            problems.push(...subnetSpecProblems(node.args.module.subnet, `${at}.args.module.subnet (node "${String(node.name)}")`));
           }
           return;
         default:

@@ -22,6 +22,7 @@ import { FreiaError, formatShape } from '../core/errors.js';
 import { elementCount, sizeLimits } from '../core/validation.js';
 import { subnetFromSpec, type LayersModelLike, type SubnetFactory, type SubnetSpec } from '../modules/subnets.js';
 import { subnetsOf, type MadeSubnet } from '../modules/base.js';
+import { sequentialSpecProblems } from '../modules/sequential-subnet.js';
 
 /** The format tag in {@link FlowTopology}. */
 export const FLOW_FORMAT = 'freia-ts';
@@ -280,6 +281,11 @@ export function loadArgs(value: unknown, at: string, problems: string[]): unknow
   }
   if ('$subnet' in value) {
     const spec = value.$subnet;
+    if (isObject(spec) && spec.kind === 'sequential') {
+      const wrong = sequentialSpecProblems(spec, `${at}.$subnet`);
+      problems.push(...wrong);
+      return wrong.length ? undefined : subnetFromSpec(spec as unknown as SubnetSpec); // every field was checked just above
+    }
     const ok = isObject(spec) && typeof spec.kind === 'string' && SUBNET_KINDS.includes(spec.kind) && isIndex(spec.hidden, 1, sizeLimits().tensorElements + 1) && isIndex(spec.layers, 1, 1001)
       && (spec.init === undefined || spec.init === 'torch' || spec.init === 'xavier') && (spec.zeroLast === undefined || typeof spec.zeroLast === 'boolean');
     if (!ok) {

@@ -35,6 +35,7 @@ import { autoregressiveRqSpline, inverseAutoregressiveFlow, maskedAutoregressive
 import { Inverse, type InverseOptions } from './inverse.js';
 import { addedKinds, addedModule, moduleEntry, type ModuleSpec } from './registry.js';
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
+import { sequentialShapeProblem } from './sequential-subnet.js';
 
 /** Modules that keep their input's shape, by builder method. */
 export const shapeKeeping = {
@@ -203,9 +204,14 @@ export function defineModule(node: string, kind: string, args: object, inputShap
   inputShapes.forEach((shape, k) => checkElements(node, `input ${k}`, shape));
   conditionShapes.forEach((shape, k) => checkElements(node, `condition ${k}`, shape));
   // Cast: any module's options may carry a subnet factory; only its serialisable description is read.
-  const subnetKind = (args as { subnet?: { spec?: SubnetSpec } }).subnet?.spec?.kind;
+  const subnetSpec = (args as { subnet?: { spec?: SubnetSpec } }).subnet?.spec;
+  const subnetKind = subnetSpec?.kind;
   if ((subnetKind === 'conv3x3' || subnetKind === 'conv1x1') && inputShapes.some((shape) => shape.length !== 3)) {
     throw new ShapeMismatchError(node, 'an image [C, H, W] for a conv subnet (an mlp subnet works on vectors)', inputShapes.map(formatShape).join(', '), `${kind} with subnets.conv`);
+  }
+  if (subnetSpec?.kind === 'sequential') {
+    const problem = inputShapes.map((shape) => sequentialShapeProblem(subnetSpec, shape)).find((p) => p !== undefined);
+    if (problem) throw new FreiaError(`node "${node}" (${kind}): ${problem}`);
   }
   const outputShapes = spec.outputShapes(node, inputShapes, conditionShapes, args);
   outputShapes.forEach((shape, k) => checkElements(node, `output ${k}`, shape));

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { globalRng, uniformTensor, type Rng } from '../math/rng.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
-import { SIZE_LIMITS, checkElements, checkOptions, is } from '../core/validation.js';
+import { SIZE_LIMITS, checkElements, checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
+import { SequentialLayersSubnet, sequentialSpecProblems, type SequentialSubnetSpec } from './sequential-subnet.js';
 
 /** What a coupling block needs from a subnet. */
 export interface Subnet {
@@ -47,8 +48,15 @@ export interface DescribableModel {
 const isDescribable = (model: object): model is DescribableModel =>
   typeof (model as Partial<DescribableModel>).getClassName === 'function' && typeof (model as Partial<DescribableModel>).getConfig === 'function';
 
-/** Serialisable description of the built-in subnets (FrEIA's reference format uses the same kinds). */
-export interface SubnetSpec {
+/**
+ * Serialisable description of a built-in subnet (FrEIA's reference format
+ * uses the same kinds): an mlp or conv stack, or a PyTorch `nn.Sequential`
+ * described layer by layer ({@link SequentialSubnetSpec}).
+ */
+export type SubnetSpec = StackSubnetSpec | SequentialSubnetSpec;
+
+/** `mlp`, `conv3x3`, `conv1x1`: `layers` linear maps of width `hidden` with ReLUs between them. */
+export interface StackSubnetSpec {
   readonly kind: 'mlp' | 'conv3x3' | 'conv1x1';
   readonly hidden: number;
   readonly layers: number;
@@ -116,7 +124,7 @@ class SequentialSubnet implements Subnet {
   readonly dense?: readonly { weight: tf.Variable; bias: tf.Variable }[];
 
   constructor(
-    private readonly spec: SubnetSpec,
+    private readonly spec: StackSubnetSpec,
     cIn: number,
     cOut: number,
     rng: Rng,
@@ -171,8 +179,22 @@ class SequentialSubnet implements Subnet {
 
 /** The factory of a built-in subnet from its serialisable description (as FrEIA exports name them). */
 export function subnetFromSpec(spec: SubnetSpec): SubnetFactory {
-  const factory = (cIn: number, cOut: number) => new SequentialSubnet(spec, cIn, cOut, globalRng());
+  const factory = (cIn: number, cOut: number) =>
+    spec.kind === 'sequential' ? new SequentialLayersSubnet(spec, cIn, cOut, globalRng()) : new SequentialSubnet(spec, cIn, cOut, globalRng());
   return Object.assign(factory, { spec });
+}
+
+/**
+ * Every problem with a subnet description in a FrEIA document, each naming
+ * its place under `at`; `[]` when it is one.
+ */
+export function subnetSpecProblems(spec: unknown, at: string): string[] {
+  const s = spec as Record<string, unknown> | null;
+  if (s !== null && typeof s === 'object' && s.kind === 'sequential') return sequentialSpecProblems(s, at);
+  const whole = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+  const ok = s !== null && typeof s === 'object' && ['mlp', 'conv3x3', 'conv1x1'].includes(s.kind as string) && whole(s.hidden, sizeLimits().tensorElements) && whole(s.layers, 1000);
+  if (ok) return [];
+  return [`${at}: expected null, { kind: "mlp" | "conv3x3" | "conv1x1", hidden: 1..${sizeLimits().tensorElements}, layers: 1..1000 } or { kind: "sequential", layers: [...] }, got ${describeValue(spec)}`];
 }
 
 const MLP_OPTIONS = {
@@ -228,6 +250,7 @@ export function instantiateSubnet(factory: AnySubnet, cIn: number, cOut: number)
   if (typeof factory !== 'function') throw new FreiaError('subnet must be a function (cIn, cOut) => model, e.g. subnets.mlp({ hidden: 512 })');
   const made = factory(cIn, cOut);
   if (made instanceof SequentialSubnet) return made;
+  if (made instanceof SequentialLayersSubnet) return { variables: made.variables, apply: (x) => checkedOutput(x, made.apply(x), cOut) };
   if (made !== null && typeof made === 'object' && 'variables' in made && made.variables instanceof Map) {
     const subnet = made as Subnet;
     return { variables: subnet.variables, apply: (x) => checkedOutput(x, subnet.apply(x), cOut) };
