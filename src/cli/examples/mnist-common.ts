@@ -16,24 +16,31 @@ export interface DigitTensors {
   readonly count: number;
 }
 
-/** Rows `rows` of a set, the levels reshaped to `[n, ...shape]`. */
-function tensorsOf(set: DigitSet, rows: readonly number[], shape: readonly number[]): DigitTensors {
+/** Rows `rows` of a set, the levels reshaped to `[n, ...shape]` and reduced to `bits` bits (`⌊k / 2^(8 − bits)⌋`). */
+function tensorsOf(set: DigitSet, rows: readonly number[], shape: readonly number[], bits: number): DigitTensors {
   const levels = new Float32Array(rows.length * MNIST_PIXELS);
-  rows.forEach((r, k) => levels.set(set.levels.subarray(r * MNIST_PIXELS, (r + 1) * MNIST_PIXELS), k * MNIST_PIXELS));
+  const step = 2 ** (8 - bits);
+  rows.forEach((r, k) => {
+    for (let i = 0; i < MNIST_PIXELS; i++) levels[k * MNIST_PIXELS + i] = Math.floor(set.levels[r * MNIST_PIXELS + i] / step);
+  });
   const oneHot = new Float32Array(rows.length * 10);
   rows.forEach((r, k) => (oneHot[k * 10 + set.labels[r]] = 1));
   return { x: tf.tensor(levels, [rows.length, ...shape]), c: tf.tensor2d(oneHot, [rows.length, 10]), count: rows.length };
 }
 
-/** The digits split: `validation` training digits held back (a seeded draw), the rest to train on, the package's test split to report. */
-export function mnistTensors(seed: number, validation: number, shape: readonly number[], log: (line: string) => void) {
+/**
+ * The digits split: `validation` training digits held back (a seeded draw),
+ * the rest to train on, the package's test split to report; grey levels of
+ * `bits` bits (8: the files' 0…255).
+ */
+export function mnistTensors(seed: number, validation: number, shape: readonly number[], log: (line: string) => void, bits = 8) {
   const digits = loadMnist();
   log(`mnist: ${digits.train.count} training and ${digits.test.count} test digits (${digits.dropped} dropped by the checks); ${validation} training digits held back for validation`);
   const order = randomPermutation(digits.train.count, mulberry32(seed + 1));
   const sets = {
-    train: tensorsOf(digits.train, order.slice(validation), shape),
-    validation: tensorsOf(digits.train, order.slice(0, validation), shape),
-    test: tensorsOf(digits.test, Array.from({ length: digits.test.count }, (_, i) => i), shape),
+    train: tensorsOf(digits.train, order.slice(validation), shape, bits),
+    validation: tensorsOf(digits.train, order.slice(0, validation), shape, bits),
+    test: tensorsOf(digits.test, Array.from({ length: digits.test.count }, (_, i) => i), shape, bits),
   };
   return { ...sets, dispose: () => tf.dispose(Object.values(sets).flatMap((s) => [s.x, s.c])) };
 }
@@ -53,10 +60,10 @@ export async function bitsPerDimOn(flow: Trainable, set: DigitTensors, condition
   return train.bitsPerDim(nllSum / set.count, MNIST_PIXELS);
 }
 
-/** Writes grey levels `[n, ...]` (0…255) as a PNG grid of 28×28 digits, `columns` per row. */
-export async function writeDigits(levels: tf.Tensor, columns: number, file: string): Promise<void> {
+/** Writes grey levels `[n, ...]` (0…`top`) as a PNG grid of 28×28 digits, `columns` per row. */
+export async function writeDigits(levels: tf.Tensor, columns: number, file: string, top = 255): Promise<void> {
   const n = levels.shape[0];
-  const images = tf.tidy(() => tf.reshape(tf.div(levels, 255), [n, 28, 28]));
+  const images = tf.tidy(() => tf.reshape(tf.div(levels, top), [n, 28, 28]));
   try {
     writeFileSync(file, await imageGridAsync(images, { columns, padding: 2 }));
   } finally {
