@@ -69,6 +69,30 @@ describe('freia-ts example', () => {
     expect(report.value).toBeCloseTo(nats / pixels / Math.LN2, 2);
   }, 60_000);
 
+  it('custom-module: the network of custom modules inverts: inverse(forward(x)) gives x back', () => {
+    const result = run('custom-module', '--steps', '0', '--json', '--out', path.join(out, 'custom-untrained'));
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report.metric).toBe('held-out NLL (nats)');
+    expect(report.reconstructionError).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it('freia-import: the shipped FrEIA-trained export matches its recorded evaluations to 1e-4, has FrEIA\'s quality here, and is published', () => {
+    const result = run('freia-import', '--json', '--out', path.join(out, 'freia-import'));
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    expect(report.metric).toBe('verification max abs error');
+    expect(report.value).toBeLessThan(1e-4);
+    expect(report.cases).toBe(2);
+    // FrEIA measured 0.586 nats on its own 10,000 held-out points (the file's note); ours are other draws of the same moons.
+    const file = JSON.parse(readFileSync(path.join(root, 'examples', 'data', 'moons-freia.json'), 'utf8')) as { notes: string[] };
+    const freiaNll = Number(/held-out NLL ([\d.]+) nats/.exec(file.notes.join(' '))![1]);
+    expect(Math.abs(report.nllImported - freiaNll)).toBeLessThan(0.05);
+    // Users have no test/: the file ships in examples/data/, which package.json publishes.
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('examples/data');
+  }, 60_000);
+
   it('an unknown example is a usage error naming the examples, with a suggestion', () => {
     const result = run('mnist-cin');
     expect(result.status).toBe(2);

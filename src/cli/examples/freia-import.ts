@@ -1,14 +1,13 @@
 /**
- * `freia-ts example freia-import`: loads a model written by FrEIA (a
+ * `freia-ts example freia-import`: loads a model trained by FrEIA (a
  * `freia-reference/1` export shipped with the package in
- * `examples/data/graph_moons.json`: the seed's moons INN, 8 AllInOne blocks
- * with mlp subnets of hidden 512, with the weights FrEIA gave it: its
- * initialisation, slightly perturbed, not trained; the test fixture
- * `graph_moons`), re-runs
- * the evaluations FrEIA recorded in the file (outputs and log-dets, forward
- * and in reverse), draws samples from it, then trains the imported flow on
- * the two moons for `--steps` steps, as any flow built here, and draws
- * samples again. The metric is the verification's largest absolute error.
+ * `examples/data/moons-freia.json`: the seed's moons INN, 8 AllInOne blocks
+ * with mlp subnets of hidden 512, trained in PyTorch for 2000 steps by
+ * python/examples/moons_freia.py and written by python/freia_export.py),
+ * re-runs the evaluations FrEIA recorded in the file (outputs and log-dets,
+ * forward and in reverse), measures its held-out NLL here and draws samples
+ * from it; with `--steps N` it then trains the imported flow further, as any
+ * flow built here. The metric is the verification's largest absolute error.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +24,7 @@ import type { Example, ExampleContext, ExampleResult } from './types.js';
  * `dist/cli/examples/` are both three folders below the package root, where
  * `examples/data/` is (package.json's "files" publishes it).
  */
-export const FREIA_MOONS_FILE = fileURLToPath(new URL('../../../examples/data/graph_moons.json', import.meta.url));
+export const FREIA_MOONS_FILE = fileURLToPath(new URL('../../../examples/data/moons-freia.json', import.meta.url));
 
 /** The verification must match FrEIA this closely (outputs and log-dets, absolute). */
 const REQUIRED = 1e-4;
@@ -82,8 +81,8 @@ export async function runFreiaImport(context: ExampleContext): Promise<ExampleRe
   const data = moons(nSamples);
   const png = scatterPlotPng(
     [
-      { title: 'FrEIA export: samples', points: imported, color: [44, 160, 44] },
-      { title: `after ${steps} steps here`, points: trained, color: [214, 39, 40] },
+      { title: `trained by FrEIA: samples (NLL ${nllBefore.toFixed(3)})`, points: imported, color: [44, 160, 44] },
+      ...(steps > 0 ? [{ title: `after ${steps} more steps here`, points: trained, color: [214, 39, 40] as [number, number, number] }] : []),
       { title: 'data: two moons', points: (await data.data()) as Float32Array, color: [31, 119, 180] },
     ],
     { range: [-3, 3], size: 320 },
@@ -99,7 +98,7 @@ export async function runFreiaImport(context: ExampleContext): Promise<ExampleRe
 }
 
 export const freiaImportExample: Example = {
-  summary: 'a FrEIA export (the moons INN): verified against its recorded evaluations, sampled, trained further here',
-  defaultSteps: 1000,
+  summary: 'a FrEIA export (the moons INN trained in PyTorch): verified against its recorded evaluations, sampled; --steps trains it further here',
+  defaultSteps: 0,
   run: runFreiaImport,
 };
