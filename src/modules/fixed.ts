@@ -317,7 +317,7 @@ export const fixedLinearTransform = moduleEntry<FixedLinearOptions, VectorRule>(
     return shapes;
   },
   create: (def) => new FixedLinearTransform(def),
-  freia: matrixArgs,
+  freia: { ...matrixArgs, notExported: 'not exported yet (its matrix is a tensor argument of FrEIA\'s constructor)' },
   options: { M: is.matrix, b: is.numbers },
 });
 
@@ -328,7 +328,7 @@ export const fixed1x1Conv = moduleEntry<Fixed1x1ConvOptions, ImageRule>()({ kind
     return shapes;
   },
   create: (def) => new Fixed1x1Conv(def),
-  freia: matrixArgs,
+  freia: { ...matrixArgs, notExported: 'not exported yet (its matrix is a tensor argument of FrEIA\'s constructor)' },
   options: { M: is.matrix },
 });
 
@@ -347,6 +347,7 @@ export const learnedElementwiseScaling = moduleEntry<LearnedElementwiseScalingOp
   },
   create: (def) => new LearnedElementwiseScaling(def),
   options: { initScale: is.number({ above: 0 }) },
+  freia: { notExported: 'not exported yet (its `s` is stored channels-last here)' },
 });
 
 // ---- type-level shape rules (the compile-time twins of the rank checks above) ----

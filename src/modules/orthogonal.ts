@@ -187,4 +187,5 @@ export const householderPerm = moduleEntry<HouseholderPermOptions, VectorRule>()
   },
   create: (def) => new HouseholderPerm(def),
   options: { nReflections: is.number({ integer: true, min: 1 }), fixed: is.boolean },
+  freia: { notExported: 'not exported yet (its reflections are not checked against FrEIA\'s buffers)' },
 });

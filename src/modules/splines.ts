@@ -522,5 +522,5 @@ export const elementwiseRationalQuadraticSpline = moduleEntry<ElementwiseRqSplin
   },
   create: (def) => new ElementwiseRationalQuadraticSpline(def),
   options: { ...splineOptions, subnet: is.subnet },
-  freia: { derived: optionBuffers },
+  freia: { derived: optionBuffers, notExported: 'not exported yet (its `spline_parameters` are stored channels-last here)' },
 });

@@ -1,0 +1,273 @@
+/**
+ * Exporting to FrEIA: the Python module's structure (always), its syntax
+ * (where a Python runs), typed refusals, and the round trip freia-ts →
+ * FrEIA → freia-ts (where FREIA_SRC points at FrEIA and a Python imports
+ * torch). Where the round trip cannot run, its test says so in its title
+ * and on stderr, and fails instead when FREIA_REQUIRE_ROUNDTRIP=1.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportFreia, FreiaExportError, inn, setGlobalSeed, subnets, type AnyFlow } from '../src/index.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'freia-export-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const root = path.resolve(import.meta.dirname, '..');
+
+const mlp = subnets.mlp({ hidden: 16 });
+const conv = subnets.conv({ hidden: 8 });
+
+/** A chain of FrEIA's usual blocks on vectors, one condition. */
+function chainFlow(): AnyFlow {
+  return inn.input([6]).condition([3])
+    .allInOne({ subnet: mlp, name: 'aio0', cond: 0 })
+    .actNorm({ name: 'norm' })
+    .glow({ subnet: mlp, clamp: 1.5, name: 'glow' })
+    .permuteRandom({ seed: 3, name: 'perm' })
+    .rnvp({ subnet: mlp, cond: 0, name: 'rnvp' })
+    .allInOne({ subnet: mlp, permuteSoft: true, globalAffineType: 'SIGMOID', name: 'aio_soft' })
+    .nice({ subnet: mlp, name: 'nice' })
+    .allInOne({ subnet: mlp, learnedHouseholderPermutation: 2, name: 'aio_house' })
+    .build();
+}
+
+/** A convolutional image flow with Haar and i-RevNet downsampling, then flattened. */
+function imageFlow(): AnyFlow {
+  return inn.input([2, 8, 8])
+    .haarDownsample({ name: 'haar' })
+    .glow({ subnet: conv, name: 'conv_glow' })
+    .actNorm({ name: 'conv_norm' })
+    .irevnetDownsample({ name: 'irevnet' })
+    .allInOne({ subnet: subnets.conv({ hidden: 8, kernel: 1 }), name: 'conv_aio' })
+    .gin({ subnet: conv, name: 'conv_gin' })
+    .flatten({ name: 'flat' })
+    .build();
+}
+
+/** A graph: two inputs, a condition, split and concat, a spline, an inverse, two outputs. */
+function graphFlow(): AnyFlow {
+  const g = inn.graph();
+  const a = g.input([8], { name: 'xa' });
+  const b = g.input([3], { name: 'xb' });
+  const c = g.condition([2], { name: 'label' });
+  const [a1, a2] = g.split(g.permuteRandom(a, { seed: 1, name: 'shuffle' }), [3, 5], { name: 'fork' });
+  const mixed = g.glow(g.concat([a2, b], { name: 'join' }), { subnet: mlp, cond: c, name: 'mix' });
+  const spline = g.rqSpline(mixed, { subnet: mlp, bins: 6, name: 'spline' });
+  const affine = g.conditionalAffine(a1, { subnet: mlp, cond: c, name: 'cond_affine' });
+  const back = g.inverseOf('glow')(affine, { subnet: mlp, clamp: 2, name: 'inv_glow' });
+  return g.build({ outputs: [back, spline] });
+}
+
+const pythons = [process.env.FREIA_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+const runs = (python: string, args: string[]) => spawnSync(python, args, { encoding: 'utf8', env: { ...process.env } });
+/** A Python that runs at all (for the syntax check). */
+const anyPython = pythons.find((p) => runs(p, ['-c', 'pass']).status === 0);
+
+/** Why the round trip cannot run here, or undefined when it can (and the Python that can). */
+function roundTripSetup(): { python?: string; reason?: string } {
+  const src = process.env.FREIA_SRC;
+  if (!src) return { reason: 'FREIA_SRC is not set (point it at a clone of FrEIA)' };
+  if (!existsSync(path.join(src, 'FrEIA'))) return { reason: `FREIA_SRC=${src} holds no FrEIA folder` };
+  const python = pythons.find((p) => runs(p, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(src)}); import torch, numpy, FrEIA.framework`]).status === 0);
+  return python ? { python } : { reason: `no Python among ${pythons.join(', ')} imports torch, numpy and FrEIA (set FREIA_PYTHON)` };
+}
+const setup = roundTripSetup();
+
+describe('exportFreia: the Python module', () => {
+  it('writes a SequenceINN for a chain: FrEIA classes, node names, subnets, conditions, weights', () => {
+    setGlobalSeed(1);
+    const flow = chainFlow();
+    const py = exportFreia(flow, { name: 'chain' });
+    expect(py).toContain('def build_inn():');
+    expect(py).toContain('import FrEIA.framework as Ff');
+    expect(py).toContain('import FrEIA.modules as Fm');
+    expect(py).toContain('inn = Ff.SequenceINN(6)');
+    expect(py).toContain('inn.append(Fm.AllInOneBlock, cond=0, cond_shape=(3,), subnet_constructor=subnet_mlp_16x2)');
+    expect(py).toContain('inn.append(Fm.GLOWCouplingBlock, subnet_constructor=subnet_mlp_16x2, clamp=1.5)');
+    expect(py).toContain('inn.append(Fm.PermuteRandom, seed=3)');
+    expect(py).toContain('permute_soft=True, global_affine_type="SIGMOID"');
+    expect(py).toContain('learned_householder_permutation=2');
+    expect(py).toContain('def subnet_mlp_16x2(c_in, c_out):\n    return nn.Sequential(nn.Linear(c_in, 16), nn.ReLU(), nn.Linear(16, c_out))');
+    expect(py).toContain(`inn.node_names = ["aio0", "norm", "glow", "perm", "rnvp", "aio_soft", "nice", "aio_house"]`);
+    expect(py).toMatch(/"glow": \{\n {8}"subnet1\.0\.weight": \("<f4", \[16, 3\], "/); // PyTorch's [out, in]
+    expect(py).toMatch(/"perm": \("<i4", \[6\], "/);
+    expect(py).toContain('"w_perm_inv": ("<f4", [6, 6], '); // the soft permutation's inverse, which FrEIA stores
+    expect(py).toContain('"aio0": ["w_perm_inv"]'); // derived: FrEIA recomputes it... and ours gives it anyway
+    expect(py).not.toContain('seed=undefined');
+    expect(py.trimEnd().endsWith('inn.eval()\n    return inn')).toBe(true);
+    flow.dispose();
+  });
+
+  it('writes a GraphINN for a graph: input, condition and output nodes by name, split, concat, Inverse', () => {
+    setGlobalSeed(2);
+    const flow = graphFlow();
+    const py = exportFreia(flow);
+    expect(py).toContain('inn = Ff.GraphINN([');
+    expect(py).toContain('= Ff.InputNode(8, name="xa")');
+    expect(py).toContain('= Ff.ConditionNode(2, name="label")');
+    expect(py).toMatch(/= Ff\.OutputNode\(\(n\d+, 0\), name="[^"]+"\)/);
+    expect(py).toMatch(/Ff\.Node\(\[\(n\d+, 0\)\], Fm\.Split, \{"section_sizes": \[3, 5\], "dim": 0\}, name="fork"\)/);
+    expect(py).toMatch(/Ff\.Node\(\[\(n\d+, 1\), \(n\d+, 0\)\], Fm\.Concat, \{"dim": 0\}, name="join"\)/);
+    expect(py).toMatch(/Fm\.GLOWCouplingBlock, \{"subnet_constructor": subnet_mlp_16x2\}, conditions=\[n2\], name="mix"\)/);
+    expect(py).toMatch(/Inverse\(Fm\.GLOWCouplingBlock\(\[\(3,\)\], subnet_constructor=subnet_mlp_16x2, clamp=2\)\), None, name="inv_glow"\)/);
+    expect(py).toContain('"spline": ["spline_base.');
+    flow.dispose();
+  });
+
+  it('writes conv subnets as Conv2d stacks and the image modules by FrEIA name', () => {
+    setGlobalSeed(3);
+    const flow = imageFlow();
+    const py = exportFreia(flow);
+    expect(py).toContain('nn.Sequential(nn.Conv2d(c_in, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, c_out, 3, padding=1))');
+    expect(py).toContain('nn.Sequential(nn.Conv2d(c_in, 8, 1), nn.ReLU(), nn.Conv2d(8, c_out, 1))');
+    for (const cls of ['HaarDownsampling', 'IRevNetDownsampling', 'GINCouplingBlock', 'Flatten', 'ActNorm']) expect(py).toContain(`inn.append(Fm.${cls}`);
+    expect(py).toMatch(/"conv_glow": \{\n {8}"subnet1\.0\.weight": \("<f4", \[8, 4, 3, 3\], "/); // [out, in, kH, kW]
+    expect(py).toContain('"haar": ["haar_weights"]');
+    flow.dispose();
+  });
+
+  it('form: "graph" writes a GraphINN for a chain too', () => {
+    const flow = inn.input([4]).glow({ subnet: mlp, name: 'g0' }).build();
+    const py = exportFreia(flow, { form: 'graph' });
+    expect(py).toContain('Ff.GraphINN(');
+    expect(py).toContain('name="g0"');
+    flow.dispose();
+  });
+
+  it('refuses modules FrEIA lacks, naming every node and kind', () => {
+    const flow = inn.input([4]).maf({ hidden: 8, name: 'm' }).glow({ subnet: mlp }).conv1x1LU({ name: 'lu' }).logit({ name: 'lg' }).build();
+    let error: unknown;
+    try {
+      exportFreia(flow);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FreiaExportError);
+    const refusals = (error as FreiaExportError).refusals;
+    expect(refusals.map((r) => [r.node, r.kind])).toEqual([['m', 'MaskedAutoregressiveFlow'], ['lu', 'InvertibleConv1x1LU'], ['lg', 'LogitTransform']]);
+    expect((error as Error).message).toContain('node "m" (MaskedAutoregressiveFlow): beyond FrEIA: FrEIA has no masked autoregressive flow (MAF)');
+    flow.dispose();
+  });
+
+  it('refuses a user subnet (no nn.Sequential twin) and an Inverse of a module FrEIA lacks', () => {
+    const user = (cIn: number, cOut: number) => tf.sequential({ layers: [tf.layers.dense({ inputShape: [cIn], units: cOut })] });
+    const flow = inn.input([4]).glow({ subnet: user, name: 'userglow' }).build();
+    expect(() => exportFreia(flow)).toThrow(/node "userglow" \(GLOWCouplingBlock\): its subnet is a user model/);
+    flow.dispose();
+    const g = inn.graph();
+    const x = g.input([4]);
+    const wrapped = g.build({ outputs: [g.inverseOf('conv1x1LU')(x, { name: 'inv_lu' })] });
+    expect(() => exportFreia(wrapped)).toThrow(/node "inv_lu" \(Inverse\): it wraps a InvertibleConv1x1LU, which is beyond FrEIA/);
+    wrapped.dispose();
+  });
+
+  it.runIf(anyPython)(`is valid Python (${anyPython ?? 'no Python found'} -m py_compile)`, () => {
+    setGlobalSeed(4);
+    for (const [name, make] of [['chain', chainFlow], ['image', imageFlow], ['graph', graphFlow]] as const) {
+      const flow = make();
+      const file = path.join(dir, `${name}_syntax.py`);
+      writeFileSync(file, exportFreia(flow));
+      flow.dispose();
+      const result = runs(anyPython!, ['-m', 'py_compile', file]);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    }
+  });
+  if (!anyPython) {
+    it(`syntax check NOT RUN: no Python found among ${pythons.join(', ')}`, () => {
+      console.warn(`freia-export.test: the syntax check of the exported Python did not run: no Python among ${pythons.join(', ')}`);
+    });
+  }
+});
+
+const toPublic = (t: { shape: number[]; data: number[] }) => tf.tensor(t.data, t.shape);
+const plain = (t: tf.Tensor) => ({ shape: t.shape, data: Array.from(t.dataSync()) });
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+/** Exports `flow`, runs it in FrEIA on `xs`/`cs`, and returns the largest differences to our forward and inverse. */
+function roundTrip(name: string, flow: AnyFlow, xs: tf.Tensor[], cs: tf.Tensor[]) {
+  const file = path.join(dir, `${name}.py`);
+  const inputs = path.join(dir, `${name}.json`);
+  writeFileSync(file, exportFreia(flow, { name }));
+  writeFileSync(inputs, JSON.stringify({ inputs: xs.map(plain), conditions: cs.map(plain) }));
+  const result = spawnSync(setup.python!, [path.join(root, 'python', 'run_exported.py'), file, inputs], { encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 28 });
+  if (result.status !== 0) throw new Error(`python failed for ${name}:\n${result.stderr}`);
+  const freia = JSON.parse(result.stdout) as {
+    network: string; training: boolean; modules: string[]; names: string[];
+    outputs: { shape: number[]; data: number[] }[]; log_jac_det: { shape: number[]; data: number[] };
+    rev_inputs: { shape: number[]; data: number[] }[]; rev_log_jac_det: { shape: number[]; data: number[] };
+  };
+  const options = cs.length ? { c: cs } : undefined;
+  const fwd = flow.forward(xs.length === 1 ? xs[0] : xs, options);
+  const outs = Array.isArray(fwd.out) ? fwd.out : [fwd.out];
+  const inv = flow.inverse(outs.length === 1 ? outs[0] : outs, options);
+  const ins = Array.isArray(inv.out) ? inv.out : [inv.out];
+  const theirs = { outs: freia.outputs.map(toPublic), ljd: toPublic(freia.log_jac_det), revs: freia.rev_inputs.map(toPublic), rljd: toPublic(freia.rev_log_jac_det) };
+  const errors = {
+    outputs: Math.max(...outs.map((o, k) => maxDiff(o, theirs.outs[k]))),
+    logDet: maxDiff(fwd.logDet, theirs.ljd),
+    inverse: Math.max(...ins.map((o, k) => maxDiff(o, theirs.revs[k]))),
+    inverseLogDet: maxDiff(inv.logDet, theirs.rljd),
+  };
+  tf.dispose([...outs, ...ins, fwd.logDet, inv.logDet, ...theirs.outs, theirs.ljd, ...theirs.revs, theirs.rljd]);
+  console.log(`freia-export round trip ${name}: ${freia.network} [${freia.modules.join(', ')}], max errors ${JSON.stringify(errors)}`);
+  return { freia, errors };
+}
+
+describe('exportFreia: round trip freia-ts → FrEIA → freia-ts', () => {
+  if (!setup.python) {
+    it(`NOT RUN: ${setup.reason}`, () => {
+      console.warn(`freia-export.test: the FrEIA round trip did not run: ${setup.reason}`);
+      if (process.env.FREIA_REQUIRE_ROUNDTRIP === '1') throw new Error(`FREIA_REQUIRE_ROUNDTRIP=1, but the round trip cannot run: ${setup.reason}`);
+    });
+    return;
+  }
+  const TOL = 1e-5;
+  const check = (errors: Record<string, number>) => {
+    for (const [what, value] of Object.entries(errors)) expect(value, what).toBeLessThan(TOL);
+  };
+
+  it('a chain: AllInOne (hard, soft, Householder), ActNorm, GLOW, PermuteRandom, RNVP, NICE, with a condition', () => {
+    setGlobalSeed(11);
+    const flow = chainFlow();
+    const xs = [tf.randomNormal([5, 6])];
+    const cs = [tf.randomNormal([5, 3])];
+    tf.dispose(flow.forward(xs[0], { c: cs }).out as tf.Tensor); // ActNorm initialises from this batch; the export carries it
+    const { freia, errors } = roundTrip('chain', flow, xs, cs);
+    expect(freia.network).toBe('SequenceINN');
+    expect(freia.training).toBe(false);
+    expect(freia.names).toEqual(['aio0', 'norm', 'glow', 'perm', 'rnvp', 'aio_soft', 'nice', 'aio_house']);
+    expect(freia.modules).toEqual(['AllInOneBlock', 'ActNorm', 'GLOWCouplingBlock', 'PermuteRandom', 'RNVPCouplingBlock', 'AllInOneBlock', 'NICECouplingBlock', 'AllInOneBlock']);
+    check(errors);
+    tf.dispose([...xs, ...cs]);
+    flow.dispose();
+  });
+
+  it('an image flow: Haar and i-RevNet downsampling, conv GLOW, AllInOne and GIN, ActNorm, Flatten', () => {
+    setGlobalSeed(12);
+    const flow = imageFlow();
+    const xs = [tf.randomNormal([3, 2, 8, 8])];
+    tf.dispose(flow.forward(xs[0]).out as tf.Tensor);
+    const { freia, errors } = roundTrip('image', flow, xs, []);
+    expect(freia.modules).toEqual(['HaarDownsampling', 'GLOWCouplingBlock', 'ActNorm', 'IRevNetDownsampling', 'AllInOneBlock', 'GINCouplingBlock', 'Flatten']);
+    check(errors);
+    tf.dispose(xs);
+    flow.dispose();
+  });
+
+  it('a graph: two inputs, a condition, split, concat, a spline, an Inverse, two outputs', () => {
+    setGlobalSeed(13);
+    const flow = graphFlow();
+    const xs = [tf.randomNormal([4, 8]), tf.randomNormal([4, 3])];
+    const cs = [tf.randomNormal([4, 2])];
+    const { freia, errors } = roundTrip('graph', flow, xs, cs);
+    expect(freia.network).toBe('GraphINN');
+    expect([...freia.names].sort()).toEqual(['cond_affine', 'fork', 'inv_glow', 'join', 'mix', 'shuffle', 'spline']);
+    check(errors);
+    tf.dispose([...xs, ...cs]);
+    flow.dispose();
+  });
+});
