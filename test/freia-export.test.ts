@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportFreia, FreiaExportError, inn, setGlobalSeed, subnets, type AnyFlow } from '../src/index.js';
+import { exportFreia, FreiaExportError, importFreia, inn, setGlobalSeed, subnets, type AnyFlow, type FreiaDocument } from '../src/index.js';
+import { listFixtures, readFixture } from './helpers/fixtures.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'freia-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -270,4 +271,54 @@ describe('exportFreia: round trip freia-ts → FrEIA → freia-ts', () => {
     tf.dispose([...xs, ...cs]);
     flow.dispose();
   });
+});
+
+describe('exportFreia: every FrEIA reference fixture, imported and exported, is FrEIA\'s network again', () => {
+  if (!setup.python) {
+    it(`NOT RUN: ${setup.reason}`, () => {
+      console.warn(`freia-export.test: the fixture round trip did not run: ${setup.reason}`);
+      if (process.env.FREIA_REQUIRE_ROUNDTRIP === '1') throw new Error(`FREIA_REQUIRE_ROUNDTRIP=1, but the round trip cannot run: ${setup.reason}`);
+    });
+    return;
+  }
+  it('reproduces each fixture\'s recorded outputs and log-dets (or is refused with a reason)', () => {
+    const refused: string[] = [];
+    const exported: { name: string; doc: FreiaDocument }[] = [];
+    const files: string[] = [];
+    for (const file of listFixtures()) {
+      const name = file.replace(/\.json$/, '');
+      const doc = readFixture(name);
+      const flow = importFreia(doc);
+      try {
+        const python = exportFreia(flow, { name });
+        const c = doc.cases![0];
+        writeFileSync(path.join(dir, `fixture_${name}.py`), python);
+        writeFileSync(path.join(dir, `fixture_${name}.json`), JSON.stringify({ inputs: c.inputs, conditions: c.conditions }));
+        files.push(path.join(dir, `fixture_${name}.py`), path.join(dir, `fixture_${name}.json`));
+        exported.push({ name, doc });
+      } catch (error) {
+        expect(error, name).toBeInstanceOf(FreiaExportError);
+        refused.push(`${name}: ${(error as FreiaExportError).refusals.map((r) => `${r.kind} (${r.reason})`).join('; ')}`);
+      } finally {
+        flow.dispose();
+      }
+    }
+    // One Python for all of them: torch starts once.
+    const result = spawnSync(setup.python!, [path.join(root, 'python', 'run_exported.py'), ...files], { encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 28 });
+    const lines = result.stdout.trim().split('\n');
+    const err = (ours: readonly number[], theirs: readonly number[]) => Math.max(0, ...ours.map((v, i) => Math.abs(v - theirs[i]) / Math.max(1, Math.abs(theirs[i]))));
+    const errors: Record<string, number | string> = {};
+    exported.forEach(({ name, doc }, k) => {
+      const freia = JSON.parse(lines[k] ?? '{"error": "no output"}') as { error?: string; module?: string; outputs: { data: number[] }[]; log_jac_det: { data: number[] } };
+      if (freia.error) return void (errors[name] = freia.error);
+      expect(freia.module).toBe(files[2 * k]);
+      const c = doc.cases![0];
+      errors[name] = Math.max(...c.outputs.map((o, j) => err(freia.outputs[j].data, o.data)), err(freia.log_jac_det.data, c.log_jac_det.data));
+    });
+    const bad = Object.entries(errors).filter(([, e]) => typeof e === 'string' || !(e < 1e-5));
+    const largest = Math.max(...Object.values(errors).filter((e): e is number => typeof e === 'number'));
+    console.log(`freia-export fixtures: ${exported.length} exported, largest error ${largest.toExponential(2)}; ${refused.length} refused:\n  ${refused.join('\n  ')}`);
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    expect(exported.length + refused.length).toBe(listFixtures().length);
+  }, 600_000);
 });

@@ -240,7 +240,19 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
   const derived: string[] = [];
   for (const [i, node] of nodes.entries()) {
     if (node.kind !== 'module') continue;
-    const state = flow.modules[i]!.freiaState();
+    const module = flow.modules[i]!;
+    // Cast: a definition's args are its options object.
+    const keys = derivedKeys(node.module.kind, node.module.args as Record<string, unknown>);
+    const state = module.freiaState();
+    // Buffers FrEIA computes from its arguments (Haar's weights, the splines' bins) are its own: ours may be laid out
+    // otherwise. A permutation's inverse is derived from a weight, not an argument: it travels with the permutation.
+    const travels = new Set(permutationKeys(node.module.kind, node.module.args as Record<string, unknown>));
+    for (const key of keys) {
+      if (module.params.has(key) && !travels.has(key)) {
+        state.get(key)?.dispose();
+        state.delete(key);
+      }
+    }
     try {
       const entries = [...state].map(([key, value]) => {
         const dtype = value.dtype === 'int32' || value.dtype === 'bool' ? value.dtype : 'float32';
@@ -250,8 +262,6 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
     } finally {
       for (const value of state.values()) value.dispose();
     }
-    // Cast: a definition's args are its options object.
-    const keys = derivedKeys(node.module.kind, node.module.args as Record<string, unknown>);
     if (keys.length) derived.push(`    ${JSON.stringify(node.name)}: ${pythonLiteral(keys)},`);
   }
 
@@ -330,6 +340,12 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
     ...body,
     '',
   ].join('\n');
+}
+
+/** The permutation buffers of a kind (`w_perm`, `w_perm_inv`), under `module.` inside FrEIA's Inverse. */
+function permutationKeys(kind: string, args: Record<string, unknown>): string[] {
+  if (kind === 'Inverse' && typeof args.module === 'string') return permutationKeys(args.module, {}).map((key) => `module.${key}`);
+  return (moduleSpec(kind).permutations ?? []).flat();
 }
 
 /** Why a module node cannot be exported, or undefined when it can. */
