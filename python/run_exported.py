@@ -38,7 +38,7 @@ def run(module_path, inputs_path):
     inn = module.build_inn()
     sequence = type(inn).__name__ == "SequenceINN"
     c = cs if cs else None
-    with torch.no_grad():
+    with torch.enable_grad():  # not no_grad: FrEIA's IResNetLayer estimates its log-det with autograd
         z, log_jac_det = inn(xs[0] if sequence else xs, c=c, jac=True)
         zs = as_list(z)
         outputs = [tensor(t) for t in zs]  # before the reverse pass: some FrEIA modules change their input in place

@@ -15,7 +15,8 @@ import { exportFreia, FreiaExportError, importFreia, inn, setGlobalSeed, subnets
 import { listFixtures, readFixture } from './helpers/fixtures.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'freia-export-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// FREIA_EXPORT_KEEP=1 keeps the written modules and inputs (for a look in Python).
+afterAll(() => (process.env.FREIA_EXPORT_KEEP ? console.log(`freia-export.test: files kept in ${dir}`) : rmSync(dir, { recursive: true, force: true })));
 const root = path.resolve(import.meta.dirname, '..');
 
 const mlp = subnets.mlp({ hidden: 16 });
@@ -60,6 +61,49 @@ function graphFlow(): AnyFlow {
   const affine = g.conditionalAffine(a1, { subnet: mlp, cond: c, name: 'cond_affine' });
   const back = g.inverseOf('glow')(affine, { subnet: mlp, clamp: 2, name: 'inv_glow' });
   return g.build({ outputs: [back, spline] });
+}
+
+/** An invertible n × n matrix: the identity plus a small, fixed perturbation. */
+const matrix = (n: number) => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1.2 : 0) + 0.1 * Math.sin(3 * i + 7 * j)));
+
+/** The rest of FrEIA's vector modules: fixed and learned linear maps, activations, more couplings and splines. */
+function vectorExtrasFlow(): AnyFlow {
+  return inn.input([6])
+    .invertibleSigmoid({ name: 'sigmoid' }) // first: later, saturated values would make its inverse ill-conditioned
+    .fixedLinear({ M: matrix(6), b: [0.5, -1, 0.25, 2, -0.3, 0.1], name: 'fixed_lin' })
+    .orthogonal({ name: 'ortho' })
+    .householderPerm({ nReflections: 2, fixed: true, name: 'house_fixed' })
+    .householderPerm({ nReflections: 3, name: 'house' })
+    .invAutoAct({ name: 'act' })
+    .invAutoActTwoSided({ name: 'act2' })
+    .affineCouplingOneSided({ subnet: mlp, name: 'one_sided' })
+    .linearSpline({ subnet: mlp, bins: 5, name: 'lin_spline' })
+    .elementwiseRqSpline({ bins: 4, name: 'elem_spline' })
+    .learnedElementwiseScaling({ initScale: 1.3, name: 'scale' })
+    .build();
+}
+
+/** The rest of FrEIA's image modules: a fixed 1×1 convolution, element-wise scaling and splines, upsampling. */
+function imageExtrasFlow(): AnyFlow {
+  return inn.input([4, 4, 4])
+    .fixed1x1Conv({ M: matrix(4), name: 'fixed_conv' })
+    .learnedElementwiseScaling({ name: 'img_scale' })
+    .elementwiseRqSpline({ bins: 3, name: 'img_spline' })
+    .haarUpsample({ name: 'haar_up' })
+    .irevnetDownsample({ name: 'irevnet_down' })
+    .irevnetUpsample({ name: 'irevnet_up' })
+    .reshape([2, 8, 4], { name: 'reshape' })
+    .build();
+}
+
+/** Moves every float parameter of the named nodes off its initial value, so that layouts are tested with non-constant values. */
+function perturb(flow: AnyFlow, names: readonly string[]): void {
+  flow.graph.nodes.forEach((node, i) => {
+    if (!names.includes(node.name)) return;
+    for (const variable of flow.modules[i]!.params.values()) {
+      if (variable.dtype === 'float32') variable.assign(tf.tidy(() => tf.add(variable, tf.randomNormal(variable.shape, 0, 0.3))));
+    }
+  });
 }
 
 const pythons = [process.env.FREIA_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
@@ -196,7 +240,8 @@ function roundTrip(name: string, flow: AnyFlow, xs: tf.Tensor[], cs: tf.Tensor[]
   writeFileSync(inputs, JSON.stringify({ inputs: xs.map(plain), conditions: cs.map(plain) }));
   const result = spawnSync(setup.python!, [path.join(root, 'python', 'run_exported.py'), file, inputs], { encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 28 });
   if (result.status !== 0) throw new Error(`python failed for ${name}:\n${result.stderr}`);
-  const freia = JSON.parse(result.stdout) as {
+  // Python writes NaN for NaN, which JSON lacks: read it as null (a NaN error then fails any comparison made).
+  const freia = JSON.parse(result.stdout.replace(/\bNaN\b/g, 'null')) as {
     network: string; training: boolean; modules: string[]; names: string[];
     outputs: { shape: number[]; data: number[] }[]; log_jac_det: { shape: number[]; data: number[] };
     rev_inputs: { shape: number[]; data: number[] }[]; rev_log_jac_det: { shape: number[]; data: number[] };
@@ -259,6 +304,49 @@ describe('exportFreia: round trip freia-ts → FrEIA → freia-ts', () => {
     flow.dispose();
   });
 
+  it('vector extras: sigmoid, FixedLinear, Orthogonal, HouseholderPerm (fixed and learned), InvAutoAct(TwoSided), one-sided coupling, linear and element-wise splines, scaling', () => {
+    setGlobalSeed(14);
+    const flow = vectorExtrasFlow();
+    perturb(flow, ['elem_spline', 'scale']);
+    const xs = [tf.randomNormal([5, 6])];
+    const { freia, errors } = roundTrip('vector_extras', flow, xs, []);
+    expect(freia.modules).toEqual(['InvertibleSigmoid', 'FixedLinearTransform', 'OrthogonalTransform', 'HouseholderPerm', 'HouseholderPerm', 'InvAutoAct', 'InvAutoActTwoSided',
+      'AffineCouplingOneSided', 'LinearSpline', 'ElementwiseRationalQuadraticSpline', 'LearnedElementwiseScaling']);
+    // FrEIA's LearnedElementwiseScaling returns the forward log-det in reverse too (a known FrEIA defect): not compared.
+    // The inverse runs the sigmoid's logit last, which amplifies rounding by 1/(y(1−y)): compared to 1e-4.
+    const { inverseLogDet: _known, inverse, ...compared } = errors;
+    check(compared);
+    expect(inverse).toBeLessThan(1e-4);
+    tf.dispose(xs);
+    flow.dispose();
+  });
+
+  it('IResNetLayer: the same outputs (FrEIA estimates its log-det with random probes, so that is not compared)', () => {
+    setGlobalSeed(16);
+    const flow = inn.input([6]).iresnet({ internalSize: 16, name: 'iresnet' }).build();
+    const xs = [tf.randomNormal([5, 6])];
+    const { freia, errors } = roundTrip('iresnet', flow, xs, []);
+    expect(freia.modules).toEqual(['IResNetLayer']);
+    expect(errors.outputs).toBeLessThan(TOL);
+    tf.dispose(xs);
+    flow.dispose();
+  });
+
+  it('image extras: Fixed1x1Conv, element-wise scaling and splines on images, Haar and i-RevNet upsampling, Reshape', () => {
+    setGlobalSeed(15);
+    const flow = imageExtrasFlow();
+    perturb(flow, ['img_scale', 'img_spline']);
+    const xs = [tf.randomNormal([3, 4, 4, 4])];
+    const { freia, errors } = roundTrip('image_extras', flow, xs, []);
+    expect(freia.modules).toEqual(['Fixed1x1Conv', 'LearnedElementwiseScaling', 'ElementwiseRationalQuadraticSpline', 'HaarUpsampling', 'IRevNetDownsampling', 'IRevNetUpsampling', 'Reshape']);
+    // FrEIA's LearnedElementwiseScaling returns the forward log-det in reverse too (a known FrEIA defect, noted in its
+    // fixtures): the reverse log-det is not compared.
+    const { inverseLogDet: _known, ...compared } = errors;
+    check(compared);
+    tf.dispose(xs);
+    flow.dispose();
+  });
+
   it('a graph: two inputs, a condition, split, concat, a spline, an Inverse, two outputs', () => {
     setGlobalSeed(13);
     const flow = graphFlow();
@@ -313,7 +401,9 @@ describe('exportFreia: every FrEIA reference fixture, imported and exported, is 
       if (freia.error) return void (errors[name] = freia.error);
       expect(freia.module).toBe(files[2 * k]);
       const c = doc.cases![0];
-      errors[name] = Math.max(...c.outputs.map((o, j) => err(freia.outputs[j].data, o.data)), err(freia.log_jac_det.data, c.log_jac_det.data));
+      // IResNetLayer's log-det is a random estimate in FrEIA: only its outputs are compared.
+      const stochastic = (doc.notes ?? []).some((note) => note.includes('stochastic'));
+      errors[name] = Math.max(...c.outputs.map((o, j) => err(freia.outputs[j].data, o.data)), stochastic ? 0 : err(freia.log_jac_det.data, c.log_jac_det.data));
     });
     const bad = Object.entries(errors).filter(([, e]) => typeof e === 'string' || !(e < 1e-5));
     const largest = Math.max(...Object.values(errors).filter((e): e is number => typeof e === 'number'));

@@ -63,7 +63,8 @@ export function pythonLiteral(value: unknown): string {
   throw new FreiaError(`cannot write ${typeof value} as a Python value`);
 }
 
-const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** camelCase → snake_case, the inverse of the importer's rule (`M` stays `M`). */
+const snake = (name: string) => name.replace(/(?<=[a-z0-9])[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** The Python function name of a built-in subnet (`subnet_mlp_32x2`). */
 function subnetName(spec: SubnetSpec): string {
@@ -108,7 +109,8 @@ function freiaKwargs(kind: string, args: Readonly<Record<string, unknown>>, subn
       kwargs.push(`subnet_constructor=${subnetName(spec)}`);
       continue;
     }
-    kwargs.push(`${back.get(key) ?? snake(key)}=${pythonLiteral(value)}`);
+    const name = back.get(key) ?? snake(key);
+    kwargs.push(`${name}=${rules.tensorArgs?.includes(name) ? `torch.tensor(${pythonLiteral(value)}, dtype=torch.float32)` : pythonLiteral(value)}`);
   }
   return kwargs;
 }

@@ -448,7 +448,7 @@ export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: '
     exactLogDet: is.boolean,
     spectralNorm: is.oneOf(['manual', 'forward']),
   },
-  freia: { notExported: 'not exported yet: FrEIA\'s log-det is a random estimate and its spectral normalisation differs (see the notes above)' },
+  freia: { oursOnly: ['exactLogDet', 'spectralNorm'] },
   outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
 
 // ---- type-level shape rule ----

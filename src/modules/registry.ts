@@ -73,6 +73,8 @@ export interface FreiaImport {
   readonly derived?: readonly string[] | ((args: Record<string, unknown>) => readonly string[]);
   /** Our options FrEIA's constructor does not take (e.g. `seed` of AllInOneBlock, whose weights carry its effect); left out on export. */
   readonly oursOnly?: readonly string[];
+  /** FrEIA arguments that are torch tensors (FixedLinearTransform's `M`): an export writes `torch.tensor(...)`. */
+  readonly tensorArgs?: readonly string[];
   /** Final adjustment of our options before they become FrEIA's arguments on export (the inverse of `adjust`). */
   readonly adjustExport?: (args: Record<string, unknown>) => Record<string, unknown>;
   /** Why `exportFreia` refuses this kind (a module FrEIA lacks, or one the exporter does not write); absent: exportable. */
