@@ -8,6 +8,7 @@ classes and node names, the outputs and log-det of the forward pass, and the inp
 and log-det of the reverse pass from those outputs; one line per pair of files
 (a failing pair prints {"error": ...} and the others still run; exit 1 then).
 """
+import contextlib
 import importlib.util
 import json
 import os
@@ -64,7 +65,9 @@ if __name__ == "__main__":
     failed = False
     for module_path, inputs_path in zip(sys.argv[1::2], sys.argv[2::2]):
         try:
-            print(json.dumps(run(module_path, inputs_path)), flush=True)
+            with contextlib.redirect_stdout(sys.stderr):  # FrEIA prints now and then (InvAutoFC its shapes): keep stdout JSON
+                result = run(module_path, inputs_path)
+            print(json.dumps(result), flush=True)
         except Exception as error:  # reported per pair, so one bad module does not hide the rest
             failed = True
             print(json.dumps({"error": f"{module_path}: {type(error).__name__}: {error}"}), flush=True)

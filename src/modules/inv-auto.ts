@@ -238,6 +238,15 @@ export class InvAutoConv2D extends InvertibleModule {
     moved.dispose();
   }
 
+  /** Ours `[kH, kW, in, out]`, FrEIA's `[out, in, kH, kW]` (the inverse of `loadParam`). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    const kernel = state.get('conv2d.weight')!;
+    state.set('conv2d.weight', tf.transpose(kernel, [3, 2, 0, 1]));
+    kernel.dispose();
+    return state;
+  }
+
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     // Rank casts: the shape rule admits only images, so x is [B, H, W, C]; the kernel is [k, k, C, C'].
     const x = xs[0] as tf.Tensor4D;
@@ -278,8 +287,8 @@ const actOptions = { slopeInit: is.number(), learnable: is.boolean } as const;
 export const invAutoAct = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoAct', conditions: 'none', recomputeByInversion: false, options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoAct(def) });
 export const invAutoActFixed = moduleEntry<InvAutoActOptions>()({ kind: 'InvAutoActFixed', conditions: 'none', recomputeByInversion: false, options: actOptions, outputShapes: activationShape, create: (def) => new InvAutoActFixed(def) });
 export const invAutoActTwoSided = moduleEntry<InvAutoActTwoSidedOptions>()({ kind: 'InvAutoActTwoSided', conditions: 'none', recomputeByInversion: false, options: { initPos: is.number(), initNeg: is.number(), learnable: is.boolean }, outputShapes: activationShape, create: (def) => new InvAutoActTwoSided(def) });
-export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.number({ integer: true, min: 1 }) }, outputShapes: fcShape, create: (def) => new InvAutoFC(def), freia: { notExported: 'not exported yet (FrEIA\'s InvAutoFC has no exact inverse)' } });
-export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.shape, kernelSize: is.number({ integer: true, min: 1 }), padding: is.number({ integer: true, min: 0 }) }, outputShapes: convShape, create: (def) => new InvAutoConv2D(def), freia: { notExported: 'not exported yet (FrEIA\'s InvAutoConv2D has no exact inverse)' } });
+export const invAutoFC = moduleEntry<InvAutoFCOptions>()({ kind: 'InvAutoFC', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.number({ integer: true, min: 1 }) }, outputShapes: fcShape, create: (def) => new InvAutoFC(def) });
+export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAutoConv2D', conditions: 'none', recomputeByInversion: false, options: { dimsOut: is.shape, kernelSize: is.number({ integer: true, min: 1 }), padding: is.number({ integer: true, min: 0 }) }, outputShapes: convShape, create: (def) => new InvAutoConv2D(def) });
 
 // ---- type-level shape rules ----
 
