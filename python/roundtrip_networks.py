@@ -1,5 +1,5 @@
 """Builds a few FrEIA networks, exports each with `freia_export.export` and
-recorded evaluations, for test/freia-export.test.ts to import and verify:
+recorded evaluations, for test/from-freia.test.ts to import and verify:
 
     FREIA_SRC=/path/to/FrEIA /usr/bin/python3 python/roundtrip_networks.py OUTDIR
 

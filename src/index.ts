@@ -89,6 +89,8 @@ export type { Shape, Shapes, ShapeError, FormatShape, Indices, ReplaceAt, SetDim
 export type { Add, Sub, Mul, Sum, Product, Half, IsEven, Compare, IsLiteral, AllLiteral } from './types/arithmetic.js';
 export { importFreia, loadFreiaWeights, freiaGraph, toTensor, FreiaImportError } from './io/freia.js';
 export { verifyFreia, verifyFreiaAsync, TOLERANCE } from './io/freia-verify.js';
+export { exportFreia, FreiaExportError } from './io/freia-export.js';
+export type { ExportFreiaOptions, ExportRefusal } from './io/freia-export.js';
 export { Fm, AbstractNode, InputNode, ConditionNode, Node, OutputNode, GraphINN, SequenceINN } from './builder/freia-style.js';
 export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions, SequenceRunOptions } from './builder/freia-style.js';
 export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './modules/custom.js';

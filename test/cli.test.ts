@@ -33,7 +33,7 @@ describe('freia-ts CLI', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain(args.length ? 'unknown command "frobnicate"' : 'which command?');
-      expect(result.stderr).toContain('verify, graph, example, demo, density, bench');
+      expect(result.stderr).toContain('verify, graph, export, example, demo, density, bench');
     }
     expect(run('--help').stdout).toContain('usage: freia-ts <command>');
   });
@@ -77,6 +77,46 @@ describe('freia-ts CLI', () => {
   });
 });
 
+describe('freia-ts export', () => {
+  it('writes a FrEIA export (freia-reference/1) as a Python module building the FrEIA network', () => {
+    const out = path.join(tempDir('freia-export-'), 'glow.py');
+    const result = run('export', fixturePath('glow_fc'), '--out', out);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('from glow import build_inn');
+    const python = readFileSync(out, 'utf8');
+    expect(python).toContain('def build_inn():');
+    expect(python).toContain('Fm.GLOWCouplingBlock');
+    const printed = run('export', fixturePath('graph_moons'), '--form', 'graph');
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toContain('Ff.GraphINN([');
+  });
+
+  it('writes a saved flow; refuses modules FrEIA lacks, naming them (exit 1)', async () => {
+    const { inn, subnets } = await import('../src/index.js');
+    const { saveFlowFile } = await import('../src/node/index.js');
+    const dir = tempDir('freia-export-');
+    const flow = inn.input([4]).allInOne({ subnet: subnets.mlp({ hidden: 8 }), name: 'block' }).build();
+    await saveFlowFile(flow, path.join(dir, 'saved'));
+    flow.dispose();
+    const out = path.join(dir, 'saved.py');
+    expect(run('export', path.join(dir, 'saved', 'model.json'), '-o', out).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('inn.node_names = ["block"]');
+    const maf = inn.input([4]).maf({ hidden: 8, name: 'made' }).build();
+    await saveFlowFile(maf, path.join(dir, 'maf'));
+    maf.dispose();
+    expectOneLine(run('export', path.join(dir, 'maf'), '-o', path.join(dir, 'maf.py')), 1, 'node "made" (MaskedAutoregressiveFlow): beyond FrEIA: FrEIA has no masked autoregressive flow (MAF)');
+    expect(existsSync(path.join(dir, 'maf.py'))).toBe(false);
+  });
+
+  it('checks --out and --form before reading the model (exit 2)', () => {
+    const dir = tempDir('freia-export-');
+    expectOneLine(run('export', fixturePath('glow_fc'), '--out', path.join(dir, 'x.txt')), 2, `freia-ts export: --out ${path.join(dir, 'x.txt')}: expected a file ending in .py, got ".txt"`);
+    expectOneLine(run('export', path.join(dir, 'missing.json'), '--out', '/proc/nope/x.py'), 2, 'cannot write there (its folder: it does not exist)');
+    expectOneLine(run('export', fixturePath('glow_fc'), '--form', 'tree'), 2, 'freia-ts export: --form: expected auto or graph, got "tree"');
+    expectOneLine(run('export'), 2, 'freia-ts export: expected 1 MODEL, got 0');
+  });
+});
+
 /** One line on stderr, no stack trace, nothing on stdout, and the exit code. */
 function expectOneLine(result: ReturnType<typeof run>, status: number, message: string | RegExp): void {
   expect(result.stdout).toBe('');
@@ -106,7 +146,7 @@ describe('command lines that behave (issue 13)', () => {
   });
 
   it('--help prints the command\'s usage and exits 0', () => {
-    for (const command of ['demo', 'verify', 'graph', 'bench', 'density', 'example']) {
+    for (const command of ['demo', 'verify', 'graph', 'export', 'bench', 'density', 'example']) {
       const result = run(command, '--help');
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`usage: freia-ts ${command}`);

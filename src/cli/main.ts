@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 const commands: Record<string, { summary: string; load: () => Promise<unknown> }> = {
   verify: { summary: 'check FrEIA exports: re-run their recorded evaluations, print the largest errors (FILE...)', load: () => import('./commands/verify.js') },
   graph: { summary: 'draw a saved or FrEIA-exported model: nodes, module kinds, shapes, conditions (FILE -o graph.svg|.dot|.mmd)', load: () => import('./commands/graph.js') },
+  export: { summary: 'write a saved or FrEIA-exported model as a Python module building the FrEIA network (MODEL --out model.py)', load: () => import('./commands/export.js') },
   example: { summary: 'run an example with real data: moons, mnist-cinn, mnist-conv, custom-module, freia-import (NAME; flags: --steps, --seed, --out, --json)', load: () => import('./commands/example.js') },
   demo: { summary: 'train the moons INN and write a picture (flags: --steps, --seed, --out, --json, --clip)', load: () => import('./demo.js') },
   density: { summary: 'compare flow families on 2-D densities: held-out NLL, time, density pictures (flags: --steps, --hidden, --out, --json)', load: () => import('./commands/density.js') },

@@ -109,6 +109,13 @@ export class AllInOneBlock extends InvertibleModule {
     this.subnet = this.addSubnet('subnet', args.subnet, this.len1 + condChannels, 2 * this.len2);
   }
 
+  /** FrEIA also stores a soft permutation's inverse, `w_perm_inv = w_permᵀ` (we transpose on the fly). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    if (this.soft && this.householder === 0) state.set('w_perm_inv', tf.transpose(this.params.get('w_perm')!));
+    return state;
+  }
+
   private globalScale(): tf.Tensor {
     const g = this.params.get('global_scale')!;
     switch (this.scaleType) {
@@ -232,7 +239,9 @@ export const allInOneBlock = moduleEntry<AllInOneOptions, TwoHalvesRule>()({ kin
     return shapes;
   },
   create: (def) => new AllInOneBlock(def),
-  freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'] },
+  freia: { rename: { affine_clamping: 'clamp', gin_block: 'gin' }, derived: ['w_perm_inv'], oursOnly: ['seed'],
+    // Householder reflections imply a soft permutation here; FrEIA needs it said (it fails otherwise).
+    adjustExport: (args) => (args.learnedHouseholderPermutation ? { ...args, permuteSoft: true } : args) },
   permutations: [['w_perm', 'w_perm_inv']],
   options: {
     subnet: is.subnet,

@@ -254,12 +254,14 @@ export const maskedAutoregressiveFlow = moduleEntry<MafOptions, VectorRule>()({ 
   outputShapes: (node, inputShapes, conditionShapes, options) => autoregressiveShapes(node, inputShapes, conditionShapes, options, 2),
   create: (def) => new MaskedAutoregressiveFlow(def),
   options: { ...madeOptions, clamp: is.number({ above: 0 }) },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no masked autoregressive flow (MAF)' },
 });
 
 export const inverseAutoregressiveFlow = moduleEntry<MafOptions, VectorRule>()({ kind: 'InverseAutoregressiveFlow', conditions: 'optional',
   outputShapes: (node, inputShapes, conditionShapes, options) => autoregressiveShapes(node, inputShapes, conditionShapes, options, 2),
   create: (def) => new MaskedAutoregressiveFlow(def, true),
   options: { ...madeOptions, clamp: is.number({ above: 0 }) },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no inverse autoregressive flow (IAF)' },
 });
 
 export const autoregressiveRqSpline = moduleEntry<ArSplineOptions, VectorRule>()({ kind: 'AutoregressiveRQSpline', conditions: 'optional',
@@ -276,5 +278,6 @@ export const autoregressiveRqSpline = moduleEntry<ArSplineOptions, VectorRule>()
     identityTails: is.boolean,
     domainClamping: is.number({ above: 0 }),
   },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no autoregressive spline (its splines are couplings)' },
 });
 

@@ -76,6 +76,21 @@ export abstract class InvertibleModule {
   }
 
   /**
+   * This module's FrEIA state-dict entries, the inverse of
+   * {@link InvertibleModule.loadParam} (for `exportFreia`): each parameter
+   * in PyTorch's element order, its shape up to broadcasting (`[C]` for
+   * FrEIA's `[1, C, 1, 1]`; the Python side reshapes to FrEIA's shape):
+   * subnet Linear weights `[in, out]` → `[out, in]`, Conv2d weights
+   * `[kH, kW, in, out]` → `[out, in, kH, kW]`. Keys FrEIA recomputes from
+   * the constructor's arguments may be left out (the entry's `derived`).
+   * Modules whose `loadParam` moves axes override it. The caller disposes
+   * the tensors.
+   */
+  freiaState(): Map<string, tf.Tensor> {
+    return new Map([...this.params].map(([name, value]) => [name, toFreiaLayout(name, value)]));
+  }
+
+  /**
    * Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's
    * `subnet1.0.weight`), and records which factory made it for which
    * channels ({@link subnetsOf}), so a user's tfjs-layers subnet can be saved.
@@ -136,6 +151,13 @@ export function withVariableCleanup<T>(make: () => T): T {
 }
 
 const subnetWeight = /(^|\.)\d+\.weight$/;
+
+/** Ours → PyTorch's layout, up to broadcasting: the inverse of {@link convertLayout}. */
+export function toFreiaLayout(name: string, value: tf.Tensor): tf.Tensor {
+  if (subnetWeight.test(name) && value.rank === 2) return tf.transpose(value);
+  if (subnetWeight.test(name) && value.rank === 4) return tf.transpose(value, [3, 2, 0, 1]);
+  return value.clone();
+}
 
 /** PyTorch layout → ours, by the rules of {@link InvertibleModule.loadParam}. */
 export function convertLayout(name: string, value: tf.Tensor, target: readonly number[]): tf.Tensor {

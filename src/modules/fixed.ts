@@ -11,7 +11,7 @@ import type { ModuleDef, Shape } from '../core/graph.js';
 import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { is } from '../core/validation.js';
 import { inverse, slogdet, transpose, type Matrix } from '../math/linalg.js';
-import { internalShape, numel, sumExceptBatch, toInternal } from '../math/layout.js';
+import { internalShape, numel, sumExceptBatch, toInternal, toPublic } from '../math/layout.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry, type KeepRule, type NoOptions } from './registry.js';
@@ -116,6 +116,7 @@ export class FixedLinearTransform extends InvertibleModule {
   private readonly mTInv: tf.Variable;
   private readonly b: tf.Variable;
   private readonly logDetM: tf.Variable;
+  private readonly hasOffset: boolean;
 
   constructor(def: ModuleDef<FixedLinearOptions>) {
     super(def.inputShapes, def.conditionShapes);
@@ -126,6 +127,7 @@ export class FixedLinearTransform extends InvertibleModule {
     this.mT = this.addParam('M', tf.tensor2d(mT), false);
     this.mTInv = this.addParam('M_inv', tf.tensor2d(inverse(mT)), false);
     this.b = this.addParam('b', b ? tf.tensor1d([...b]) : tf.zeros([channels]), false);
+    this.hasOffset = b !== undefined && b !== null;
     this.logDetM = this.addParam('logDetM', tf.scalar(slogdet(m).logAbsDet), false);
   }
 
@@ -141,6 +143,16 @@ export class FixedLinearTransform extends InvertibleModule {
       return;
     }
     super.loadParam(name, value);
+  }
+
+  /** Without an offset FrEIA stores a scalar `b = 0` (ours is `[C]` zeros). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    if (!this.hasOffset) {
+      state.get('b')!.dispose();
+      state.set('b', tf.scalar(0));
+    }
+    return state;
   }
 
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
@@ -200,6 +212,17 @@ export class Fixed1x1Conv extends InvertibleModule {
       return;
     }
     super.loadParam(name, value);
+  }
+
+  /** FrEIA's kernels are `[out, in, 1, 1]`: ours transposed (the inverse of `loadParam`). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    for (const name of ['M', 'M_inv']) {
+      const kernel = state.get(name)!;
+      state.set(name, tf.transpose(kernel));
+      kernel.dispose();
+    }
+    return state;
   }
 
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
@@ -286,6 +309,12 @@ export class LearnedElementwiseScaling extends InvertibleModule {
     }
   }
 
+  /** Ours channels-last, FrEIA's channels-first with a leading 1 (the inverse of `loadParam`). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const shape = this.dimsIn[0];
+    return new Map([['s', tf.tidy(() => toPublic(tf.reshape(this.s, [1, ...internalShape(shape)])))]]);
+  }
+
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const logDet = tf.sum(this.s);
     if (!rev) return { out: [tf.mul(xs[0], tf.exp(this.s))], logDet };
@@ -297,6 +326,7 @@ export class LearnedElementwiseScaling extends InvertibleModule {
 
 /** FrEIA's tensor-valued `M` and `b` arrive as `{shape, data}`: our options hold nested arrays. */
 const matrixArgs = {
+  tensorArgs: ['M', 'b'],
   adjust: (args: Record<string, unknown>) => {
     const adjusted = { ...args };
     if (adjusted.M !== undefined) adjusted.M = tensorArgToArrays(adjusted.M);

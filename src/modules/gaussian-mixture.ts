@@ -266,4 +266,5 @@ export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind
       test: (v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1 && Number.isInteger((v as { seed?: unknown }).seed),
     }),
   },
+  freia: { notExported: 'not exported yet: FrEIA takes the mixture component as a fourth input where ours is an option' },
 });

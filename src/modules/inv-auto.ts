@@ -238,6 +238,15 @@ export class InvAutoConv2D extends InvertibleModule {
     moved.dispose();
   }
 
+  /** Ours `[kH, kW, in, out]`, FrEIA's `[out, in, kH, kW]` (the inverse of `loadParam`). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    const kernel = state.get('conv2d.weight')!;
+    state.set('conv2d.weight', tf.transpose(kernel, [3, 2, 0, 1]));
+    kernel.dispose();
+    return state;
+  }
+
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     // Rank casts: the shape rule admits only images, so x is [B, H, W, C]; the kernel is [k, k, C, C'].
     const x = xs[0] as tf.Tensor4D;

@@ -53,4 +53,9 @@ export class Inverse extends InvertibleModule {
     if (name.startsWith('module.') && this.params.has(name)) this.wrapped.loadParam(name.slice('module.'.length), value);
     else super.loadParam(name, value);
   }
+
+  /** The wrapped module's own entries (its layouts and derived buffers), under `module.`. */
+  override freiaState(): Map<string, tf.Tensor> {
+    return new Map([...this.wrapped.freiaState()].map(([name, value]) => [`module.${name}`, value]));
+  }
 }

@@ -448,6 +448,7 @@ export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: '
     exactLogDet: is.boolean,
     spectralNorm: is.oneOf(['manual', 'forward']),
   },
+  freia: { oursOnly: ['exactLogDet', 'spectralNorm'] },
   outputShapes: iresnetShape, create: (def) => new IResNetLayer(def) });
 
 // ---- type-level shape rule ----

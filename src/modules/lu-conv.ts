@@ -99,4 +99,5 @@ export const invertibleConv1x1LU = moduleEntry<Conv1x1LUOptions>()({ kind: 'Inve
   },
   create: (def) => new InvertibleConv1x1LU(def),
   options: { seed: is.number({ integer: true }) },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no learned LU 1×1 convolution (its Fixed1x1Conv is not learned)' },
 });

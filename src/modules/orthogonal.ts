@@ -137,6 +137,13 @@ export class HouseholderPerm extends InvertibleModule {
     if (this.fixed) this.addParam('weight', tf.tensor2d(householderProduct(vs)), false);
   }
 
+  /** FrEIA registers a fixed product twice, as `W` and `weight`. */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    if (this.fixed) state.set('W', state.get('weight')!.clone());
+    return state;
+  }
+
   forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const x = xs[0];
     if (this.fixed) return { out: [tf.matMul(x, this.params.get('weight')!, false, rev)], logDet: 0 };

@@ -141,10 +141,12 @@ export const uniformDequantization = moduleEntry<DequantizeOptions>()({ kind: 'U
   outputShapes: (node, inputShapes, conditionShapes) => unconditionalSameShape(node, inputShapes, conditionShapes),
   create: (def) => new UniformDequantization(def),
   options: { levels: is.number({ integer: true, min: 2, max: MAX_LEVELS }), noise: is.boolean },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no dequantization module (dequantize the data before a FrEIA network)' },
 });
 
 export const logitTransform = moduleEntry<LogitOptions>()({ kind: 'LogitTransform', conditions: 'none',
   outputShapes: (node, inputShapes, conditionShapes) => unconditionalSameShape(node, inputShapes, conditionShapes),
   create: (def) => new LogitTransform(def),
   options: { alpha: marginCheck },
+  freia: { notExported: 'beyond FrEIA: FrEIA has no logit transform (apply it to the data before a FrEIA network)' },
 });

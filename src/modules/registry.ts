@@ -58,7 +58,8 @@ export interface AnyShape extends KeepRule {
 export type RuleResult<R extends KeepRule, S, M extends string> = (R & { readonly shape: S; readonly method: M })['result'];
 
 /**
- * How FrEIA's constructor arguments map onto ours. By default every
+ * How FrEIA's constructor arguments map onto ours, in both directions
+ * (`importFreia` reads them, `exportFreia` inverts them). By default every
  * snake_case argument becomes camelCase and keeps its value.
  */
 export interface FreiaImport {
@@ -70,6 +71,14 @@ export interface FreiaImport {
   readonly adjust?: (args: Record<string, unknown>) => Record<string, unknown>;
   /** State-dict keys FrEIA stores but we recompute from other parameters; ignored on import. */
   readonly derived?: readonly string[] | ((args: Record<string, unknown>) => readonly string[]);
+  /** Our options FrEIA's constructor does not take (e.g. `seed` of AllInOneBlock, whose weights carry its effect); left out on export. */
+  readonly oursOnly?: readonly string[];
+  /** FrEIA arguments that are torch tensors (FixedLinearTransform's `M`): an export writes `torch.tensor(...)`. */
+  readonly tensorArgs?: readonly string[];
+  /** Final adjustment of our options before they become FrEIA's arguments on export (the inverse of `adjust`). */
+  readonly adjustExport?: (args: Record<string, unknown>) => Record<string, unknown>;
+  /** Why `exportFreia` refuses this kind (a module FrEIA lacks, or one the exporter does not write); absent: exportable. */
+  readonly notExported?: string;
 }
 
 declare const typeLevel: unique symbol;

@@ -457,6 +457,17 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
     moved.dispose();
   }
 
+  /** Ours `[H, W, C·P]`, FrEIA's `[C·P, H, W]` (the inverse of `loadParam`). */
+  override freiaState(): Map<string, tf.Tensor> {
+    const state = super.freiaState();
+    const raw = state.get('spline_parameters');
+    if (raw && raw.rank >= 2) {
+      state.set('spline_parameters', tf.transpose(raw, [raw.rank - 1, ...Array.from({ length: raw.rank - 1 }, (_, i) => i)]));
+      raw.dispose();
+    }
+    return state;
+  }
+
   forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     // Without conditions the raw parameters have no batch axis; broadcasting supplies it.
     const raw = 'subnet' in this.source ? this.source.subnet.apply(tf.concat([...cs], -1)) : this.source.raw;
