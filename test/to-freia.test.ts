@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -387,9 +387,15 @@ describe('exportFreia: every FrEIA reference fixture, imported and exported, is 
     const refused: string[] = [];
     const exported: { name: string; doc: FreiaDocument }[] = [];
     const files: string[] = [];
-    for (const file of listFixtures()) {
-      const name = file.replace(/\.json$/, '');
-      const doc = readFixture(name);
+    // FrEIA networks with nn.Sequential subnets of every layer type (python/roundtrip_networks.py, written by python/freia_export.py) come back too.
+    const fromPython = path.join(dir, 'from-python');
+    mkdirSync(fromPython);
+    const written = spawnSync(setup.python!, [path.join(root, 'python', 'roundtrip_networks.py'), fromPython], { encoding: 'utf8', env: { ...process.env } });
+    expect(written.status, written.stderr).toBe(0);
+    const sequentialDocs = readdirSync(fromPython).filter((f) => f !== 'errors.json').map((f) => ({ name: `python_${f.replace(/\.json$/, '')}`, doc: JSON.parse(readFileSync(path.join(fromPython, f), 'utf8')) as FreiaDocument }));
+    expect(sequentialDocs.length).toBeGreaterThanOrEqual(3);
+    const all = [...listFixtures().map((file) => ({ name: file.replace(/\.json$/, ''), doc: readFixture(file.replace(/\.json$/, '')) })), ...sequentialDocs];
+    for (const { name, doc } of all) {
       const flow = importFreia(doc);
       try {
         const python = exportFreia(flow, { name });
@@ -423,6 +429,7 @@ describe('exportFreia: every FrEIA reference fixture, imported and exported, is 
     const largest = Math.max(...Object.values(errors).filter((e): e is number => typeof e === 'number'));
     console.log(`freia-export fixtures: ${exported.length} exported, largest error ${largest.toExponential(2)}; ${refused.length} refused:\n  ${refused.join('\n  ')}`);
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
-    expect(exported.length + refused.length).toBe(listFixtures().length);
+    expect(exported.length + refused.length).toBe(all.length);
+    expect(exported.map((e) => e.name)).toEqual(expect.arrayContaining(sequentialDocs.map((d) => d.name)));
   }, 600_000);
 });

@@ -21,6 +21,7 @@ import { DisposedError, FreiaError } from '../core/errors.js';
 import type { AnyFlow } from '../runtime/flow.js';
 import { catalogue, derivedKeys, moduleSpec } from '../modules/catalogue.js';
 import type { SubnetSpec } from '../modules/subnets.js';
+import type { SequentialSubnetSpec } from '../modules/sequential-subnet.js';
 
 /** Options of {@link exportFreia}. */
 export interface ExportFreiaOptions {
@@ -66,13 +67,46 @@ export function pythonLiteral(value: unknown): string {
 /** camelCase → snake_case, the inverse of the importer's rule (`M` stays `M`). */
 const snake = (name: string) => name.replace(/(?<=[a-z0-9])[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** The Python function name of a built-in subnet (`subnet_mlp_32x2`). */
+/** The Python function name of a subnet (`subnet_mlp_32x2`; a `sequential` one by a hash of its layers). */
 function subnetName(spec: SubnetSpec): string {
-  return `subnet_${spec.kind}_${spec.hidden}x${spec.layers}`;
+  if (spec.kind !== 'sequential') return `subnet_${spec.kind}_${spec.hidden}x${spec.layers}`;
+  let hash = 0x811c9dc5;
+  for (const ch of JSON.stringify(spec.layers)) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return `subnet_sequential_${hash.toString(16).padStart(8, '0')}`;
 }
 
-/** A built-in subnet as a Python constructor `(c_in, c_out) -> nn.Sequential` with our layers. */
+/** A `sequential` subnet (imported from FrEIA) as its nn.Sequential again: widths follow the layers, the last weighted layer ends at `c_out`. */
+function sequentialSource(spec: SequentialSubnetSpec): string {
+  const lastWeighted = spec.layers.reduce((found, layer, i) => (layer.type === 'Linear' || layer.type === 'Conv2d' ? i : found), -1);
+  const width = (w: number | null, i: number) => (i === lastWeighted || w === null ? 'c_out' : String(w));
+  let current = 'c_in';
+  const layers = spec.layers.map((layer, i) => {
+    switch (layer.type) {
+      case 'Linear': {
+        const out = width(layer.out_features, i);
+        const text = `nn.Linear(${current}, ${out}, bias=${pythonLiteral(layer.bias)})`;
+        current = out;
+        return text;
+      }
+      case 'Conv2d': {
+        const out = width(layer.out_channels, i);
+        const text = `nn.Conv2d(${current}, ${out}, ${pythonLiteral(layer.kernel_size)}, stride=${pythonLiteral(layer.stride)}, padding=${pythonLiteral(layer.padding)}, bias=${pythonLiteral(layer.bias)})`;
+        current = out;
+        return text;
+      }
+      case 'LeakyReLU': return `nn.LeakyReLU(${pythonLiteral(layer.negative_slope)})`;
+      case 'Dropout': return `nn.Dropout(${pythonLiteral(layer.p ?? 0.5)})`;
+      case 'BatchNorm1d':
+      case 'BatchNorm2d': return `nn.${layer.type}(${current}, eps=${pythonLiteral(layer.eps)}, affine=${pythonLiteral(layer.affine)})`;
+      default: return `nn.${layer.type}()`;
+    }
+  });
+  return `def ${subnetName(spec)}(c_in, c_out):\n    return nn.Sequential(${layers.join(', ')})\n`;
+}
+
+/** A subnet as a Python constructor `(c_in, c_out) -> nn.Sequential` with our layers. */
 function subnetSource(spec: SubnetSpec): string {
+  if (spec.kind === 'sequential') return sequentialSource(spec);
   const layer = (cIn: string, cOut: string) =>
     spec.kind === 'mlp' ? `nn.Linear(${cIn}, ${cOut})` : spec.kind === 'conv3x3' ? `nn.Conv2d(${cIn}, ${cOut}, 3, padding=1)` : `nn.Conv2d(${cIn}, ${cOut}, 1)`;
   const layers: string[] = [];
