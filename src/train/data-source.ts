@@ -65,7 +65,7 @@ export type ValidationData = Exclude<FitData, (step: number) => Batch>;
 /** A batch handed out, with the tensors the fit must dispose after its step. */
 export interface Fetched {
   readonly batch: Batch;
-  readonly owned: readonly tf.Tensor[];
+  readonly owned: tf.Tensor[];
 }
 
 /** One pass over the data. */

@@ -400,7 +400,7 @@ function session(owner: string, flow: Trainable, options: FitOptions, readsSync:
             return { loss: value, grads: clipped, verdict: verdictTensor };
           }));
         } finally {
-          tf.dispose(fetched.owned as tf.Tensor[]);
+          tf.dispose(fetched.owned);
         }
         let handedOver = false;
         try {
@@ -451,7 +451,7 @@ function session(owner: string, flow: Trainable, options: FitOptions, readsSync:
               previous?.dispose();
               count += n;
             } finally {
-              tf.dispose(fetched.owned as tf.Tensor[]);
+              tf.dispose(fetched.owned);
             }
           }
           if (sum === undefined || count === 0) throw new OptionError(owner, 'validationData', 'at least one batch with samples', 'no batches');
