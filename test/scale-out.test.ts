@@ -131,7 +131,7 @@ describe('exportFreiaTraining: two processes under torchrun (gloo, CPU), and bac
     // both ranks ran, on CPUs, with gloo; each took half the rows
     expect(stdout).toMatch(/rank 0\/2: 512 of 1024 rows, 8 batches of 64 per epoch, cpu, backend gloo/);
     expect(stdout).toMatch(/rank 1\/2: 512 of 1024 rows, 8 batches of 64 per epoch, cpu, backend gloo/);
-    const done = /done: 20 steps, 3 epochs, 2 processes, [\d.]+s; loss first (\S+) last (\S+); wrote/.exec(stdout);
+    const done = /done: 20 steps, 3 epochs, 2 processes, [\d.]+s of training; loss first (\S+) last (\S+); wrote/.exec(stdout);
     const recorded = /recorded rows \(16\): nll before (\S+) after (\S+)/.exec(stdout);
     expect(done, stdout).not.toBeNull();
     expect(recorded, stdout).not.toBeNull();

@@ -314,7 +314,7 @@ def main(argv=None):
         after = recorded_nll()
         checkpoint(step)
         print(f"recorded rows ({record}): nll before {before:.5f} after {after:.5f}", flush=True)
-        print(f"done: {step} steps, {epoch} epochs, {world} processes, {time.time() - start:.1f}s; "
+        print(f"done: {step} steps, {epoch} epochs, {world} processes, {time.time() - start:.1f}s of training; "
               f"loss first {first:.5f} last {last:.5f}; wrote {args.out}", flush=True)
     dist.barrier()
     dist.destroy_process_group()
