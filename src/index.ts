@@ -91,6 +91,8 @@ export { importFreia, loadFreiaWeights, freiaGraph, toTensor, FreiaImportError }
 export { verifyFreia, verifyFreiaAsync, TOLERANCE } from './io/freia-verify.js';
 export { exportFreia, FreiaExportError } from './io/freia-export.js';
 export type { ExportFreiaOptions, ExportRefusal } from './io/freia-export.js';
+export { exportFreiaTraining } from './io/freia-training.js';
+export type { ExportFreiaTrainingOptions } from './io/freia-training.js';
 export { Fm, AbstractNode, InputNode, ConditionNode, Node, OutputNode, GraphINN, SequenceINN } from './builder/freia-style.js';
 export type { ModuleType, Connection, FlexibleInputs, FreiaRunOptions, SequenceRunOptions } from './builder/freia-style.js';
 export type { ShapeRule, ApplyRule, RuleOf, ArgsOf, CustomModuleClass } from './modules/custom.js';

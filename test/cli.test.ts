@@ -108,6 +108,21 @@ describe('freia-ts export', () => {
     expect(existsSync(path.join(dir, 'maf.py'))).toBe(false);
   });
 
+  it('--train writes the training script and freia_export.py beside the module', () => {
+    const dir = tempDir('freia-export-');
+    const out = path.join(dir, 'glow.py');
+    const result = run('export', fixturePath('glow_fc'), '--out', out, '--train', path.join(dir, 'train.py'));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('train: torchrun --nproc_per_node N');
+    const script = readFileSync(path.join(dir, 'train.py'), 'utf8');
+    expect(script).toContain('MODEL_FILE = "glow.py"');
+    expect(script).toContain('DistributedDataParallel(inn,');
+    expect(readFileSync(path.join(dir, 'freia_export.py'), 'utf8')).toContain('FORMAT = "freia-reference/1"');
+    expectOneLine(run('export', fixturePath('glow_fc'), '--train', path.join(dir, 'train.py')), 2, '--train: give --out too');
+    expectOneLine(run('export', fixturePath('glow_fc'), '--out', out, '--train', path.join(dir, 'sub', 'train.py')), 2, 'cannot write there');
+    expectOneLine(run('export', fixturePath('glow_fc'), '--out', out, '--train', path.join(tmpdir(), 'train.py')), 2, 'put it in the folder of --out');
+  });
+
   it('checks --out and --form before reading the model (exit 2)', () => {
     const dir = tempDir('freia-export-');
     expectOneLine(run('export', fixturePath('glow_fc'), '--out', path.join(dir, 'x.txt')), 2, `freia-ts export: --out ${path.join(dir, 'x.txt')}: expected a file ending in .py, got ".txt"`);

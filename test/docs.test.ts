@@ -1,6 +1,6 @@
 /**
- * Docs that work when pasted: every `ts` block of the README and of the
- * example pages (docs/examples/*.md) type-checks
+ * Docs that work when pasted: every `ts` block of the README, of the
+ * example pages (docs/examples/*.md) and of docs/scale-out.md type-checks
  * against the library (with `@ts-expect-error` lines really failing), every
  * block runs, and no README code leaves a promise of ours floating (the
  * compiler has no such check; typescript-eslint's `no-floating-promises`
@@ -120,6 +120,13 @@ describe('README examples', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(2);
     expect(typeCheck(snippets)).toEqual([]);
     // Their code is awaited where it must be, as the README's.
+    expect(snippets.flatMap(({ label, code }) => floatingCalls(code).map((call) => `${label}, ${call}`))).toEqual([]);
+  });
+
+  it('the guides with code to paste (docs/scale-out.md) type-check', () => {
+    const snippets = ['scale-out.md'].flatMap((page) => [...readFileSync(path.join(root, 'docs', page), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, k) => ({ label: `docs/${page} block ${k}`, code: m[1] })));
+    expect(snippets.length).toBeGreaterThanOrEqual(3);
+    expect(typeCheck(snippets)).toEqual([]);
     expect(snippets.flatMap(({ label, code }) => floatingCalls(code).map((call) => `${label}, ${call}`))).toEqual([]);
   });
 

@@ -7,12 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportFreia, FreiaExportError, importFreia, inn, setGlobalSeed, subnets, type AnyFlow, type FreiaDocument } from '../src/index.js';
 import { listFixtures, readFixture } from './helpers/fixtures.js';
+import { anyPython, freiaSetup, pythons, runs } from './helpers/freia-python.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'freia-export-'));
 // FREIA_EXPORT_KEEP=1 keeps the written modules and inputs (for a look in Python).
@@ -106,20 +107,7 @@ function perturb(flow: AnyFlow, names: readonly string[]): void {
   });
 }
 
-const pythons = [process.env.FREIA_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-const runs = (python: string, args: string[]) => spawnSync(python, args, { encoding: 'utf8', env: { ...process.env } });
-/** A Python that runs at all (for the syntax check). */
-const anyPython = pythons.find((p) => runs(p, ['-c', 'pass']).status === 0);
-
-/** Why the round trip cannot run here, or undefined when it can (and the Python that can). */
-function roundTripSetup(): { python?: string; reason?: string } {
-  const src = process.env.FREIA_SRC;
-  if (!src) return { reason: 'FREIA_SRC is not set (point it at a clone of FrEIA)' };
-  if (!existsSync(path.join(src, 'FrEIA'))) return { reason: `FREIA_SRC=${src} holds no FrEIA folder` };
-  const python = pythons.find((p) => runs(p, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(src)}); import torch, numpy, FrEIA.framework`]).status === 0);
-  return python ? { python } : { reason: `no Python among ${pythons.join(', ')} imports torch, numpy and FrEIA (set FREIA_PYTHON)` };
-}
-const setup = roundTripSetup();
+const setup = freiaSetup();
 
 describe('exportFreia: the Python module', () => {
   it('writes a SequenceINN for a chain: FrEIA classes, node names, subnets, conditions, weights', () => {
