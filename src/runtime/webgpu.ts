@@ -150,12 +150,38 @@ async function tryRoute(dawn: DawnModule, route: Route): Promise<Candidate | str
   }
 }
 
+/** The Vulkan loader's file name on Linux. */
+const VULKAN_LOADER = 'libvulkan.so.1';
+
+/**
+ * Whether Linux's dynamic loader can find the Vulkan loader (its cache,
+ * /etc/ld.so.cache, or a folder of LD_LIBRARY_PATH). Without it Dawn's
+ * default route cannot work, and Dawn says so on stderr from native code
+ * ("Couldn't load Vulkan"), under every command that only probed for a GPU;
+ * so the route is skipped. When this cannot be told, Dawn tries.
+ */
+async function vulkanLoaderFound(): Promise<boolean> {
+  const fsImport = await importOptional('node:fs');
+  if (!fsImport.ok) return true;
+  // Cast: node:fs, the two functions used here.
+  const fs = fsImport.module as { existsSync(path: string): boolean; readFileSync(path: string): Uint8Array };
+  const folders = (nodeProcess()?.env?.LD_LIBRARY_PATH ?? '').split(':').filter((folder) => folder !== '');
+  if (folders.some((folder) => fs.existsSync(`${folder}/${VULKAN_LOADER}`))) return true;
+  try {
+    return new TextDecoder('latin1').decode(fs.readFileSync('/etc/ld.so.cache')).includes(VULKAN_LOADER);
+  } catch {
+    return true;
+  }
+}
+
 /** Hardware first; a software adapter only when `explicit`; the reason when there is none. */
 async function chooseAdapter(dawn: DawnModule, explicit: boolean): Promise<Candidate | string> {
   const linux = nodeProcess()?.platform === 'linux';
-  const routes = explicit && linux ? [defaultRoute, openGlRoute] : [defaultRoute];
   const software: Candidate[] = [];
   const misses: string[] = [];
+  const vulkan = !linux || (await vulkanLoaderFound());
+  if (!vulkan) misses.push(`Dawn's default API: no Vulkan loader (${VULKAN_LOADER} is not installed)`);
+  const routes = [...(vulkan ? [defaultRoute] : []), ...(explicit && linux ? [openGlRoute] : [])];
   for (const route of routes) {
     const found = await (route.api === 'opengl' ? withSurfacelessEgl(() => tryRoute(dawn, route)) : tryRoute(dawn, route));
     if (typeof found === 'string') misses.push(found);
