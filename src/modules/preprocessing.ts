@@ -138,6 +138,9 @@ export class LogitTransform extends InvertibleModule {
 const marginCheck: OptionCheck = { expected: 'a number >= 0 and < 0.5', test: (v) => typeof v === 'number' && v >= 0 && v < 0.5 };
 
 export const uniformDequantization = moduleEntry<DequantizeOptions>()({ kind: 'UniformDequantization', conditions: 'none',
+  // Its forward draws new noise each time, so memory: 'invert' could not re-run it to the stored pass: it keeps its input
+  // (integer levels, recovered exactly by the inverse anyway); and inverseOf, which needs an exact inverse, does not wrap it.
+  recomputeByInversion: false,
   outputShapes: (node, inputShapes, conditionShapes) => unconditionalSameShape(node, inputShapes, conditionShapes),
   create: (def) => new UniformDequantization(def),
   options: { levels: is.number({ integer: true, min: 2, max: MAX_LEVELS }), noise: is.boolean },
