@@ -12,6 +12,7 @@ import ts from 'typescript';
 import path from 'node:path';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { inn, subnets } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const scratch = path.join(root, 'test', '.docs-scratch');
@@ -150,8 +151,9 @@ describe('README examples', () => {
  * The guides (docs/guides/*.md): the site's teaching pages. Each `ts` block
  * stands alone (its own imports), type-checks, runs in a few seconds, and
  * leaves behind no tensor but the variables it made (the weights of the
- * flows it built and kept); the pictures they show exist; index.md lists
- * every guide, in teaching order, for TypeDoc (`children` frontmatter).
+ * flows it built and kept); the pictures they show exist, and those of the
+ * networks are what the library draws now; index.md lists every guide, in
+ * teaching order, for TypeDoc (`children` frontmatter).
  */
 describe('the guides (docs/guides/*.md)', () => {
   const dir = path.join(root, 'docs', 'guides');
@@ -178,6 +180,19 @@ describe('the guides (docs/guides/*.md)', () => {
       .filter((target) => !elsewhere.has(target) && !existsSync(path.resolve(dir, target)))
       .map((target) => `${page}: ${target}`));
     expect(missing).toEqual([]);
+  });
+
+  it('the networks\' pictures are what scripts/guide-pictures.mjs draws now', async () => {
+    type Pictures = (lib: { inn: typeof inn; subnets: typeof subnets }) => [string, () => { toSvg(title?: string): Promise<string>; dispose(): void }][];
+    const { guidePictures } = (await import(path.join(root, 'scripts', 'guide-pictures.mjs'))) as { guidePictures: Pictures };
+    const pictures = guidePictures({ inn, subnets });
+    expect(pictures.length).toBeGreaterThanOrEqual(4);
+    for (const [name, build] of pictures) {
+      const flow = build();
+      const svg = await flow.toSvg(name);
+      flow.dispose();
+      expect(svg === text(`${name}.svg`), `docs/guides/${name}.svg is stale: node scripts/ensure-build.mjs && node scripts/guide-pictures.mjs`).toBe(true);
+    }
   });
 
   it('type-check', () => {
