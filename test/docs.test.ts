@@ -1,16 +1,18 @@
 /**
  * Docs that work when pasted: every `ts` block of the README, of the
- * example pages (docs/examples/*.md) and of docs/scale-out.md type-checks
- * against the library (with `@ts-expect-error` lines really failing), every
- * block runs, and no README code leaves a promise of ours floating (the
- * compiler has no such check; typescript-eslint's `no-floating-promises`
- * would need a linter we do not run).
+ * guides (docs/guides/*.md), of the example pages (docs/examples/*.md) and
+ * of docs/scale-out.md type-checks against the library (with
+ * `@ts-expect-error` lines really failing), every README and guide block
+ * runs without leaking tensors, and no code leaves a promise of ours
+ * floating (the compiler has no such check; typescript-eslint's
+ * `no-floating-promises` would need a linter we do not run).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import ts from 'typescript';
 import path from 'node:path';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { inn, subnets } from '../src/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const scratch = path.join(root, 'test', '.docs-scratch');
@@ -141,6 +143,76 @@ describe('README examples', () => {
       // Building a flow allocates its parameters; a README block leaves them to the user, so count only non-variables.
       const variables = Object.values(tf.engine().registeredVariables).length;
       expect(tf.memory().numTensors - before).toBeLessThanOrEqual(variables);
+    });
+  });
+});
+
+/**
+ * The guides (docs/guides/*.md): the site's teaching pages. Each `ts` block
+ * stands alone (its own imports), type-checks, runs in a few seconds, and
+ * leaves behind no tensor but the variables it made (the weights of the
+ * flows it built and kept); the pictures they show exist, and those of the
+ * networks are what the library draws now; index.md lists every guide, in
+ * teaching order, for TypeDoc (`children` frontmatter).
+ */
+describe('the guides (docs/guides/*.md)', () => {
+  const dir = path.join(root, 'docs', 'guides');
+  const guides = ['quickstart.md', 'concepts.md', 'multi-scale.md', 'conditional.md', 'custom-modules.md', 'from-freia.md', 'training.md', 'backends.md', 'memory.md', 'performance.md'];
+  const pages = readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
+  const text = (page: string) => readFileSync(path.join(dir, page), 'utf8');
+  const snippets = pages.flatMap((page) => [...text(page).matchAll(/```ts\n([\s\S]*?)```/g)].map((m, k) => ({ label: `docs/guides/${page} block ${k}`, code: m[1] })));
+
+  it('has every guide, and index.md lists them in teaching order', () => {
+    expect(pages).toEqual([...guides, 'index.md'].sort());
+    const index = text('index.md');
+    const children = [...(index.match(/^---\n[\s\S]*?\n---\n/)?.[0] ?? '').matchAll(/^ {2}- \.\/(\S+)$/gm)].map((m) => m[1]);
+    expect(children).toEqual(guides);
+    // TypeDoc reads `title` from each page's frontmatter.
+    for (const page of pages) expect(text(page), page).toMatch(/^---\ntitle: .+\n[\s\S]*?---\n/);
+  });
+
+  it('every picture and page they link to exists', () => {
+    // The MNIST example pages are written on another branch; the guides link them by path.
+    const elsewhere = new Set(['../examples/mnist-cinn.md', '../examples/mnist-conv.md']);
+    const missing = pages.flatMap((page) => [...text(page).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1])
+      .filter((target) => !/^[a-z]+:/.test(target))
+      .filter((target) => !elsewhere.has(target) && !existsSync(path.resolve(dir, target)))
+      .map((target) => `${page}: ${target}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('the networks\' pictures are what scripts/guide-pictures.mjs draws now', async () => {
+    type Pictures = (lib: { inn: typeof inn; subnets: typeof subnets }) => [string, () => { toSvg(title?: string): Promise<string>; dispose(): void }][];
+    const { guidePictures } = (await import(path.join(root, 'scripts', 'guide-pictures.mjs'))) as { guidePictures: Pictures };
+    const pictures = guidePictures({ inn, subnets });
+    expect(pictures.length).toBeGreaterThanOrEqual(4);
+    for (const [name, build] of pictures) {
+      const flow = build();
+      const svg = await flow.toSvg(name);
+      flow.dispose();
+      expect(svg === text(`${name}.svg`), `docs/guides/${name}.svg is stale: node scripts/ensure-build.mjs && node scripts/guide-pictures.mjs`).toBe(true);
+    }
+  });
+
+  it('type-check', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(guides.length);
+    expect(typeCheck(snippets)).toEqual([]);
+  });
+
+  it('every call of a promise-returning function is awaited', () => {
+    expect(snippets.flatMap(({ label, code }) => floatingCalls(code).map((call) => `${label}, ${call}`))).toEqual([]);
+  });
+
+  snippets.forEach(({ label, code }, k) => {
+    it(`${label} runs without leaking tensors`, { timeout: 60_000 }, async () => {
+      const file = path.join(scratch, `guide-${k}.ts`);
+      writeFileSync(file, localize(code) + '\nexport {};\n');
+      const variables = () => Object.keys(tf.engine().registeredVariables).length;
+      const before = { tensors: tf.memory().numTensors, variables: variables() };
+      await import(file);
+      // The block may keep the flows it built (their weights are variables); nothing else may stay.
+      expect(tf.memory().numTensors - before.tensors).toBeLessThanOrEqual(Math.max(0, variables() - before.variables));
     });
   });
 });
