@@ -203,6 +203,8 @@ async function loop(): Promise<void> {
   let chunk = 2;
   let lastDensity = 0;
   let lastSamples = 0;
+  let densityEvery = 300;
+  let samplesEvery = 500;
   for (;;) {
     if (restartWanted) {
       restartWanted = false;
@@ -231,14 +233,18 @@ async function loop(): Promise<void> {
     const elapsed = performance.now() - started;
     stepsPerSecond = 0.8 * stepsPerSecond + 0.2 * ((1000 * chunk) / Math.max(elapsed, 1));
     chunk = Math.max(1, Math.min(50, Math.round((chunk * 30) / Math.max(elapsed, 1))));
+    // The pictures a few times a second, but never more than a fifth of the time each (slow flows train too).
     const now = performance.now();
-    if (now - lastDensity > 300) {
+    if (now - lastDensity > densityEvery) {
       await showDensity(s);
       lastDensity = performance.now();
+      densityEvery = Math.max(300, 4 * (lastDensity - now));
     }
-    if (now - lastSamples > 500) {
+    if (now - lastSamples > samplesEvery) {
+      const before = performance.now();
       await showSamples(s);
       lastSamples = performance.now();
+      samplesEvery = Math.max(500, 4 * (lastSamples - before));
     }
     drawLoss(canvases.loss, s.losses);
     showStatus();
