@@ -1,55 +1,55 @@
 #!/usr/bin/env node
-// `npm run check:browser`: builds browser-check/ (a page that trains, inverts,
-// saves and loads a flow) with Vite and runs it in headless Chromium
-// (Debian's package: apt-get install chromium). Prints the page's verdict;
-// exits 1 unless it starts with "OK". Not part of `npm test`, which must not
-// need a browser.
-import { spawnSync, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run check:browser`: two pages in headless Chromium (Debian's package:
+// apt-get install chromium; or set CHROMIUM), driven over the DevTools
+// protocol on a pipe (scripts/chromium.mjs). Not part of `npm test`, which
+// must not need a browser.
+//
+// 1. browser-check/: a page that trains, inverts, saves and loads a flow,
+//    built with Vite; its verdict (in <pre id="result">) must start with "OK",
+//    and no console error may come.
+// 2. playground/: built with Vite and driven by scripts/playground-check.mjs:
+//    it trains, a stroke is drawn with the mouse, the data set and the flow
+//    are changed through the menus; any console error fails it; a screenshot
+//    goes to playground/check-screenshot.png.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveDirectory } from './static-server.mjs';
+import { checkPlayground } from './playground-check.mjs';
+import { openPage, sleep } from './chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const build = spawnSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', 'browser-check/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(1);
-
-const dist = path.join(root, 'browser-check', 'dist');
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-const server = createServer(async (req, res) => {
-  const file = path.join(dist, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-  if (!file.startsWith(dist)) return res.writeHead(403).end();
-  try {
-    const body = await readFile(file.endsWith('/') ? path.join(file, 'index.html') : file);
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-}).listen(0, '127.0.0.1');
-await new Promise((resolve) => server.on('listening', resolve));
-const url = `http://127.0.0.1:${server.address().port}/index.html`;
-
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
-// A throw-away browser profile, removed when the check ends.
-const profile = mkdtempSync(path.join(tmpdir(), 'freia-chromium-'));
-process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
-const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
-  '--virtual-time-budget=60000', '--dump-dom', url];
-const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-let dom = '';
-child.stdout.on('data', (chunk) => (dom += chunk));
-const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-child.on('error', (error) => {
-  console.error(`cannot start ${chromium}: ${error.message} (apt-get install chromium, or set CHROMIUM)`);
-  process.exit(1);
-});
-child.on('close', () => {
-  clearTimeout(timer);
-  server.close();
-  const verdict = /<pre id="result">([^<]*)/.exec(dom)?.[1] ?? 'no result (the page did not finish)';
-  console.log(`browser: ${verdict}`);
-  process.exit(verdict.startsWith('OK') ? 0 : 1);
-});
+
+async function checkSmokePage() {
+  const build = spawnSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', 'browser-check/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) return false;
+  const server = await serveDirectory(path.join(root, 'browser-check', 'dist'));
+  let page;
+  try {
+    page = await openPage(`${server.url}index.html`, { chromium, flags: ['--disable-gpu'] });
+    // The page writes its verdict into <pre id="result"> when it is done; real time, not virtual time (a 2-core machine needs it).
+    const deadline = Date.now() + 180_000;
+    let verdict = 'running';
+    while (verdict === 'running' && Date.now() < deadline) {
+      await sleep(500);
+      verdict = (await page.evaluate(`document.getElementById('result')?.textContent ?? 'running'`).catch(() => 'running')) || 'running';
+    }
+    if (verdict === 'running') verdict = 'no result (the page did not finish in 180 s)';
+    console.log(`browser: ${verdict}`);
+    for (const error of page.errors) console.log(`browser: ${error}`);
+    return verdict.startsWith('OK') && page.errors.length === 0;
+  } catch (error) {
+    console.error(`browser: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  } finally {
+    await page?.close();
+    server.close();
+  }
+}
+
+const smoke = await checkSmokePage();
+if (!smoke) process.exit(1);
+const playground = await checkPlayground({ chromium });
+for (const line of playground.lines) console.log(line);
+process.exit(playground.ok ? 0 : 1);

@@ -23,6 +23,7 @@ for (const [label, project] of [
   ['tsc (sources and tests)', 'tsconfig.json'],
   ['tsc library (browser lib, no Node types)', 'tsconfig.lib.json'],
   ['tsc build (dist, typings)', 'tsconfig.build.json'],
+  ['tsc playground (the browser page of npm run playground)', 'playground/tsconfig.json'],
 ]) {
   if (run(label, bin('tsc'), ['-p', project])) passed++;
   else failed++;
