@@ -23,4 +23,10 @@ export interface ModuleCase {
   readonly perturbation?: number;
   /** Log-det tolerance if the module's log-det is an estimate (relative); default 1e-3. */
   readonly logDetTolerance?: number;
+  /**
+   * The outputs depend on noise drawn at each call (dequantization): two
+   * backends draw different numbers from one seed, so a comparison across
+   * backends checks the log-det and the inverse, not the outputs.
+   */
+  readonly drawsNoise?: boolean;
 }

@@ -60,11 +60,11 @@ describe('every module (table) on WebGPU, against cpu', () => {
       const ours = await results(flow, x, c);
       expect(tf.memory().numTensors).toBe(before);
 
-      expectClose(ours.out, truth.out, 1e-4, 'outputs');
+      if (!testCase.drawsNoise) expectClose(ours.out, truth.out, 1e-4, 'outputs');
       expectClose(ours.logDet, truth.logDet, 1e-3, 'log-det');
       expectClose(ours.back, await read(x), 1e-4, 'inverse(forward(x)) against x');
       expectClose(ours.backLogDet, truth.backLogDet, 1e-3, 'inverse log-det');
-      expectClose(ours.grads, truth.grads, 1e-3, 'gradients');
+      if (!testCase.drawsNoise) expectClose(ours.grads, truth.grads, 1e-3, 'gradients');
       tf.dispose([x, ...c]);
       flow.dispose();
     });
