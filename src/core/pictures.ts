@@ -33,7 +33,11 @@ function edges(graph: GraphDef): { from: number; to: number; label: string; cond
 
 const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
-/** The network as a Graphviz DOT digraph. */
+/**
+ * The network as a Graphviz DOT digraph.
+ *
+ * @group Pictures
+ */
 export function toDot(graph: GraphDef, title = 'flow'): string {
   const lines = [`digraph ${dotString(title)} {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
   graph.nodes.forEach((node, i) => {
@@ -52,7 +56,11 @@ export function toDot(graph: GraphDef, title = 'flow'): string {
 
 const mermaidText = (s: string) => s.replace(/"/g, '#quot;');
 
-/** The network as a Mermaid flowchart. */
+/**
+ * The network as a Mermaid flowchart.
+ *
+ * @group Pictures
+ */
 export function toMermaid(graph: GraphDef): string {
   const lines = ['flowchart TD'];
   graph.nodes.forEach((node, i) => {
@@ -64,7 +72,11 @@ export function toMermaid(graph: GraphDef): string {
   return lines.join('\n');
 }
 
-/** The network as SVG, laid out by Graphviz (WebAssembly build, loaded on first use). */
+/**
+ * The network as SVG, laid out by Graphviz (WebAssembly build, loaded on first use).
+ *
+ * @group Pictures
+ */
 export async function toSvg(graph: GraphDef, title?: string): Promise<string> {
   const { Graphviz } = await import('@hpcc-js/wasm-graphviz');
   const graphviz = await Graphviz.load();

@@ -38,7 +38,11 @@ export function standardNormalLogProb(z: tf.Tensor | readonly tf.Tensor[]): tf.T
   });
 }
 
-/** What `sample` takes. */
+/**
+ * What `sample` takes.
+ *
+ * @group Distributions
+ */
 export interface SampleOptions {
   /**
    * Scales the base's spread (default 1): the standard deviations of normal
@@ -52,7 +56,11 @@ export interface SampleOptions {
   readonly cBase?: tf.Tensor;
 }
 
-/** What `logProb` takes. */
+/**
+ * What `logProb` takes.
+ *
+ * @group Distributions
+ */
 export interface LogProbOptions {
   /** The base's condition, for a conditional base. */
   readonly cBase?: tf.Tensor;
@@ -61,14 +69,19 @@ export interface LogProbOptions {
 /**
  * A distribution on one or more shapes (without batch), in the layout flows
  * use (channels first). `logProb` returns one value per sample, `[batch]`.
+ *
+ * @group Distributions
  */
 export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
+  /** The shapes of the samples, without batch. */
   readonly shapes: S;
   /** The shape of the condition a conditional base reads (`cBase`), or undefined. */
   readonly conditionShape: Shape | undefined;
   /** Parameters that train with the flow (empty for fixed bases). */
   readonly trainableVariables: readonly tf.Variable[];
+  /** The log-density of each sample, `[batch]`. */
   logProb(z: Tensors<S> | readonly tf.Tensor[], options?: LogProbOptions): tf.Tensor1D;
+  /** `n` samples, `[n, ...shape]` for each shape. */
   sample(n: number, options?: SampleOptions): Tensors<S>;
   /** What the base is, as JSON data: enough to make it again (its weights are {@link Distribution.variables}). */
   describe(): BaseDescription;
@@ -78,13 +91,17 @@ export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
   dispose(): void;
 }
 
-/** A base as saved with its flow (`saveModel`): its kind and what its constructor took. */
+/**
+ * A base as saved with its flow (`saveModel`): its kind and what its constructor took.
+ *
+ * @group Distributions
+ */
 export type BaseDescription =
-  | { readonly kind: 'StandardNormal'; readonly shapes: readonly Shape[] }
-  | { readonly kind: 'DiagonalNormal'; readonly shape: Shape; readonly trainable: boolean }
-  | { readonly kind: 'ClassConditionalNormal'; readonly shape: Shape; readonly classes: number }
-  | { readonly kind: 'GaussianMixture'; readonly shape: Shape; readonly components: number }
-  | { readonly kind: 'UniformBox'; readonly shape: Shape; readonly low: readonly number[]; readonly high: readonly number[] };
+  | { /** Which base. */ readonly kind: 'StandardNormal'; /** Its shapes. */ readonly shapes: readonly Shape[] }
+  | { /** Which base. */ readonly kind: 'DiagonalNormal'; /** Its shape. */ readonly shape: Shape; /** Whether μ and σ train. */ readonly trainable: boolean }
+  | { /** Which base. */ readonly kind: 'ClassConditionalNormal'; /** Its shape. */ readonly shape: Shape; /** The number of classes. */ readonly classes: number }
+  | { /** Which base. */ readonly kind: 'GaussianMixture'; /** Its shape. */ readonly shape: Shape; /** The number of components. */ readonly components: number }
+  | { /** Which base. */ readonly kind: 'UniformBox'; /** Its shape. */ readonly shape: Shape; /** The box's lower corner, per element. */ readonly low: readonly number[]; /** The box's upper corner, per element. */ readonly high: readonly number[] };
 
 function checkCount(owner: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ValidationError(owner, 'n', 'a whole number of samples >= 1', describeValue(n));
@@ -112,7 +129,11 @@ function checkSamples(owner: string, shapes: readonly Shape[], z: tf.Tensor | re
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
-/** The standard normal `N(0, I)` on one or more shapes. */
+/**
+ * The standard normal `N(0, I)` on one or more shapes.
+ *
+ * @group Distributions
+ */
 export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> implements Distribution<S> {
   readonly conditionShape = undefined;
   readonly trainableVariables: readonly tf.Variable[] = [];
@@ -143,10 +164,14 @@ export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> imple
  * A normal with a learned mean and log-scale per element:
  * `log p(z) = Σ [−½((z − μ)/σ)² − log σ − ½ log 2π]`, `σ = exp(logScale)`.
  * Starts as the standard normal.
+ *
+ * @group Distributions
  */
 export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
+  /** The mean μ, `[...shape]`. */
   readonly mean: tf.Variable;
+  /** The log standard deviation log σ, `[...shape]`. */
   readonly logScale: tf.Variable;
   readonly shapes: S;
 
@@ -198,13 +223,18 @@ function normalLogProb(x: tf.Tensor, mean: tf.Tensor, logScale: tf.Tensor): tf.T
  * `μ = c · M`, `log σ = c · L` with learned `M, L: [K, ...shape]`. For a
  * one-hot `c` that is one learned normal per class. Starts as the standard
  * normal for every class.
+ *
+ * @group Distributions
  */
 export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  /** The mean of each class, `[classes, ...shape]`. */
   readonly means: tf.Variable;
+  /** The log standard deviation of each class, `[classes, ...shape]`. */
   readonly logScales: tf.Variable;
   readonly shapes: S;
   readonly conditionShape: Shape;
 
+  /** @param classes - The number of classes. */
   constructor(shape: Shape, readonly classes: number) {
     if (!Number.isSafeInteger(classes) || classes < 1) throw new ValidationError('dist.classConditionalNormal', 'classes', 'a whole number >= 1', describeValue(classes));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
@@ -260,14 +290,20 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
  * log-scales: `log p(z) = logsumexp_k [log π_k + log N(z; μ_k, σ_k)]`,
  * `π = softmax(logits)`. The means start spread out (seeded N(0, 1) draws),
  * the scales at 1 and the weights equal, so that the components differ.
+ *
+ * @group Distributions
  */
 export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
+  /** The components' unnormalised log-weights, `[K]`. */
   readonly logits: tf.Variable;
+  /** The components' means, `[K, ...shape]`. */
   readonly means: tf.Variable;
+  /** The components' log standard deviations, `[K, ...shape]`. */
   readonly logScales: tf.Variable;
   readonly shapes: S;
 
+  /** @param components - The number of components K. */
   constructor(shape: Shape, readonly components: number, options: { readonly seed?: number } = {}) {
     if (!Number.isSafeInteger(components) || components < 1) throw new ValidationError('dist.gaussianMixture', 'components', 'a whole number >= 1', describeValue(components));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
@@ -323,6 +359,8 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
  * bounds everywhere): `log p(z) = −Σ log(high − low)` inside, `−∞` outside.
  * For splines on bounded data. Temperature `T` scales the box about its
  * centre for sampling (the density is that of the unscaled box).
+ *
+ * @group Distributions
  */
 export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
@@ -379,9 +417,15 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
   dispose(): void {}
 }
 
-/** What a transformed distribution's calls take: the flow's conditions `c`, the base's `cBase`. */
+/**
+ * What a transformed distribution's calls take: the flow's conditions `c`, the base's `cBase`.
+ *
+ * @group Distributions
+ */
 export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[]> {
+  /** The flow's conditions. */
   readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
+  /** The base's condition (a one-hot class for a class-conditional base). */
   readonly cBase?: tf.Tensor;
   /** For `logProb` of a pull-back under a gradient: what the flow's forward pass keeps (docs/memory.md). */
   readonly memory?: GradientMemory;
@@ -400,10 +444,14 @@ export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[
  *
  * Where we differ from FrEIA: FrEIA's `log_prob` runs the transform with
  * `jac=False`, so its log-det term is zero; ours is the log-det.
+ *
+ * @group Distributions
  */
 export class TransformedDistribution<X extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
   constructor(
+    /** The flow. */
     readonly flow: AnyFlow,
+    /** The base distribution. */
     readonly base: Distribution,
     /** `'pull'`: `x = flow⁻¹(z)`; `'push'`: `x = flow(z)`. */
     readonly direction: 'pull' | 'push',
@@ -455,7 +503,7 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
    * tempered sample's density is still the model's), from one pass:
    * `log p(x) = log p_base(z) − log|det J_{z→x}|`.
    */
-  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): { readonly x: Tensors<X>; readonly logProb: tf.Tensor1D } {
+  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): { /** The samples. */ readonly x: Tensors<X>; /** Their log-density, `[n]`. */ readonly logProb: tf.Tensor1D } {
     const result = tf.tidy(() => {
       const z = this.base.sample(n, options);
       const { out, logDet } = this.toData(z as tf.Tensor, options.c, true);

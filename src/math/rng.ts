@@ -69,6 +69,8 @@ let sharedRng: Rng = Math.random;
  * Seeds the generator that initialises weights, permutations and rotations
  * when a module is given no seed of its own, so that a whole run (the demo's
  * `--seed`) is reproducible.
+ *
+ * @group Training
  */
 export function setGlobalSeed(seed: number): void {
   sharedRng = mulberry32(seed);

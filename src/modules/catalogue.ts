@@ -37,7 +37,11 @@ import { addedKinds, addedModule, moduleEntry, type ModuleSpec } from './registr
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
 import { sequentialShapeProblem } from './sequential-subnet.js';
 
-/** Modules that keep their input's shape, by builder method. */
+/**
+ * Modules that keep their input's shape, by builder method.
+ *
+ * @group Modules
+ */
 export const shapeKeeping = {
   /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. */
   allInOne: allInOneBlock,
@@ -116,17 +120,31 @@ export const shapeKeeping = {
   logit: logitTransform,
 } as const;
 
-/** Modules that change shapes, by builder method; their builder signatures are written by hand. */
+/**
+ * Modules that change shapes, by builder method; their builder signatures are written by hand.
+ *
+ * @group Modules
+ */
 export const shapeChanging = {
+  /** FrEIA's Flatten: `[C, H, W]` → `[C·H·W]` ({@link Flatten}). */
   flatten,
+  /** FrEIA's Reshape: any shape with as many elements ({@link Reshape}). */
   reshape,
+  /** FrEIA's IRevNetDownsampling: `[C, H, W]` → `[4C, H/2, W/2]` ({@link IRevNetDownsampling}). */
   irevnetDownsample: irevnetDownsampling,
+  /** FrEIA's IRevNetUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
   irevnetUpsample: irevnetUpsampling,
+  /** FrEIA's HaarDownsampling: `[C, H, W]` → `[4C, H/2, W/2]` ({@link HaarDownsampling}). */
   haarDownsample: haarDownsampling,
+  /** FrEIA's HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
   haarUpsample: haarUpsampling,
+  /** FrEIA's Split: one stream into sections ({@link Split}). */
   split,
+  /** FrEIA's Concat: streams into one ({@link Concat}). */
   concat,
+  /** FrEIA's InvAutoFC: `[C]` → `[D]`, not exactly invertible ({@link InvAutoFC}). */
   invAutoFC,
+  /** FrEIA's InvAutoConv2D: a convolution on `[C, H, W]`, not exactly invertible ({@link InvAutoConv2D}). */
   invAutoConv2D,
 } as const;
 
@@ -170,19 +188,35 @@ const inverse = moduleEntry<InverseOptions>()({ kind: 'Inverse', conditions: 'op
   },
 });
 
-/** Modules that wrap another, by builder method; their builder signatures are written by hand. */
+/**
+ * Modules that wrap another, by builder method; their builder signatures are written by hand.
+ *
+ * @group Modules
+ */
 export const wrappers = {
   /** FrEIA's Inverse: a shape-keeping module with its directions swapped. */
   inverseOf: inverse,
 } as const;
 
-/** Every built-in module, by builder method. */
+/**
+ * Every built-in module, by builder method.
+ *
+ * @group Modules
+ */
 export const catalogue = { ...shapeKeeping, ...shapeChanging, ...wrappers } as const;
 
-/** The methods of modules that keep their input's shape. */
+/**
+ * The methods of modules that keep their input's shape.
+ *
+ * @group Modules
+ */
 export type ShapeKeepingMethod = keyof typeof shapeKeeping;
 
-/** A built-in module's kind (FrEIA's class name). */
+/**
+ * A built-in module's kind (FrEIA's class name).
+ *
+ * @group Modules
+ */
 export type BuiltInKind = (typeof catalogue)[keyof typeof catalogue]['kind'];
 
 const builtIns: ReadonlyMap<string, ModuleSpec> = new Map(Object.values(catalogue).map((entry): [string, ModuleSpec] => [entry.kind, entry]));
@@ -197,6 +231,8 @@ export function moduleSpec(kind: string): ModuleSpec {
 /**
  * Builds a validated definition: runs the kind's run-time shape rule, so a
  * bad wiring fails here, naming the node.
+ *
+ * @group Modules
  */
 export function defineModule(node: string, kind: string, args: object, inputShapes: readonly Shape[], conditionShapes: readonly Shape[] = []): ModuleDef {
   const spec = moduleSpec(kind);
@@ -224,6 +260,8 @@ const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c
  * FrEIA constructor arguments (snake_case, as in Python) as our module
  * options: the module's own renames, then camelCase; `subnet_constructor`
  * becomes `subnet`; `null` means "not given".
+ *
+ * @group Modules
  */
 export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
   const rules = moduleSpec(kind).freia ?? {};

@@ -34,6 +34,8 @@ interface NamedTensor {
  * const optimizer = train.adam(1e-3);
  * tf.tidy(() => optimizer.applyGradients(tf.variableGrads(() => train.nll(flow, tf.randomNormal([100, 2])), flow.trainableVariables).grads));
  * ```
+ *
+ * @group Training
  */
 export class Adam extends tf.Optimizer {
   /** tfjs's name for its serialisable optimizer registry (registered below, so checkpoints rebuild it by name). */
@@ -52,6 +54,7 @@ export class Adam extends tf.Optimizer {
   private readonly moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
   /** Variable names in the order they were first seen (the order of `getWeights`). */
   private readonly order: string[] = [];
+  /** Adam's ε, added to √v. */
   readonly epsilon: number;
 
   private rate: number;
@@ -61,6 +64,7 @@ export class Adam extends tf.Optimizer {
     return this.rate;
   }
 
+  /** Sets the step size. */
   set learningRate(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError('train.adam', 'learningRate', 'a finite number > 0', describeValue(value));
     this.rate = value;
@@ -68,7 +72,9 @@ export class Adam extends tf.Optimizer {
 
   constructor(
     learningRate = 1e-3,
+    /** Decay of the first moment. */
     readonly beta1 = 0.9,
+    /** Decay of the second moment. */
     readonly beta2 = 0.999,
     epsilon?: number,
   ) {

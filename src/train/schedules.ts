@@ -5,7 +5,11 @@
  */
 import { OptionError, describeValue } from '../core/errors.js';
 
-/** A learning rate per step. */
+/**
+ * A learning rate per step.
+ *
+ * @group Training
+ */
 export type Schedule = (step: number) => number;
 
 const positive = (owner: string, field: string, value: unknown): number => {
