@@ -24,17 +24,17 @@ export type ConditionUseOf<E> = E extends ModuleSpec<string, object, infer U, Ke
 export type CondOption<Use extends ConditionUse, Ref, Required> = Use extends 'none'
   ? unknown
   : Use extends 'optional'
-    ? { /** The condition(s) the block reads. */ readonly cond?: Ref }
+    ? { readonly cond?: Ref }
     : Use extends 'required'
-      ? { /** The condition(s) the block reads. */ readonly cond: Required }
-      : { /** No subnet without a condition. */ readonly subnet?: undefined; /** No condition without a subnet. */ readonly cond?: undefined } | { /** The subnet reading the condition. */ readonly subnet: AnySubnet; /** The condition(s) the block reads. */ readonly cond: Ref };
+      ? { readonly cond: Required }
+      : { readonly subnet?: undefined; readonly cond?: undefined } | { readonly subnet: AnySubnet; readonly cond: Ref };
 
 /**
  * A block's options in a face: the entry's options, `name`, and its `cond` option.
  *
  * @group Type machinery
  */
-export type FaceOptions<E, Ref, Required> = OptionsOf<E> & { /** The node's name. */ readonly name?: string } & CondOption<ConditionUseOf<E>, Ref, Required>;
+export type FaceOptions<E, Ref, Required> = OptionsOf<E> & { readonly name?: string } & CondOption<ConditionUseOf<E>, Ref, Required>;
 
 /**
  * The `subnet` option narrowed to the subnets that fit the stream `S`

@@ -61,7 +61,7 @@ export interface ConditionHandle<S extends Shape = Shape> {
  *
  * @group Type machinery
  */
-export type ShapesOf<Hs extends readonly { /** A handle's shape. */ readonly shape: Shape }[]> = { -readonly [K in keyof Hs]: Hs[K]['shape'] };
+export type ShapesOf<Hs extends readonly { readonly shape: Shape }[]> = { -readonly [K in keyof Hs]: Hs[K]['shape'] };
 
 /**
  * Handles for a tuple of shapes.

@@ -97,11 +97,46 @@ export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
  * @group Distributions
  */
 export type BaseDescription =
-  | { /** Which base. */ readonly kind: 'StandardNormal'; /** Its shapes. */ readonly shapes: readonly Shape[] }
-  | { /** Which base. */ readonly kind: 'DiagonalNormal'; /** Its shape. */ readonly shape: Shape; /** Whether μ and σ train. */ readonly trainable: boolean }
-  | { /** Which base. */ readonly kind: 'ClassConditionalNormal'; /** Its shape. */ readonly shape: Shape; /** The number of classes. */ readonly classes: number }
-  | { /** Which base. */ readonly kind: 'GaussianMixture'; /** Its shape. */ readonly shape: Shape; /** The number of components. */ readonly components: number }
-  | { /** Which base. */ readonly kind: 'UniformBox'; /** Its shape. */ readonly shape: Shape; /** The box's lower corner, per element. */ readonly low: readonly number[]; /** The box's upper corner, per element. */ readonly high: readonly number[] };
+  | {
+    /** Which base. */
+    readonly kind: 'StandardNormal';
+    /** Its shapes. */
+    readonly shapes: readonly Shape[];
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'DiagonalNormal';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** Whether μ and σ train. */
+    readonly trainable: boolean;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'ClassConditionalNormal';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The number of classes. */
+    readonly classes: number;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'GaussianMixture';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The number of components. */
+    readonly components: number;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'UniformBox';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The box's lower corner, per element. */
+    readonly low: readonly number[];
+    /** The box's upper corner, per element. */
+    readonly high: readonly number[];
+  };
 
 function checkCount(owner: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ValidationError(owner, 'n', 'a whole number of samples >= 1', describeValue(n));
@@ -503,7 +538,12 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
    * tempered sample's density is still the model's), from one pass:
    * `log p(x) = log p_base(z) − log|det J_{z→x}|`.
    */
-  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): { /** The samples. */ readonly x: Tensors<X>; /** Their log-density, `[n]`. */ readonly logProb: tf.Tensor1D } {
+  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): {
+    /** The samples. */
+    readonly x: Tensors<X>;
+    /** Their log-density, `[n]`. */
+    readonly logProb: tf.Tensor1D;
+  } {
     const result = tf.tidy(() => {
       const z = this.base.sample(n, options);
       const { out, logDet } = this.toData(z as tf.Tensor, options.c, true);

@@ -51,7 +51,12 @@ export interface CheckpointTopology {
   /** The training step it was taken after. */
   readonly step: number;
   /** The optimizer's class and configuration, as `tf.serialization` stores them. */
-  readonly optimizer: { /** Its registered class name. */ readonly className: string; /** Its `getConfig()`. */ readonly config: tf.serialization.ConfigDict };
+  readonly optimizer: {
+    /** Its registered class name. */
+    readonly className: string;
+    /** Its `getConfig()`. */
+    readonly config: tf.serialization.ConfigDict;
+  };
 }
 
 /**

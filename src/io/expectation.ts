@@ -58,7 +58,12 @@ export type LiteralShapes<S extends Shapes> = number extends S['length'] ? Shape
  *
  * @group Import/export
  */
-export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | { /** The definition data. */ toGraph(): GraphDef; /** Instantiates the network. */ build(): AnyFlow };
+export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | {
+  /** The definition data. */
+  toGraph(): GraphDef;
+  /** Instantiates the network. */
+  build(): AnyFlow;
+};
 
 /**
  * The flow type an expectation promises.
@@ -68,8 +73,8 @@ export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | { /** The d
 export type ExpectedFlow<E> =
   E extends DescribesFlow<infer I, infer O, infer C>
     ? Flow<I, O, C>
-    : E extends { /** Inputs. */ readonly inputs: infer I extends Shapes; /** Outputs. */ readonly outputs: infer O extends Shapes }
-      ? Flow<LiteralShapes<I>, LiteralShapes<O>, E extends { /** Conditions. */ readonly conditions: infer C extends Shapes } ? LiteralShapes<C> : []>
+    : E extends { readonly inputs: infer I extends Shapes; readonly outputs: infer O extends Shapes }
+      ? Flow<LiteralShapes<I>, LiteralShapes<O>, E extends { readonly conditions: infer C extends Shapes } ? LiteralShapes<C> : []>
       : never;
 
 /**

@@ -35,7 +35,14 @@ export interface FreiaTensor {
  * @group Import/export
  */
 export type FreiaNode =
-  | { /** The node's role. */ readonly kind: 'input' | 'condition'; /** Its name. */ readonly name: string; /** Its shape, without batch. */ readonly shape: readonly number[] }
+  | {
+    /** The node's role. */
+    readonly kind: 'input' | 'condition';
+    /** Its name. */
+    readonly name: string;
+    /** Its shape, without batch. */
+    readonly shape: readonly number[];
+  }
   | {
       /** The node's role. */
       readonly kind: 'module';
@@ -56,7 +63,16 @@ export type FreiaNode =
       /** The prefix of its keys in FrEIA's state dict. */
       readonly param_prefix: string;
     }
-  | { /** The node's role. */ readonly kind: 'output'; /** Its name. */ readonly name: string; /** The output it exposes, as `[node name, output index]`. */ readonly inputs: readonly (readonly [string, number])[]; /** Its shape. */ readonly shape: readonly number[] };
+  | {
+    /** The node's role. */
+    readonly kind: 'output';
+    /** Its name. */
+    readonly name: string;
+    /** The output it exposes, as `[node name, output index]`. */
+    readonly inputs: readonly (readonly [string, number])[];
+    /** Its shape. */
+    readonly shape: readonly number[];
+  };
 
 /**
  * One recorded evaluation of a {@link FreiaDocument}: inputs and conditions, FrEIA's outputs and log-det both ways; {@link verifyFreia} compares ours with them.
@@ -91,7 +107,10 @@ export interface FreiaDocument {
   /** The network's name. */
   readonly name: string;
   /** The network's nodes. */
-  readonly graph: { readonly nodes: readonly FreiaNode[] };
+  readonly graph: {
+    /** Every node of the network. */
+    readonly nodes: readonly FreiaNode[];
+  };
   /** FrEIA's state dict, by key. */
   readonly params: Readonly<Record<string, FreiaTensor>>;
   /** Recorded evaluations to verify against. */

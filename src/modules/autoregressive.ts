@@ -174,6 +174,7 @@ const conditionFeatures = (def: ModuleDef) => def.conditionShapes.reduce((sum, c
  */
 abstract class AutoregressiveLayer extends InvertibleModule {
   private readonly made: Made;
+  /** @internal */
   protected readonly dims: number;
 
   /** The elements in autoregressive order (element `ordering[t]` depends on the ones before it). */

@@ -62,7 +62,7 @@ export interface ShapeRule {
  *
  * @group Modules
  */
-export type ApplyRule<R extends ShapeRule | 'keep', In extends Shapes> = R extends ShapeRule ? (R & { /** The inputs. */ readonly inputs: In })['outputs'] : In;
+export type ApplyRule<R extends ShapeRule | 'keep', In extends Shapes> = R extends ShapeRule ? (R & { readonly inputs: In })['outputs'] : In;
 
 /**
  * A custom module class: constructed with `(dimsIn, dimsC, args)`.
@@ -88,7 +88,7 @@ export interface CustomModuleClass<A = never> {
  *
  * @group Modules
  */
-export type RuleOf<M> = M extends { /** The declared rule. */ readonly shapeRule: infer R extends ShapeRule } ? R : 'keep';
+export type RuleOf<M> = M extends { readonly shapeRule: infer R extends ShapeRule } ? R : 'keep';
 
 /**
  * The constructor arguments (third parameter) of a custom module class.

@@ -48,7 +48,10 @@ import { moduleEntry } from './registry.js';
  *
  * @group Modules
  */
-export type MixtureComponent = 'fromCondition' | 'all' | { /** The seed of the draw. */ readonly seed: number };
+export type MixtureComponent = 'fromCondition' | 'all' | {
+  /** The seed of the draw. */
+  readonly seed: number;
+};
 
 /**
  * Options of {@link GaussianMixtureModel}.

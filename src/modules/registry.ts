@@ -68,7 +68,7 @@ export interface AnyShape extends KeepRule {
  *
  * @group Modules
  */
-export type RuleResult<R extends KeepRule, S, M extends string> = (R & { /** The shape. */ readonly shape: S; /** The method. */ readonly method: M })['result'];
+export type RuleResult<R extends KeepRule, S, M extends string> = (R & { readonly shape: S; readonly method: M })['result'];
 
 /**
  * How FrEIA's constructor arguments map onto ours, in both directions
@@ -143,7 +143,7 @@ export interface ModuleSpec<K extends string = string, O extends object = object
    */
   readonly permutations?: readonly (readonly [string, string])[];
   /** Types only, never present at run time: the options and the type-level rule. */
-  readonly [typeLevel]?: { /** The options type. */ readonly options: O; /** The type-level rule. */ readonly rule: R };
+  readonly [typeLevel]?: { readonly options: O; readonly rule: R };
 }
 
 /**

@@ -85,7 +85,11 @@ export class IRevNetDownsampling extends InvertibleModule {
   /** @internal */
   protected readonly channelMajor: boolean;
   /** @hidden The builder constructs modules from their node's definition. */
-  constructor(def: ModuleDef<IRevNetOptions>, /** @internal */ protected readonly up = false) {
+  constructor(
+    def: ModuleDef<IRevNetOptions>,
+    /** @internal */
+    protected readonly up = false,
+  ) {
     super(def.inputShapes, def.conditionShapes);
     this.channelMajor = !def.args.legacy;
   }

@@ -29,7 +29,14 @@ import type { Shape } from '../core/graph.js';
  * @group Modules
  */
 export type SequentialLayer =
-  | { /** PyTorch's layer class. */ readonly type: 'Linear'; /** Outputs (null: the subnet's output size). */ readonly out_features: number | null; /** Whether it adds a bias. */ readonly bias: boolean }
+  | {
+    /** PyTorch's layer class. */
+    readonly type: 'Linear';
+    /** Outputs (null: the subnet's output size). */
+    readonly out_features: number | null;
+    /** Whether it adds a bias. */
+    readonly bias: boolean;
+  }
   | {
       /** PyTorch's layer class. */
       readonly type: 'Conv2d';
@@ -44,10 +51,30 @@ export type SequentialLayer =
       /** Whether it adds a bias. */
       readonly bias: boolean;
     }
-  | { /** PyTorch's activation class. */ readonly type: 'ReLU' | 'Tanh' | 'Sigmoid' }
-  | { /** PyTorch's layer class. */ readonly type: 'LeakyReLU'; /** The slope for negative inputs. */ readonly negative_slope: number }
-  | { /** PyTorch's layer class (the identity in evaluation mode). */ readonly type: 'Dropout'; /** The drop probability. */ readonly p?: number }
-  | { /** PyTorch's layer class (running statistics in evaluation mode). */ readonly type: 'BatchNorm1d' | 'BatchNorm2d'; /** Added to the variance. */ readonly eps: number; /** Whether it has a learned scale and shift. */ readonly affine: boolean };
+  | {
+    /** PyTorch's activation class. */
+    readonly type: 'ReLU' | 'Tanh' | 'Sigmoid';
+  }
+  | {
+    /** PyTorch's layer class. */
+    readonly type: 'LeakyReLU';
+    /** The slope for negative inputs. */
+    readonly negative_slope: number;
+  }
+  | {
+    /** PyTorch's layer class (the identity in evaluation mode). */
+    readonly type: 'Dropout';
+    /** The drop probability. */
+    readonly p?: number;
+  }
+  | {
+    /** PyTorch's layer class (running statistics in evaluation mode). */
+    readonly type: 'BatchNorm1d' | 'BatchNorm2d';
+    /** Added to the variance. */
+    readonly eps: number;
+    /** Whether it has a learned scale and shift. */
+    readonly affine: boolean;
+  };
 
 /**
  * A PyTorch `nn.Sequential` of {@link SequentialLayer}s.

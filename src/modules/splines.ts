@@ -114,8 +114,18 @@ export interface ElementwiseRqSplineOptions extends SplineOptions {
  * @group Modules
  */
 export type ElementwiseConditioning<Cond> =
-  | { /** No subnet: learned splines. */ readonly subnet?: undefined; /** No condition without a subnet. */ readonly cond?: undefined }
-  | { /** The subnet predicting the splines from the condition. */ readonly subnet: AnySubnet; /** The condition(s) it reads. */ readonly cond: Cond };
+  | {
+    /** No subnet: learned splines. */
+    readonly subnet?: undefined;
+    /** No condition without a subnet. */
+    readonly cond?: undefined;
+  }
+  | {
+    /** The subnet predicting the splines from the condition. */
+    readonly subnet: AnySubnet;
+    /** The condition(s) it reads. */
+    readonly cond: Cond;
+  };
 
 /** The constrained spline of every channel: knots, knot derivatives, and the affine tails. */
 interface Knots {

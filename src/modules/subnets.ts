@@ -24,7 +24,12 @@ export interface Subnet {
    * `bias [out]`; ReLU between them), so that fused kernels can run the
    * subnet themselves. Absent for every other subnet.
    */
-  readonly dense?: readonly { /** `[in, out]`. */ readonly weight: tf.Variable; /** `[out]`. */ readonly bias: tf.Variable }[];
+  readonly dense?: readonly {
+    /** `[in, out]`. */
+    readonly weight: tf.Variable;
+    /** `[out]`. */
+    readonly bias: tf.Variable;
+  }[];
   /**
    * For a user subnet that is a tfjs-layers model (`tf.sequential`,
    * `tf.model`): the model, whose `getClassName()` and `getConfig()` are its
@@ -44,9 +49,15 @@ export interface LayersModelLike {
   /** Runs the model (tfjs-layers' `apply`). */
   apply(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
   /** tfjs-layers' trainable weights. */
-  readonly trainableWeights: readonly { /** The weight's value. */ read(): tf.Tensor }[];
+  readonly trainableWeights: readonly {
+    /** The weight's value. */
+    read(): tf.Tensor;
+  }[];
   /** tfjs-layers' non-trainable weights. */
-  readonly nonTrainableWeights?: readonly { /** The weight's value. */ read(): tf.Tensor }[];
+  readonly nonTrainableWeights?: readonly {
+    /** The weight's value. */
+    read(): tf.Tensor;
+  }[];
 }
 
 /**

@@ -127,7 +127,10 @@ export interface FitOptions {
   /** Stop after this many validations in a row without a new lowest loss (default: never). */
   readonly patience?: number;
   /** Stops the fit before its next step when aborted; the fit returns its history with `stopped: 'signal'`. */
-  readonly signal?: { /** True once aborted. */ readonly aborted: boolean };
+  readonly signal?: {
+    /** True once aborted. */
+    readonly aborted: boolean;
+  };
   /** Adam's learning rate (default 1e-3; the optimizer is {@link train.adam}, tfjs's Adam with one fused update). */
   readonly learningRate?: number | Schedule;
   /** Clip the gradients' global norm to this value (default: no clipping). */
@@ -137,7 +140,21 @@ export interface FitOptions {
    * (default: stderr in Node, whole lines to `console.log` in a browser);
    * the bar redraws in place when `stream.isTTY` is true.
    */
-  readonly progress?: boolean | { /** Printed before the bar. */ readonly label?: string; /** Where the bar goes (default `process.stderr`). */ readonly stream?: { /** Writes text. */ write(chunk: string): unknown; /** Whether it is a terminal. */ readonly isTTY?: boolean; /** Its width. */ readonly columns?: number } };
+  readonly progress?:
+    | boolean
+    | {
+        /** Printed before the bar. */
+        readonly label?: string;
+        /** Where the bar goes (default `process.stderr`). */
+        readonly stream?: {
+          /** Writes text. */
+          write(chunk: string): unknown;
+          /** Whether it is a terminal (the bar then redraws in place). */
+          readonly isTTY?: boolean;
+          /** Its width in characters. */
+          readonly columns?: number;
+        };
+      };
   /** Called after every step with the loss and the learning rate the step used. */
   readonly onStep?: (step: number, loss: number, info: { readonly learningRate: number }) => void;
   /** Called at the end of every epoch (counted from 0) with its mean loss. */
