@@ -211,6 +211,8 @@ abstract class AutoregressiveLayer extends InvertibleModule {
  * clamped. Forward (density) in one pass, inverse (sampling) in `D` passes.
  * With `inverted` (the IAF entry) the two directions are swapped.
  *
+ * Options: {@link MafOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -245,6 +247,8 @@ export class MaskedAutoregressiveFlow extends AutoregressiveLayer {
  * spline and its options are FrEIA's (see `rqSpline`), with `P = 3K + 1`
  * values per element (`3K` with `identityTails`). One pass forward, `D`
  * passes inverse.
+ *
+ * Options: {@link ArSplineOptions}.
  *
  * @example
  * ```ts

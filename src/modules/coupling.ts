@@ -197,6 +197,14 @@ export function addLogDets(a: tf.Tensor | number, b: tf.Tensor | number): tf.Ten
  * GLOW's coupling: one subnet per half predicts `[s | t]` together.
  * `subnet1: len1 + cond → 2·len2`, `subnet2: len2 + cond → 2·len1`.
  *
+ * ```text
+ * x = [x1 | x2],  y1 = x1 · exp(s2(x2)) + t2(x2),  y2 = x2 · exp(s1(y1)) + t1(y1)
+ * s = clamp · f(raw s),  f = 0.636·atan (ATAN), tanh or 2·(sigmoid − ½)
+ * log|det J| = Σ s1 + Σ s2
+ * ```
+ *
+ * Options: {@link CouplingOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
@@ -230,6 +238,14 @@ export class GlowCoupling extends TwoSidedCoupling {
 
 /**
  * Real NVP's coupling: separate subnets `subnet_s1, subnet_t1, subnet_s2, subnet_t2` for scale and shift.
+ *
+ * ```text
+ * x = [x1 | x2],  y1 = x1 · exp(s2(x2)) + t2(x2),  y2 = x2 · exp(s1(y1)) + t1(y1)
+ * s = clamp · f(raw s),  f = 0.636·atan (ATAN), tanh or 2·(sigmoid − ½)
+ * log|det J| = Σ s1 + Σ s2
+ * ```
+ *
+ * Options: {@link CouplingOptions}.
  *
  * @example
  * ```ts
@@ -266,6 +282,8 @@ export class RnvpCoupling extends TwoSidedCoupling {
 
 /**
  * NICE's additive coupling: `y1 = x1 + F(x2)`, `y2 = x2 + G(y1)`; volume preserving (log-det 0).
+ *
+ * Options: {@link NiceOptions}.
  *
  * @example
  * ```ts
@@ -314,6 +332,8 @@ export class NiceCoupling extends TwoSidedCoupling {
  * `s` so that the sum vanishes) we subtract the mean. The mean is over
  * channels only, not over the spatial axes as in AllInOneBlock's `gin` mode.
  *
+ * Options: {@link CouplingOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
@@ -338,6 +358,8 @@ export class GinCoupling extends GlowCoupling {
  *
  * log|det J| = Σ clamp·f(s). Follow it with a permutation (PermuteRandom, an
  * orthogonal transform) so that every channel gets transformed eventually.
+ *
+ * Options: {@link CouplingOptions}.
  *
  * @example
  * ```ts
@@ -400,6 +422,8 @@ export type NiceOptions = Omit<CouplingOptions, 'clamp' | 'clampActivation'>;
  * the builder's types reject a chain without one and the definition throws a
  * WiringError. FrEIA also takes (and range-checks) a `split_len` it never
  * uses; we have no such option and drop it on import.
+ *
+ * Options: {@link ConditionalAffineOptions}.
  *
  * @example
  * ```ts

@@ -125,6 +125,8 @@ function checkMatrix(node: string, m: unknown, c: number): Matrix {
  * always `[C]` (a scalar loads by broadcasting). We compute `M_inv` and
  * `logDetM` in float64, FrEIA in float32.
  *
+ * Options: {@link FixedLinearOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -204,6 +206,8 @@ export class FixedLinearTransform extends InvertibleModule {
  * hold the same kernels in the channels-last `[in, out]` layout, which is
  * `M` itself and `M⁻¹`: a pixel row `x` maps to `x · M`. Importing a FrEIA
  * model transposes the kernels accordingly (see `loadParam`).
+ *
+ * Options: {@link Fixed1x1ConvOptions}.
  *
  * @example
  * ```ts
@@ -324,6 +328,8 @@ export class InvertibleSigmoid extends InvertibleModule {
  * The parameter `s` is FrEIA's `s` (`[1, C, H, W]` there); ours is one
  * sample in channels-last layout (`[H, W, C]`, or `[C]` for vectors), and
  * importing moves FrEIA's channels to the end.
+ *
+ * Options: {@link LearnedElementwiseScalingOptions}.
  *
  * @example
  * ```ts

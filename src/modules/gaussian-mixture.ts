@@ -120,6 +120,8 @@ function applyFactor(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
  * are clamped to K − 1 where the weights' cumulative sum stays below 1 by
  * rounding (FrEIA would return the out-of-range K).
  *
+ * Options: {@link GaussianMixtureOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';

@@ -101,6 +101,8 @@ function positive(node: string, name: string, value: number): number {
  * `sign(y) = sign(x)`. At x = 0 the slope is 1 (sign 0), as in FrEIA.
  * State dict: `alpha`, FrEIA shape `[1, C, 1, …]`, ours `[C]`.
  *
+ * Options: {@link InvAutoActOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -137,6 +139,8 @@ export class InvAutoAct extends InvertibleModule {
  *
  * @deprecated Use {@link InvAutoAct}, with `learnable: false` for a fixed slope.
  *
+ * Options: {@link InvAutoActOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -158,6 +162,8 @@ export class InvAutoActFixed extends InvAutoAct {}
  * x = 0 the slope is the geometric mean (which does not matter: y = 0).
  * Exactly invertible; state dict `alpha_pos`, `alpha_neg` (`[1, C, 1, …]` in
  * FrEIA, `[C]` here).
+ *
+ * Options: {@link InvAutoActTwoSidedOptions}.
  *
  * @example
  * ```ts
@@ -206,6 +212,8 @@ export class InvAutoActTwoSided extends InvertibleModule {
  * State dict as FrEIA's, also our layout: `weights` `[D, C]` (PyTorch's
  * `[out, in]`), `bias` `[1, D]` in FrEIA, `[D]` here. Initialisation as FrEIA:
  * `W ~ N(0, 1/D)`, `b ~ N(0, 1)`.
+ *
+ * Options: {@link InvAutoFCOptions}.
  *
  * @example
  * ```ts
@@ -257,6 +265,8 @@ export class InvAutoFC extends InvertibleModule {
  * subnet layer's), `bias` `[1, C', 1, 1]` in FrEIA, `[C']` here.
  * Initialisation as FrEIA: the kernel `U(±1/√(C·k²))` (PyTorch's Conv2d
  * default), `b ~ N(0, 1)`.
+ *
+ * Options: {@link InvAutoConv2DOptions}.
  *
  * @example
  * ```ts

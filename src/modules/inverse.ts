@@ -35,6 +35,8 @@ export interface InverseOptions {
  * (use the opposite module, `haarUpsample` for `haarDownsample`, instead)
  * and invert exactly (not IResNetLayer or the InvAuto family).
  *
+ * Options: {@link InverseOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';

@@ -47,6 +47,8 @@ export interface Conv1x1LUOptions {
  * gradient), `log_s` `[C]`; buffers `w_p` `[C, C]` and `sign_s` `[C]`. The
  * names follow the common PyTorch Glow ports; FrEIA has no such module.
  *
+ * Options: {@link Conv1x1LUOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';

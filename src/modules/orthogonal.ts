@@ -75,6 +75,8 @@ export interface HouseholderPermOptions {
  * `[C]` (`[1, C]` in FrEIA). Initialised like FrEIA: a random rotation,
  * `bias ~ 0.05·N(0, 1)`, `scaling ~ 0.02·N(0, 1)`.
  *
+ * Options: {@link OrthogonalOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -133,6 +135,8 @@ export class OrthogonalTransform extends InvertibleModule {
  *
  * FrEIA refuses `k < 2` (an artefact of its blocked product); any `k ≥ 1`
  * works here, and the default is FrEIA's nominal 1.
+ *
+ * Options: {@link HouseholderPermOptions}.
  *
  * @example
  * ```ts

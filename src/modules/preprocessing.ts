@@ -60,6 +60,8 @@ const MAX_LEVELS = 2 ** 20;
  * `log p(y) − D log L` is a lower bound of the discrete data's `log P(x)`
  * (Theis et al. 2016), the usual quantity behind bits/dim.
  *
+ * Options: {@link DequantizeOptions}.
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -109,6 +111,8 @@ export class UniformDequantization extends InvertibleModule {
  * `[α, 1 − α]`, so inputs of exactly 0 or 1 stay finite; with `α = 0` the
  * input must lie strictly inside (0, 1). The inverse computes `log s` and
  * `log(1 − s)` as `−softplus(∓y)`, which stays finite for large `|y|`.
+ *
+ * Options: {@link LogitOptions}.
  *
  * @example
  * ```ts

@@ -73,6 +73,8 @@ export interface IRevNetOptions {
 /**
  * Space-to-depth by 2×2 blocks; a permutation, log-det 0.
  *
+ * Options: {@link IRevNetOptions}.
+ *
  * @example
  * ```ts
  * import { inn } from 'freia-ts';
@@ -113,6 +115,13 @@ export interface HaarOptions {
 
 /**
  * The 2×2 Haar wavelet transform per channel.
+ *
+ * ```text
+ * [a, h, v, d] = ½r · [TL+TR+BL+BR, TL−TR+BL−BR, TL+TR−BL−BR, TL−TR−BL+BR]
+ * at channels 4c + k (or k·C + c with orderByWavelet),  log|det J| = C·H·W · log r
+ * ```
+ *
+ * Options: {@link HaarOptions}.
  *
  * @example
  * ```ts
@@ -195,6 +204,8 @@ export interface ReshapeOptions {
 
 /**
  * Any shape with the same number of elements, in PyTorch's row-major order.
+ *
+ * Options: {@link ReshapeOptions}.
  *
  * @example
  * ```ts

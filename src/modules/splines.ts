@@ -345,6 +345,8 @@ export class SplineParametrisation {
  * {@link LinearSpline} are (FrEIA's `BinnedSpline`): `subnet1` reads x2 and
  * parametrises the splines of x1, `subnet2` reads y1 and parametrises x2's.
  *
+ * Options: {@link RqSplineOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
@@ -404,6 +406,8 @@ export class SplineCoupling extends InvertibleModule {
  * repeat the options, so we rebuild them from the options instead of
  * storing them.
  *
+ * Options: {@link RqSplineOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
@@ -439,6 +443,8 @@ export class RationalQuadraticSpline extends SplineCoupling {
  * linear splines is piecewise constant along each coordinate. FrEIA's
  * buffers `spline_base.*` are rebuilt from the options, not stored.
  *
+ * Options: {@link LinearSplineOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
@@ -471,6 +477,8 @@ export class LinearSpline extends SplineCoupling {
  * discriminant is clamped at 0 (FrEIA raises). The buffers bins,
  * min_bin_sizes, default_domain, identity_tails and default_width are
  * rebuilt from the options.
+ *
+ * Options: {@link ElementwiseRqSplineOptions}.
  *
  * @example
  * ```ts
