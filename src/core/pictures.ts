@@ -36,6 +36,12 @@ const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 /**
  * The network as a Graphviz DOT digraph.
  *
+ * @example
+ * ```ts
+ * import { inn, toDot } from 'freia-ts';
+ * const dot = toDot(inn.input([4]).split([2, 2]).concat().toGraph(), 'split-join'); // for `dot -Tsvg`
+ * ```
+ *
  * @group Pictures
  */
 export function toDot(graph: GraphDef, title = 'flow'): string {
@@ -59,6 +65,12 @@ const mermaidText = (s: string) => s.replace(/"/g, '#quot;');
 /**
  * The network as a Mermaid flowchart.
  *
+ * @example
+ * ```ts
+ * import { inn, toMermaid } from 'freia-ts';
+ * const mermaid = toMermaid(inn.input([4]).actNorm().toGraph()); // Mermaid text for a Markdown page
+ * ```
+ *
  * @group Pictures
  */
 export function toMermaid(graph: GraphDef): string {
@@ -74,6 +86,12 @@ export function toMermaid(graph: GraphDef): string {
 
 /**
  * The network as SVG, laid out by Graphviz (WebAssembly build, loaded on first use).
+ *
+ * @example
+ * ```ts
+ * import { inn, toSvg } from 'freia-ts';
+ * const svg = await toSvg(inn.input([3, 8, 8]).haarDownsample().flatten().toGraph());
+ * ```
  *
  * @group Pictures
  */

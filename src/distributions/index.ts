@@ -27,7 +27,16 @@ function asTensors<S extends readonly Shape[]>(list: tf.Tensor[]): Tensors<S> {
   return (list.length === 1 ? list[0] : list) as unknown as Tensors<S>;
 }
 
-/** Per-sample `log N(z; 0, I)` summed over every non-batch dimension of every tensor, including the `log 2π` constant. */
+/**
+ * Per-sample `log N(z; 0, I)` summed over every non-batch dimension of every tensor, including the `log 2π` constant.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { dist } from 'freia-ts';
+ * const logp = dist.standardNormalLogProb(tf.zeros([3, 2])); // [3]: each −log 2π
+ * ```
+ */
 export function standardNormalLogProb(z: tf.Tensor | readonly tf.Tensor[]): tf.Tensor1D {
   return tf.tidy(() => {
     const parts = asList(z).map((t) => {
@@ -553,27 +562,76 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
   }
 }
 
-/** The standard normal on the given shapes. */
+/**
+ * The standard normal on the given shapes.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist } from 'freia-ts';
+ * const flow = inn.input([2]).split([1, 1]).build();
+ * const base = dist.standardNormal([1], [1]); // on both outputs
+ * const model = dist.pullBack(flow, base);
+ * ```
+ */
 export function standardNormal<const X extends readonly Shape[]>(...shapes: X): StandardNormal<{ -readonly [K in keyof X]: Literal<X[K]> }> {
   return new StandardNormal(shapes.map((s) => [...s]) as unknown as { -readonly [K in keyof X]: Literal<X[K]> });
 }
 
-/** A diagonal normal on `shape` with a learned mean and log-scale (see {@link DiagonalNormal}). */
+/**
+ * A diagonal normal on `shape` with a learned mean and log-scale (see {@link DiagonalNormal}).
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.diagonalNormal([2])); // μ and σ train with the flow
+ * ```
+ */
 export function diagonalNormal<const X extends Shape>(shape: X, options?: { readonly trainable?: boolean }): DiagonalNormal<[Literal<X>]> {
   return new DiagonalNormal<[Literal<X>]>(shape, options);
 }
 
-/** A class-conditional diagonal normal on `shape` for `classes` classes (see {@link ClassConditionalNormal}). */
+/**
+ * A class-conditional diagonal normal on `shape` for `classes` classes (see {@link ClassConditionalNormal}).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.classConditionalNormal([2], 3));
+ * const samples = model.sample(4, { cBase: tf.oneHot([0, 1, 2, 2], 3).toFloat() });
+ * ```
+ */
 export function classConditionalNormal<const X extends Shape>(shape: X, classes: number): ClassConditionalNormal<[Literal<X>]> {
   return new ClassConditionalNormal<[Literal<X>]>(shape, classes);
 }
 
-/** A mixture of `components` diagonal normals on `shape` (see {@link GaussianMixture}). */
+/**
+ * A mixture of `components` diagonal normals on `shape` (see {@link GaussianMixture}).
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.gaussianMixture([2], 4, { seed: 1 }));
+ * ```
+ */
 export function gaussianMixture<const X extends Shape>(shape: X, components: number, options?: { readonly seed?: number }): GaussianMixture<[Literal<X>]> {
   return new GaussianMixture<[Literal<X>]>(shape, components, options);
 }
 
-/** The uniform distribution on the box `[low, high]` (see {@link UniformBox}). */
+/**
+ * The uniform distribution on the box `[low, high]` (see {@link UniformBox}).
+ *
+ * @example
+ * ```ts
+ * import { dist } from 'freia-ts';
+ * const box = dist.uniformBox([2], 0, 1); // [0, 1]²
+ * const z = box.sample(8);
+ * const logp = box.logProb(z); // 0 inside the box
+ * ```
+ */
 export function uniformBox<const X extends Shape>(shape: X, low: number | readonly number[], high: number | readonly number[]): UniformBox<[Literal<X>]> {
   return new UniformBox<[Literal<X>]>(shape, low, high);
 }
@@ -602,6 +660,14 @@ export function pullBack<I extends readonly Shape[], O extends readonly Shape[],
  * FrEIA's PushForwardDistribution: `x = flow(z)`, `z ~ base` (default: the
  * standard normal on the flow's inputs). The base must live on the flow's
  * input shapes; the compiler checks it.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const generator = dist.pushForward(flow); // x = flow(z), z ~ N(0, I)
+ * const x = generator.sample(16);
+ * ```
  */
 export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>, base?: Distribution<I>): TransformedDistribution<O, C> {
   // Cast: as in pullBack.

@@ -229,6 +229,12 @@ function permutationProblems(doc: FreiaDocument, lowered: Lowered): string[] {
 /**
  * A document tensor as a tfjs tensor (float32 or int32).
  *
+ * @example
+ * ```ts
+ * import { toTensor } from 'freia-ts';
+ * const t = toTensor({ shape: [2, 2], data: [1, 0, 0, 1] }); // a float32 [2, 2] tensor
+ * ```
+ *
  * @group Import/export
  */
 export function toTensor(t: FreiaTensor): tf.Tensor {
@@ -439,6 +445,14 @@ function documentName(doc: unknown): string {
 
 /**
  * The graph of a FrEIA export as definition data (no weights; for pictures and inspection).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { freiaGraph, toMermaid, type FreiaDocument } from 'freia-ts';
+ * const doc = JSON.parse(readFileSync('glow.freia.json', 'utf8')) as FreiaDocument;
+ * console.log(toMermaid(freiaGraph(doc))); // the exported network, without loading weights
+ * ```
  *
  * @group Import/export
  */

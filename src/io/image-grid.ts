@@ -170,6 +170,15 @@ export function imageGrid(images: tf.Tensor, options: ImageGridOptions = {}): Ui
 /**
  * {@link imageGrid} on every backend: the same picture, read with `await images.data()`.
  *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { imageGridAsync } from 'freia-ts';
+ * const png = await imageGridAsync(tf.randomUniform([16, 1, 28, 28]));
+ * await writeFile('samples.png', png);
+ * ```
+ *
  * @group Pictures
  */
 export async function imageGridAsync(images: tf.Tensor, options: ImageGridOptions = {}): Promise<Uint8Array> {

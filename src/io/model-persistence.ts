@@ -57,6 +57,15 @@ export async function saveModel<X extends readonly Shape[], C extends readonly S
  * as a transformed distribution. Every problem is named; a failure leaves
  * nothing allocated.
  *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets, saveModel, loadModel, memoryHandler } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const store = memoryHandler();
+ * await saveModel(dist.pullBack(flow, dist.diagonalNormal([2])), store);
+ * const model = await loadModel(store); // the flow and its trained base
+ * ```
+ *
  * @group Import/export
  */
 export async function loadModel(source: ModelSource, options: LoadFlowOptions = {}): Promise<TransformedDistribution> {

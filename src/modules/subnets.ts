@@ -301,7 +301,15 @@ export function mlp(options: MlpOptions): SubnetFactory<'mlp'> {
   return subnetFromSpec({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
-/** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
+/**
+ * `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * const flow = inn.input([4, 16, 16]).glow({ subnet: subnets.conv({ hidden: 64, kernel: 3 }) }).build();
+ * ```
+ */
 export function conv(options: ConvOptions): SubnetFactory<'conv (needs an image [C, H, W])'> {
   checkOptions('subnets.conv', options, CONV_OPTIONS);
   if (options.hidden === undefined) throw new FreiaError('subnets.conv: option "hidden" is required (the width of the hidden layers)');

@@ -188,6 +188,15 @@ tf.serialization.registerClass(Adam);
  * Adam with the fused update (see {@link Adam}); the defaults are tfjs's and
  * PyTorch's. Throws an `OptionError` for a learning rate that is not a
  * finite number > 0, betas outside [0, 1) or an epsilon that is not > 0.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, train, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const optimizer = train.adam(1e-3);
+ * await train.fitAsync(flow, { data: () => ({ x: tf.randomNormal([64, 2]) }), steps: 10, optimizer });
+ * ```
  */
 export function adam(learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon?: number): Adam {
   return new Adam(learningRate, beta1, beta2, epsilon);

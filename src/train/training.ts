@@ -315,7 +315,17 @@ function variableGradsOrFree(f: () => tf.Scalar, variables: tf.Variable[]): { va
   }
 }
 
-/** Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`). */
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { train } from 'freia-ts';
+ * const grads = { w: tf.tensor([3, 4]) };
+ * const clipped = train.clipByGlobalNorm(grads, 1); // { w: [0.6, 0.8] }
+ * ```
+ */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
     const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
