@@ -526,7 +526,17 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
     return this.direction === 'pull' ? this.flow.inverse(z as tf.Tensor, { c, jac }) : this.flow.forward(z as tf.Tensor, { c, jac });
   }
 
-  /** Per-sample log-density of `x`, `[batch]`. */
+  /**
+   * Per-sample log-density of `x`, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const nll = tf.neg(tf.mean(model.logProb(tf.randomNormal([64, 2])))); // the loss train.fit minimises
+   * ```
+   */
   logProb(x: Tensors<X> | readonly tf.Tensor[], options: TransformedOptions<C> = {}): tf.Tensor1D {
     return tf.tidy(() => {
       const { out, logDet } = this.toLatent(x as tf.Tensor, options.c, options.memory);
@@ -534,7 +544,16 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
     });
   }
 
-  /** `n` samples in data space; `temperature` scales the base's spread. */
+  /**
+   * `n` samples in data space; `temperature` scales the base's spread.
+   *
+   * @example
+   * ```ts
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const x = model.sample(100, { temperature: 0.8 }); // [100, 2]
+   * ```
+   */
   sample(n: number, options: TransformedOptions<C> & SampleOptions = {}): Tensors<X> {
     return tf.tidy(() => {
       const z = this.base.sample(n, options);
@@ -546,6 +565,13 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
    * Samples and their log-density under the model (at temperature 1: a
    * tempered sample's density is still the model's), from one pass:
    * `log p(x) = log p_base(z) − log|det J_{z→x}|`.
+   *
+   * @example
+   * ```ts
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const { x, logProb } = model.sampleAndLogProb(100); // one pass instead of two
+   * ```
    */
   sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): {
     /** The samples. */

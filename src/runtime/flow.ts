@@ -266,32 +266,83 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
    * the `{ c }` option exactly when the flow declares conditions. With
    * `memory: 'invert'`, a gradient of the result (`tf.variableGrads`)
    * recomputes activations by inversion instead of keeping them.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2]).condition([3]).glow({ subnet: subnets.mlp({ hidden: 32 }), cond: 0 }).build();
+   * const { out: z, logDet } = flow.forward(tf.randomNormal([8, 2]), { c: tf.zeros([8, 3]) }); // z: [8, 2], logDet: [8]
+   * ```
    */
   forward<const X extends Tensors<I> | readonly tf.Tensor[]>(x: X & TensorsFit<NoInfer<X>, I, 'input'>, ...options: RunArguments<C>): FlowResult<Tensors<O>> {
     return this.run(x, options[0] ?? {}, false) as FlowResult<Tensors<O>>;
   }
 
-  /** z → x, checked by the compiler as {@link Flow.forward} is. */
+  /**
+   * z → x, checked by the compiler as {@link Flow.forward} is.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+   * const { out: x } = flow.inverse(tf.randomNormal([8, 2])); // samples of the data, if z ~ N(0, I)
+   * ```
+   */
   inverse<const Z extends Tensors<O> | readonly tf.Tensor[]>(z: Z & TensorsFit<NoInfer<Z>, O, 'output'>, ...options: RunArguments<C>): FlowResult<Tensors<I>> {
     return this.run(z, options[0] ?? {}, true) as FlowResult<Tensors<I>>;
   }
 
-  /** The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions). */
+  /**
+   * The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const dot = inn.input([4]).split([2, 2]).concat().build().toDot('split-join');
+   * ```
+   */
   toDot(title?: string): string {
     return toDot(this.graph, title);
   }
 
-  /** The network as a Mermaid flowchart. */
+  /**
+   * The network as a Mermaid flowchart.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const mermaid = inn.input([4]).actNorm().build().toMermaid();
+   * ```
+   */
   toMermaid(): string {
     return toMermaid(this.graph);
   }
 
-  /** The network as SVG, laid out by Graphviz compiled to WebAssembly. */
+  /**
+   * The network as SVG, laid out by Graphviz compiled to WebAssembly.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const svg = await inn.input([4]).actNorm().build().toSvg();
+   * ```
+   */
   toSvg(title?: string): Promise<string> {
     return toSvg(this.graph, title);
   }
 
-  /** Frees every parameter; the flow cannot be used afterwards. */
+  /**
+   * Frees every parameter; the flow cannot be used afterwards.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([4]).actNorm().build();
+   * flow.dispose(); // flow.isDisposed is now true
+   * ```
+   */
   dispose(): void {
     for (const m of this.modules) m?.dispose();
     this.disposed = true;
