@@ -179,6 +179,17 @@ function parseInputs(inputs: FlexibleInputs, where: string): Connection[] {
 /**
  * A module node: `new Node(inputs, Fm.GLOWCouplingBlock, { subnet_constructor, clamp: 1.2 }, { conditions, name })`.
  *
+ * @example
+ * ```ts
+ * import { Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+ * const x = new InputNode(4, { name: 'x' });
+ * const label = new ConditionNode(10, { name: 'label' });
+ * const split = new Node(x, Fm.Split, { section_sizes: [2, 2] });
+ * const coupled = new Node(split.out1, Fm.GLOWCouplingBlock, { subnet_constructor: subnets.mlp({ hidden: 32 }) }, { conditions: label });
+ * const joined = new Node([split.out0, coupled.out0], Fm.Concat, {});
+ * const net = new GraphINN([x, label, split, coupled, joined, new OutputNode(joined)]);
+ * ```
+ *
  * @group Building
  */
 export class Node extends AbstractNode {
@@ -344,6 +355,17 @@ export type GraphINNRunOptions<C extends readonly Shape[]> = number extends C['l
  * the compiler knows the inputs' and conditions' shapes and how many outputs
  * there are, and checks `forward` as it checks a built flow's.
  *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+ * const inp = new InputNode(2, { name: 'in' });
+ * const block = new Node(inp, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
+ * const net = new GraphINN([inp, block, new OutputNode(block)]);
+ * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]));
+ * const [xBack] = net.forward(z, { rev: true });
+ * ```
+ *
  * @group Building
  */
 export class GraphINN<const L extends readonly AbstractNode[] = readonly AbstractNode[]> {
@@ -399,6 +421,15 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
  * FrEIA's SequenceINN: `new SequenceINN(2)` then `append(Fm.AllInOneBlock,
  * { subnet_constructor, cond: 0, cond_shape: [10] })`. `forward(x, { c: [c0, c1], rev })`
  * takes the conditions as a list indexed by `cond`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Fm, SequenceINN, subnets } from 'freia-ts';
+ * const net = new SequenceINN(2);
+ * for (let k = 0; k < 4; k++) net.append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }), permute_soft: true });
+ * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]));
+ * ```
  *
  * @group Building
  */

@@ -6,6 +6,18 @@
 /**
  * Base class of every error freia-ts throws on purpose.
  *
+ * @example
+ * ```ts
+ * import { inn, FreiaError, ShapeMismatchError } from 'freia-ts';
+ * const shape: number[] = [3, 7, 7]; // known only at run time
+ * try {
+ *   inn.input(shape).haarDownsample();
+ * } catch (error) {
+ *   if (error instanceof ShapeMismatchError) console.log(error.node, error.expected, error.actual);
+ *   else if (error instanceof FreiaError) console.log(error.message);
+ * }
+ * ```
+ *
  * @group Errors
  */
 export class FreiaError extends Error {

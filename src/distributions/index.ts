@@ -176,6 +176,14 @@ const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 /**
  * The standard normal `N(0, I)` on one or more shapes.
  *
+ * @example
+ * ```ts
+ * import { dist } from 'freia-ts';
+ * const base = dist.standardNormal([2]);
+ * const z = base.sample(8, { temperature: 0.7 });
+ * const logp = base.logProb(z); // [8]
+ * ```
+ *
  * @group Distributions
  */
 export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> implements Distribution<S> {
@@ -488,6 +496,15 @@ export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[
  *
  * Where we differ from FrEIA: FrEIA's `log_prob` runs the transform with
  * `jac=False`, so its log-det term is zero; ours is the log-det.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.gaussianMixture([2], 4)); // x = flow⁻¹(z), z from the mixture
+ * const x = model.sample(100);
+ * const logp = model.logProb(x);
+ * ```
  *
  * @group Distributions
  */

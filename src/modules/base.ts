@@ -40,6 +40,26 @@ export interface ModuleResult {
  * `[B, C]` for vectors): see docs/design.md for why. Parameters live in
  * `params` under FrEIA's state-dict names, so FrEIA weights map onto them.
  *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { InvertibleModule, inn, type ForwardOptions, type ModuleResult, type Shape } from 'freia-ts';
+ *
+ * // y = x · exp(s) with a learned s per channel; log|det J| = Σ s
+ * class Scale extends InvertibleModule {
+ *   private readonly s: tf.Variable;
+ *   constructor(dimsIn: readonly Shape[], dimsC: readonly Shape[]) {
+ *     super(dimsIn, dimsC);
+ *     this.s = this.addParam('s', tf.zeros([dimsIn[0][0]]));
+ *   }
+ *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+ *     const logDet = tf.sum(this.s);
+ *     return rev ? { out: [tf.mul(x, tf.exp(tf.neg(this.s)))], logDet: tf.neg(logDet) } : { out: [tf.mul(x, tf.exp(this.s))], logDet };
+ *   }
+ * }
+ * const flow = inn.input([4]).apply(Scale).actNorm().build();
+ * ```
+ *
  * @group Modules
  */
 export abstract class InvertibleModule {
