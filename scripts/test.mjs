@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The project's test command: type-check, build the typings, run vitest and
-// the tsd type tests, and end with one line `N passed, N failed`.
+// the tsd type tests, build the API reference (0 warnings), and end with one
+// line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,18 @@ for (const [label, project] of [
 ]) {
   if (run(label, bin('tsc'), ['-p', project])) passed++;
   else failed++;
+}
+
+// 1b. The API reference: typedoc.json makes an undocumented export (and any other TypeDoc warning: a broken
+//     link, an unknown code language) an error, so the reference builds with 0 warnings or this step fails.
+//     It renders into a temp folder (the emit phase has warnings of its own), which is removed after.
+{
+  const out = mkdtempSync(path.join(tmpdir(), 'freia-ts-api-'));
+  const started = Date.now();
+  if (run('typedoc (API reference, 0 warnings)', bin('typedoc'), ['--out', out, '--logLevel', 'Warn'])) passed++;
+  else failed++;
+  console.log(`(typedoc: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  rmSync(out, { recursive: true, force: true });
 }
 
 // 2. vitest, counted from its JSON report (written to a temp folder that is removed after reading):

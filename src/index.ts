@@ -3,6 +3,7 @@
  * TensorFlow.js, with the network's wiring checked by the compiler.
  *
  * @packageDocumentation
+ * @module freia-ts
  */
 import { input } from './builder/chain.js';
 import { graph } from './builder/graph.js';
@@ -13,21 +14,125 @@ import { adam } from './train/adam.js';
 import { cosine, exponential, stepDecay } from './train/schedules.js';
 import { bitsPerDim } from './train/metrics.js';
 
-/** Network builders: `inn.input(shape)` starts a chain, `inn.graph()` a DAG. */
-export const inn = { input, graph } as const;
+/**
+ * Network builders: `inn.input(shape)` starts a {@link Chain} (a sequence
+ * of blocks, with `split`/`on`/`concat` for parallel streams), `inn.graph()`
+ * a {@link GraphBuilder} (any DAG, with handles).
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).repeat(4, (c) => c.glow({ subnet: subnets.mlp({ hidden: 64 }) }).permuteRandom()).build();
+ * ```
+ *
+ * @namespace
+ * @group Building
+ */
+export const inn = {
+  /** @function */
+  input,
+  /** @function */
+  graph,
+} as const;
 export type { GraphBuilder, Handle, ConditionHandle, GraphBlockOptions, BuildOptions, ShapesOf, HandlesOf } from './builder/graph.js';
-/** Subnet constructors for coupling blocks. */
-export const subnets = { mlp, conv } as const;
+/**
+ * Subnet constructors for the coupling blocks' `subnet` option: an MLP for
+ * vectors, a small CNN for images.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([3, 8, 8]).glow({ subnet: subnets.conv({ hidden: 32 }) }).flatten().glow({ subnet: subnets.mlp({ hidden: 128 }) }).build();
+ * ```
+ *
+ * @namespace
+ * @group Modules
+ */
+export const subnets = {
+  /** @function */
+  mlp,
+  /** @function */
+  conv,
+} as const;
 /**
  * Distributions: bases (standard, diagonal, class-conditional and mixture normals, a uniform box) and FrEIA's two
  * transformed distributions, `pullBack(flow, base)` (the density model, `x = flow⁻¹(z)`) and `pushForward(flow, base)`.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.standardNormal([2]));
+ * const samples = model.sample(16); // [16, 2]
+ * ```
+ *
+ * @namespace
+ * @group Distributions
  */
-export const dist = { standardNormal, diagonalNormal, classConditionalNormal, gaussianMixture, uniformBox, pullBack, pushForward, standardNormalLogProb } as const;
+export const dist = {
+  /** @function */
+  standardNormal,
+  /** @function */
+  diagonalNormal,
+  /** @function */
+  classConditionalNormal,
+  /** @function */
+  gaussianMixture,
+  /** @function */
+  uniformBox,
+  /** @function */
+  pullBack,
+  /** @function */
+  pushForward,
+  /** @function */
+  standardNormalLogProb,
+} as const;
 /**
  * Training: the NLL loss, a training loop (`fitAsync` on every backend, `fit` where tensors read synchronously), Adam with one fused update
  * for all variables, learning-rate schedules, and `bitsPerDim` to report an NLL the way papers do.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, train, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const history = await train.fitAsync(flow, {
+ *   data: () => ({ x: tf.randomNormal([64, 2]) }),
+ *   steps: 10,
+ *   learningRate: train.schedules.cosine({ initial: 1e-3, steps: 10 }),
+ * });
+ * ```
+ *
+ * @namespace
+ * @group Training
  */
-export const train = { nll, fit, fitAsync, clipByGlobalNorm, adam, schedules: { stepDecay, exponential, cosine }, bitsPerDim } as const;
+export const train = {
+  /** @function */
+  nll,
+  /** @function */
+  fit,
+  /** @function */
+  fitAsync,
+  /** @function */
+  clipByGlobalNorm,
+  /** @function */
+  adam,
+  /**
+   * Learning-rate schedules for {@link FitOptions.learningRate}: a {@link Schedule} maps the step to a rate.
+   *
+   * @namespace
+   */
+  schedules: {
+    /** @function */
+    stepDecay,
+    /** @function */
+    exponential,
+    /** @function */
+    cosine,
+  },
+  /** @function */
+  bitsPerDim,
+} as const;
 
 export type { Chain, BlockOptions, ConditionRef, RuleErrorOr } from './builder/chain.js';
 export { Flow } from './runtime/flow.js';

@@ -18,15 +18,27 @@ import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError,
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, conditionList, inverseOptions, nodeName, splitOptions } from './plumbing.js';
 
-/** Which declared conditions a block reads: an index, or several (concatenated in order). */
+/**
+ * Which declared conditions a block reads: an index, or several (concatenated in order).
+ *
+ * @group Building
+ */
 export type ConditionRef<C extends Shapes> = C extends readonly []
   ? ShapeError<'no condition is declared: add .condition(shape) to the chain first'>
   : Indices<C> | readonly Indices<C>[];
 
-/** At least one declared condition, for blocks that need one. */
+/**
+ * At least one declared condition, for blocks that need one.
+ *
+ * @group Building
+ */
 export type RequiredConditionRef<C extends Shapes> = C extends readonly [] ? ConditionRef<C> : Indices<C> | readonly [Indices<C>, ...Indices<C>[]];
 
-/** Options every block method takes besides its own. */
+/**
+ * Options every block method takes besides its own.
+ *
+ * @group Building
+ */
 export interface BlockOptions<C extends Shapes> {
   /** Condition(s) the block reads, by declaration index. */
   readonly cond?: ConditionRef<C>;
@@ -41,6 +53,8 @@ export interface BlockOptions<C extends Shapes> {
  * not callable, and the editor prints the rule's message on the method's
  * name; a graph builder's handle parameter intersects it, so the message
  * lands on the handle.
+ *
+ * @group Type machinery
  */
 export type RuleErrorOr<R, Ok> = [R] extends [ShapeError<string>] ? R : Ok;
 
@@ -50,6 +64,8 @@ export type RuleErrorOr<R, Ok> = [R] extends [ShapeError<string>] ? R : Ok;
  * needs exactly one live stream, checks the module's type-level rule on it,
  * and takes the module's options plus `name` and, where the module reads
  * conditions, `cond` (declaration indices).
+ *
+ * @group Building
  */
 export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = {
   readonly [M in keyof typeof shapeKeeping]: RuleErrorOr<
@@ -63,17 +79,44 @@ export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = 
  * declared conditions; `I`: the network's inputs. The blocks that keep the
  * shape come from {@link ChainBlocks}; the methods here change shapes or
  * streams.
+ *
+ * @group Building
  */
 export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> extends ChainBlocks<S, C, I> {
-  /** The live streams' shapes at run time. */
+  /**
+   * The live streams' shapes at run time (the type parameter `S` as values).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const shapes = inn.input([4, 8, 8]).haarDownsample().shapes; // [[16, 4, 4]]
+   * ```
+   */
   readonly shapes: S;
 
-  /** Declares a condition input; blocks read it with `{ cond: index }`. */
+  /**
+   * Declares a condition input of `shape`; blocks read it with `{ cond: index }`
+   * (declaration order), several with `{ cond: [0, 1] }`.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2]).condition([10])
+   *   .repeat(4, (c) => c.glow({ subnet: subnets.mlp({ hidden: 64 }), cond: 0 }))
+   *   .build(); // flow.forward(x, { c: [onehot] })
+   * ```
+   */
   condition<const X extends Shape>(shape: X): Chain<S, [...C, Literal<X>], I>;
 
   /**
    * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
    * and the log-det is 0, both right only for orthogonal `W` (see {@link InvAutoFC}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([5]).invAutoFC({ dimsOut: 5 }).build();
+   * ```
    */
   readonly invAutoFC: RuleErrorOr<
     InvAutoFCShape<Single<S>, never>,
@@ -84,6 +127,12 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
   /**
    * FrEIA's InvAutoConv2D: a convolution plus bias on `[C, H, W]`. NOT exactly invertible: the inverse is the
    * transposed convolution and the log-det is 0, both right only for an orthogonal convolution (see {@link InvAutoConv2D}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([3, 8, 8]).invAutoConv2D().build();
+   * ```
    */
   readonly invAutoConv2D: RuleErrorOr<
     RequireImage<Single<S>, 'invAutoConv2D'>,
@@ -95,20 +144,80 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
     ) => Chain<[AsShape<InvAutoConv2DShape<Single<S>, O, K, P>>], C, I>
   >;
 
-  /** Flatten to `[numel]`. */
+  /**
+   * FrEIA's Flatten: to `[numel]`, in PyTorch's row-major order (see {@link Flatten}).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2, 4, 4]).flatten().glow({ subnet: subnets.mlp({ hidden: 64 }) }).build(); // [32]
+   * ```
+   */
   readonly flatten: RuleErrorOr<Single<S>, (options?: Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Flattened<Single<S>>>], C, I>>;
-  /** Reshape to `shape` (same number of elements). */
+  /**
+   * FrEIA's Reshape: to `shape`, with the same number of elements (checked by the compiler; see {@link Reshape}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([32]).reshape([2, 4, 4]).build();
+   * ```
+   */
   readonly reshape: RuleErrorOr<Single<S>, <const X extends Shape>(shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>) => Chain<[Literal<X>], C, I>>;
-  /** IRevNetDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
+  /**
+   * FrEIA's IRevNetDownsampling: space-to-depth by 2×2 blocks, `[C, H, W]` → `[4C, H/2, W/2]`, log-det 0 (see {@link IRevNetDownsampling}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([1, 8, 8]).irevnetDownsample().build(); // [4, 4, 4]
+   * ```
+   */
   readonly irevnetDownsample: RuleErrorOr<Downsample<Single<S>>, (options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Downsample<Single<S>>>], C, I>>;
-  /** IRevNetUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
+  /**
+   * FrEIA's IRevNetUpsampling: depth-to-space, `[C, H, W]` → `[C/4, 2H, 2W]`.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([4, 4, 4]).irevnetUpsample().build(); // [1, 8, 8]
+   * ```
+   */
   readonly irevnetUpsample: RuleErrorOr<Upsample<Single<S>>, (options?: IRevNetOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Upsample<Single<S>>>], C, I>>;
-  /** HaarDownsampling: `[C, H, W]` → `[4C, H/2, W/2]`. */
+  /**
+   * FrEIA's HaarDownsampling: the 2×2 Haar wavelet transform per channel, `[C, H, W]` → `[4C, H/2, W/2]` (see {@link HaarDownsampling}).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([3, 8, 8]).haarDownsample().glow({ subnet: subnets.conv({ hidden: 32 }) }).build(); // [12, 4, 4]
+   * ```
+   */
   readonly haarDownsample: RuleErrorOr<Downsample<Single<S>>, (options?: HaarOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Downsample<Single<S>>>], C, I>>;
-  /** HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
+  /**
+   * FrEIA's HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`, the inverse of `haarDownsample`.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([4, 4, 4]).haarUpsample().build(); // [1, 8, 8]
+   * ```
+   */
   readonly haarUpsample: RuleErrorOr<Upsample<Single<S>>, (options?: HaarOptions & Pick<BlockOptions<C>, 'name'>) => Chain<[AsShape<Upsample<Single<S>>>], C, I>>;
 
-  /** Splits the stream into sections along `dim` (default 0, channels); they must sum to the axis. */
+  /**
+   * FrEIA's Split: the stream into sections along `dim` (default 0, channels); they must sum to the
+   * axis. The sections become the live streams: continue with `on(i, ...)` and `concat()` (see {@link Split}).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([6])
+   *   .split([2, 4])
+   *   .on(1, (s) => s.glow({ subnet: subnets.mlp({ hidden: 32 }) }))
+   *   .build(); // two outputs, [2] and [4]
+   * ```
+   */
   readonly split: RuleErrorOr<
     Single<S>,
     <const P extends readonly number[], const D extends number = 0>(
@@ -116,7 +225,16 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
       options?: { readonly dim?: D; readonly name?: string },
     ) => Chain<SplitShapes<AsShape<Single<S>>, P, D>, C, I>
   >;
-  /** Joins every live stream along `dim` (default 0, channels). */
+  /**
+   * FrEIA's Concat: joins every live stream along `dim` (default 0, channels); every other dimension
+   * must agree (see {@link Concat}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([4, 8, 8]).split([1, 3]).on(1, (s) => s.actNorm()).concat().build(); // [4, 8, 8]
+   * ```
+   */
   readonly concat: ConcatMethod<S, C, I>;
 
   /**
@@ -132,15 +250,48 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
    * ```
    */
   inverseOf<M extends keyof ChainBlocks<S, C, I>>(method: M): ChainBlocks<S, C, I>[M];
-  /** Applies `body` to live stream `index`; the streams it returns take that stream's place. */
+  /**
+   * Applies `body` to live stream `index`; the streams it returns take that stream's place.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([8]).split([4, 4])
+   *   .on(0, (s) => s.glow({ subnet: subnets.mlp({ hidden: 32 }) }))
+   *   .on(1, (s) => s.actNorm())
+   *   .concat()
+   *   .build();
+   * ```
+   */
   on<const K extends Indices<S>, const X extends Shapes>(index: K, body: (stream: Chain<[S[K]], C, I>) => Chain<X, C, I>): Chain<ReplaceAt<S, K, X>, C, I>;
-  /** Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes. */
+  /**
+   * Applies `body` `n` times (`k` = 0..n-1); the body must keep the shapes.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2])
+   *   .repeat(8, (c, k) => c.allInOne({ subnet: subnets.mlp({ hidden: 64 }), name: `block_${k}` }))
+   *   .build();
+   * ```
+   */
   repeat(n: number, body: (chain: Chain<S, C, I>, k: number) => Chain<S, C, I>): Chain<S, C, I>;
 
   /**
    * Applies a custom module (a class extending `InvertibleModule`) to every
    * live stream, checked by the shape rule the class declares (default: it
    * keeps the shapes); its outputs become the live streams.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { InvertibleModule, type ModuleResult } from 'freia-ts';
+   * import { inn } from 'freia-ts';
+   * class Negate extends InvertibleModule {
+   *   forward([x]: readonly tf.Tensor[]): ModuleResult { return { out: [tf.neg(x)], logDet: 0 }; }
+   * }
+   * const flow = inn.input([3]).apply(Negate).build();
+   * ```
    */
   apply<M extends new (...args: never[]) => InvertibleModule>(
     module: M & RuleErrorOr<ApplyRule<RuleOf<NoInfer<M>>, S>, unknown>,
@@ -148,9 +299,27 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
     options?: BlockOptions<C>,
   ): Chain<AsShapes<ApplyRule<RuleOf<M>, S>>, C, I>;
 
-  /** Makes every live stream an output and instantiates the network. */
+  /**
+   * Makes every live stream an output and instantiates the network: a {@link Flow} typed with the
+   * inputs, outputs and conditions.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([2]).actNorm().build(); // Flow<[[2]], [[2]], []>
+   * ```
+   */
   build(): Flow<I, S, C>;
-  /** The definition data the chain describes (what `build` instantiates). */
+  /**
+   * The definition data the chain describes (what `build` instantiates): plain frozen JSON-able data.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const graph = inn.input([2]).actNorm().toGraph();
+   * console.log(graph.nodes.length); // 3: input, ActNorm, output
+   * ```
+   */
   toGraph(): GraphDef;
 }
 

@@ -28,7 +28,11 @@ import { catalogue, defineModule, freiaArgs, moduleSpec, type BuiltInKind, type 
 import type { CustomModuleClass } from '../modules/custom.js';
 import { checkUnused, copyData, kindOf, nodeName, unusedOutput } from './plumbing.js';
 
-/** FrEIA's module names, one per catalogue entry; `Fm.X` is what `new Node(x, Fm.X, args)` takes (or a custom module class). */
+/**
+ * FrEIA's module names, one per catalogue entry; `Fm.X` is what `new Node(x, Fm.X, args)` takes (or a custom module class).
+ *
+ * @group Building
+ */
 export const Fm: { readonly [K in BuiltInKind]: K } = Object.freeze(
   // Built from the catalogue's entries, each under its own kind: exactly the mapped type above.
   Object.fromEntries(Object.values(catalogue).map((entry) => [entry.kind, entry.kind])) as { readonly [K in BuiltInKind]: K },
@@ -44,13 +48,25 @@ function moduleArguments(moduleType: ModuleType, kind: string, args: Readonly<Re
   return typeof moduleType === 'function' ? { args: copyData(args) } : freiaArgs(kind, copyData(args));
 }
 
-/** A FrEIA module name, or a custom module class. */
+/**
+ * A FrEIA module name, or a custom module class.
+ *
+ * @group Building
+ */
 export type ModuleType = BuiltInKind | CustomModuleClass<never>;
 
-/** `[node, outputIndex]`, as FrEIA's `node.out1`. */
+/**
+ * `[node, outputIndex]`, as FrEIA's `node.out1`.
+ *
+ * @group Building
+ */
 export type Connection = readonly [AbstractNode, number];
 
-/** What a node accepts as inputs: a node (its output 0), a connection, or a list of either. */
+/**
+ * What a node accepts as inputs: a node (its output 0), a connection, or a list of either.
+ *
+ * @group Building
+ */
 export type FlexibleInputs = AbstractNode | Connection | readonly (AbstractNode | Connection)[];
 
 interface NodeOptions {
@@ -59,8 +75,13 @@ interface NodeOptions {
 
 let anonymous = 0;
 
-/** Base of all nodes: a name, output shapes, and `outN` connections. */
+/**
+ * Base of all nodes: a name, output shapes, and `outN` connections.
+ *
+ * @group Building
+ */
 export abstract class AbstractNode {
+  /** The node's name. */
   readonly name: string;
   /** Output shapes (FrEIA's `output_dims`). */
   abstract readonly outputDims: readonly Shape[];
@@ -78,9 +99,13 @@ export abstract class AbstractNode {
     }
     return [this, index];
   }
+  /** Output 0, as FrEIA's `node.out0`. */
   get out0(): Connection { return this.out(0); }
+  /** Output 1. */
   get out1(): Connection { return this.out(1); }
+  /** Output 2. */
   get out2(): Connection { return this.out(2); }
+  /** Output 3. */
   get out3(): Connection { return this.out(3); }
 
   /** @internal Marks output `index` as consumed by `consumer`. */
@@ -100,7 +125,11 @@ function dims(args: readonly (number | NodeOptions)[], what: string): { shape: n
   return { shape, options };
 }
 
-/** A network input: `new InputNode(3, 32, 32, { name: 'x' })` is an `InputNode<[3, 32, 32]>`. */
+/**
+ * A network input: `new InputNode(3, 32, 32, { name: 'x' })` is an `InputNode<[3, 32, 32]>`.
+ *
+ * @group Building
+ */
 export class InputNode<const S extends number[] = number[]> extends AbstractNode {
   /** Tells inputs from conditions in a node list's type (the two are otherwise alike). */
   readonly role = 'input';
@@ -114,7 +143,11 @@ export class InputNode<const S extends number[] = number[]> extends AbstractNode
   }
 }
 
-/** A condition input: `new ConditionNode(10, { name: 'label' })` is a `ConditionNode<[10]>`. */
+/**
+ * A condition input: `new ConditionNode(10, { name: 'label' })` is a `ConditionNode<[10]>`.
+ *
+ * @group Building
+ */
 export class ConditionNode<const S extends number[] = number[]> extends AbstractNode {
   /** Tells conditions from inputs in a node list's type. */
   readonly role = 'condition';
@@ -143,10 +176,27 @@ function parseInputs(inputs: FlexibleInputs, where: string): Connection[] {
   throw new WiringError(`${where}: inputs must be a node, a connection or a list of them`);
 }
 
-/** A module node: `new Node(inputs, Fm.GLOWCouplingBlock, { subnet_constructor, clamp: 1.2 }, { conditions, name })`. */
+/**
+ * A module node: `new Node(inputs, Fm.GLOWCouplingBlock, { subnet_constructor, clamp: 1.2 }, { conditions, name })`.
+ *
+ * @example
+ * ```ts
+ * import { Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+ * const x = new InputNode(4, { name: 'x' });
+ * const label = new ConditionNode(10, { name: 'label' });
+ * const split = new Node(x, Fm.Split, { section_sizes: [2, 2] });
+ * const coupled = new Node(split.out1, Fm.GLOWCouplingBlock, { subnet_constructor: subnets.mlp({ hidden: 32 }) }, { conditions: label });
+ * const joined = new Node([split.out0, coupled.out0], Fm.Concat, {});
+ * const net = new GraphINN([x, label, split, coupled, joined, new OutputNode(joined)]);
+ * ```
+ *
+ * @group Building
+ */
 export class Node extends AbstractNode {
   readonly outputDims: readonly Shape[];
+  /** The outputs it reads. */
   readonly inputs: readonly Connection[];
+  /** The condition nodes it reads. */
   readonly conditions: readonly ConditionNode[];
   /** @internal The definition this node lowers to. */
   readonly definition: ModuleDef;
@@ -169,11 +219,16 @@ export class Node extends AbstractNode {
   }
 }
 
-/** A network output: `new OutputNode(node.out1, { name: 'z' })`. */
+/**
+ * A network output: `new OutputNode(node.out1, { name: 'z' })`.
+ *
+ * @group Building
+ */
 export class OutputNode extends AbstractNode {
   /** Tells outputs from other nodes in a node list's type. */
   readonly role = 'output';
   readonly outputDims: readonly Shape[] = [];
+  /** The output it exposes. */
   readonly input: Connection;
   constructor(input: AbstractNode | Connection, options: NodeOptions = {}) {
     super(options.name, 'output');
@@ -182,14 +237,25 @@ export class OutputNode extends AbstractNode {
   }
 }
 
-/** FrEIA's forward/inverse call: `[out, logJacDet]`; `rev` runs the inverse. */
+/**
+ * FrEIA's forward/inverse call: `[out, logJacDet]`; `rev` runs the inverse.
+ *
+ * @group Building
+ */
 export interface FreiaRunOptions extends RunOptions {
+  /** Run the inverse. */
   readonly rev?: boolean;
 }
 
-/** {@link SequenceINN.forward}'s options: the conditions as a list indexed by each block's `cond`. */
+/**
+ * {@link SequenceINN.forward}'s options: the conditions as a list indexed by each block's `cond`.
+ *
+ * @group Building
+ */
 export interface SequenceRunOptions {
+  /** The conditions, indexed by each block's `cond`. */
   readonly c?: readonly tf.Tensor[];
+  /** Compute the log-det (default true). */
   readonly jac?: boolean;
 }
 
@@ -288,9 +354,24 @@ export type GraphINNRunOptions<C extends readonly Shape[]> = number extends C['l
  * Given the list as written (`new GraphINN([inp, block, new OutputNode(block)])`),
  * the compiler knows the inputs' and conditions' shapes and how many outputs
  * there are, and checks `forward` as it checks a built flow's.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+ * const inp = new InputNode(2, { name: 'in' });
+ * const block = new Node(inp, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
+ * const net = new GraphINN([inp, block, new OutputNode(block)]);
+ * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]));
+ * const [xBack] = net.forward(z, { rev: true });
+ * ```
+ *
+ * @group Building
  */
 export class GraphINN<const L extends readonly AbstractNode[] = readonly AbstractNode[]> {
+  /** The built flow that runs the graph. */
   readonly flow: Flow<RoleShapes<L, 'input'>, Shape[], RoleShapes<L, 'condition'>>;
+  /** @param nodeList - Every node of the graph, in any order (FrEIA's `node_list`). */
   constructor(readonly nodeList: L) {
     // The input and condition nodes of `L`, in list order, are the flow's inputs and conditions.
     this.flow = new Flow(lower(nodeList)) as unknown as Flow<RoleShapes<L, 'input'>, Shape[], RoleShapes<L, 'condition'>>;
@@ -314,6 +395,7 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
     return [out, logDet];
   }
 
+  /** Every trainable variable (FrEIA's `parameters()`). */
   get trainableVariables(): tf.Variable[] {
     return this.flow.trainableVariables;
   }
@@ -324,10 +406,12 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
     return i < 0 ? null : this.flow.modules[i];
   }
 
+  /** The node called `name`, or null (FrEIA's `get_node_by_name`). */
   getNodeByName(name: string): AbstractNode | null {
     return this.nodeList.find((n) => n.name === name) ?? null;
   }
 
+  /** Frees the parameters' memory. */
   dispose(): void {
     this.flow.dispose();
   }
@@ -337,6 +421,17 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
  * FrEIA's SequenceINN: `new SequenceINN(2)` then `append(Fm.AllInOneBlock,
  * { subnet_constructor, cond: 0, cond_shape: [10] })`. `forward(x, { c: [c0, c1], rev })`
  * takes the conditions as a list indexed by `cond`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Fm, SequenceINN, subnets } from 'freia-ts';
+ * const net = new SequenceINN(2);
+ * for (let k = 0; k < 4; k++) net.append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }), permute_soft: true });
+ * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]));
+ * ```
+ *
+ * @group Building
  */
 export class SequenceINN<const I extends number[] = number[]> {
   private readonly inputShape: Shape;
@@ -425,10 +520,12 @@ export class SequenceINN<const I extends number[] = number[]> {
     return [out as tf.Tensor, logDet];
   }
 
+  /** Every trainable variable (FrEIA's `parameters()`). */
   get trainableVariables(): tf.Variable[] {
     return this.blocks.flatMap((b) => b.module.trainableVariables);
   }
 
+  /** Frees the parameters' memory. */
   dispose(): void {
     for (const b of this.blocks) b.module.dispose();
   }

@@ -26,29 +26,55 @@ import { checkShape, checkSplit, checkUnused, conditionList, inverseOptions, nod
 
 declare const handleBrand: unique symbol;
 
-/** One output of one node, with its shape (channels first, without batch) as a type. */
+/**
+ * One output of one node, with its shape (channels first, without batch) as a type.
+ *
+ * @group Building
+ */
 export interface Handle<S extends Shape = Shape> {
+  /** The stream's shape, channels first, without batch. */
   readonly shape: S;
   /** The producing node's name. */
   readonly node: string;
+  /** Which output of that node. */
   readonly output: number;
+  /** @internal */
   readonly [handleBrand]: 'stream';
 }
 
-/** A condition input; blocks read it with `{ cond: handle }`. */
+/**
+ * A condition input; blocks read it with `{ cond: handle }`.
+ *
+ * @group Building
+ */
 export interface ConditionHandle<S extends Shape = Shape> {
+  /** The condition's shape. */
   readonly shape: S;
+  /** The condition node's name. */
   readonly node: string;
+  /** @internal */
   readonly [handleBrand]: 'condition';
 }
 
-/** The shapes of a tuple of handles. */
+/**
+ * The shapes of a tuple of handles.
+ *
+ * @group Type machinery
+ */
 export type ShapesOf<Hs extends readonly { readonly shape: Shape }[]> = { -readonly [K in keyof Hs]: Hs[K]['shape'] };
 
-/** Handles for a tuple of shapes. */
+/**
+ * Handles for a tuple of shapes.
+ *
+ * @group Type machinery
+ */
 export type HandlesOf<Ss extends Shapes> = { -readonly [K in keyof Ss]: Handle<Ss[K]> };
 
-/** Options every graph block takes besides its own. */
+/**
+ * Options every graph block takes besides its own.
+ *
+ * @group Building
+ */
 export interface GraphBlockOptions {
   /** Condition(s) the block reads, concatenated in order after the data channels. */
   readonly cond?: ConditionHandle | readonly ConditionHandle[];
@@ -58,8 +84,13 @@ export interface GraphBlockOptions {
 
 type NameOption = { readonly name?: string };
 
-/** What `build` takes: the outputs, and optionally the inputs and conditions in the order `forward` takes them. */
+/**
+ * What `build` takes: the outputs, and optionally the inputs and conditions in the order `forward` takes them.
+ *
+ * @group Building
+ */
 export interface BuildOptions<O, I, C> {
+  /** The network's outputs, in the order `forward` returns them. */
   readonly outputs: O;
   /** All inputs in the order `forward` takes them (default: declaration order). */
   readonly inputs?: I;
@@ -73,6 +104,8 @@ export interface BuildOptions<O, I, C> {
  * each reads one handle, checks the module's type-level rule on its shape,
  * and takes the module's options plus `name` and, where the module reads
  * conditions, `cond` (condition handles).
+ *
+ * @group Building
  */
 export type GraphBlocks = {
   readonly [M in keyof typeof shapeKeeping]: <S extends Shape>(
@@ -82,9 +115,40 @@ export type GraphBlocks = {
   ) => Handle<S>;
 };
 
-/** A DAG under construction, started by `inn.graph()`. Blocks that keep the shape come from {@link GraphBlocks}. */
+/**
+ * A DAG under construction, started by `inn.graph()`. Blocks that keep the shape come from {@link GraphBlocks}.
+ *
+ * @group Building
+ */
 export interface GraphBuilder extends GraphBlocks {
+  /**
+   * Declares a network input of `shape` (channels first, without batch) and
+   * returns its handle; `forward` takes the inputs in declaration order
+   * unless `build({ inputs })` says otherwise.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([3, 16, 16], { name: 'image' }); // Handle<[3, 16, 16]>
+   * const flow = g.build({ outputs: [g.actNorm(x)] });
+   * ```
+   */
   input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
+  /**
+   * Declares a condition input of `shape`; blocks read it with
+   * `{ cond: handle }` (several are concatenated in order).
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([4]);
+   * const c = g.condition([10]);
+   * const y = g.glow(x, { subnet: subnets.mlp({ hidden: 64 }), cond: c });
+   * const flow = g.build({ outputs: [y] }); // flow.forward(x, { c: [labels] })
+   * ```
+   */
   condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;
 
   /**
@@ -103,26 +167,140 @@ export interface GraphBuilder extends GraphBlocks {
    */
   inverseOf<M extends keyof GraphBlocks>(method: M): GraphBlocks[M];
 
+  /**
+   * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]` (default `[C]`). NOT exactly invertible:
+   * the inverse is `Wᵀ(y − b)` and the log-det is 0, right only for orthogonal `W` (see {@link InvAutoFC}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.invAutoFC(g.input([5]), { dimsOut: 3 }); // Handle<[3]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   invAutoFC<S extends Shape, const O extends number = never>(x: RuleErrorOr<InvAutoFCShape<S, O>, Handle<S>>, options?: InvAutoFCOptions<O> & NameOption): Handle<AsShape<InvAutoFCShape<S, O>>>;
+  /**
+   * FrEIA's InvAutoConv2D: a convolution plus bias on `[C, H, W]` (3×3, padding 1 by default). NOT exactly
+   * invertible: the inverse is the transposed convolution and the log-det is 0 (see {@link InvAutoConv2D}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.invAutoConv2D(g.input([3, 8, 8])); // Handle<[3, 8, 8]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   invAutoConv2D<S extends Shape, const O extends Shape = never, const K extends number = 3, const P extends number = 1>(
     x: RuleErrorOr<InvAutoConv2DShape<S, O, K, P>, Handle<S>>,
     options?: InvAutoConv2DOptions<O, K, P> & NameOption,
   ): Handle<AsShape<InvAutoConv2DShape<S, O, K, P>>>;
 
+  /**
+   * FrEIA's Flatten: any shape → `[numel]`, in PyTorch's row-major order (see {@link Flatten}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.flatten(g.input([2, 4, 4])); // Handle<[32]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   flatten<S extends Shape>(x: Handle<S>, options?: NameOption): Handle<AsShape<Flattened<S>>>;
+  /**
+   * FrEIA's Reshape: to `shape`, which must have as many elements (the compiler checks literal shapes; see {@link Reshape}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.reshape(g.input([2, 4, 4]), [8, 2, 2]); // Handle<[8, 2, 2]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<Literal<X>>;
+  /**
+   * FrEIA's IRevNetDownsampling: space-to-depth by 2×2 blocks, `[C, H, W]` → `[4C, H/2, W/2]`, log-det 0 (see {@link IRevNetDownsampling}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.irevnetDownsample(g.input([1, 8, 8])); // Handle<[4, 4, 4]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   irevnetDownsample<S extends Shape>(x: RuleErrorOr<Downsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Downsample<S>>>;
+  /**
+   * FrEIA's IRevNetUpsampling: depth-to-space, `[C, H, W]` → `[C/4, 2H, 2W]`, the inverse of {@link GraphBuilder.irevnetDownsample}.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.irevnetUpsample(g.input([4, 4, 4])); // Handle<[1, 8, 8]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   irevnetUpsample<S extends Shape>(x: RuleErrorOr<Upsample<S>, Handle<S>>, options?: IRevNetOptions & NameOption): Handle<AsShape<Upsample<S>>>;
+  /**
+   * FrEIA's HaarDownsampling: the 2×2 Haar wavelet transform per channel, `[C, H, W]` → `[4C, H/2, W/2]` (see {@link HaarDownsampling}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.haarDownsample(g.input([1, 8, 8])); // Handle<[4, 4, 4]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   haarDownsample<S extends Shape>(x: RuleErrorOr<Downsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Downsample<S>>>;
+  /**
+   * FrEIA's HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`, the inverse of {@link GraphBuilder.haarDownsample}.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const y = g.haarUpsample(g.input([4, 4, 4])); // Handle<[1, 8, 8]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   haarUpsample<S extends Shape>(x: RuleErrorOr<Upsample<S>, Handle<S>>, options?: HaarOptions & NameOption): Handle<AsShape<Upsample<S>>>;
 
-  /** Splits along `dim` (default 0) into sections that must sum to the axis. */
+  /**
+   * FrEIA's Split: along `dim` (default 0, the channels) into sections that must sum to the axis
+   * (checked by the compiler for literal shapes); one handle per section (see {@link Split}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const [a, b] = g.split(g.input([6, 4, 4]), [2, 4]); // Handle<[2, 4, 4]>, Handle<[4, 4, 4]>
+   * const flow = g.build({ outputs: [a, b] });
+   * ```
+   */
   split<S extends Shape, const P extends readonly number[], const D extends number = 0>(
     x: Handle<S>,
     sections: SplitSections<S, P, D>,
     options?: { readonly dim?: D; readonly name?: string },
   ): HandlesOf<SplitShapes<S, P, D>>;
-  /** Joins handles along `dim` (default 0); every other dimension must agree. */
+  /**
+   * FrEIA's Concat: joins handles along `dim` (default 0, the channels); every other dimension
+   * must agree (see {@link Concat}).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([6]);
+   * const [a, b] = g.split(x, [2, 4]);
+   * const y = g.concat([g.actNorm(a), b]); // Handle<[6]>
+   * const flow = g.build({ outputs: [y] });
+   * ```
+   */
   concat<const Hs extends readonly Handle[], const D extends number = 0>(
     xs: RuleErrorOr<ConcatShape<ShapesOf<Hs>, D>, Hs>,
     options?: { readonly dim?: D; readonly name?: string },
@@ -132,6 +310,19 @@ export interface GraphBuilder extends GraphBlocks {
    * Applies a custom module (a class extending `InvertibleModule`) to the
    * handles, checked by the shape rule the class declares (default: it keeps
    * the shapes); returns one handle per output.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * import { InvertibleModule, type ModuleResult } from 'freia-ts';
+   * import * as tf from '@tensorflow/tfjs';
+   * const g = inn.graph();
+   * class Negate extends InvertibleModule {
+   *   forward([x]: readonly tf.Tensor[]): ModuleResult { return { out: [tf.neg(x)], logDet: 0 }; }
+   * }
+   * const [y] = g.apply(Negate, [g.input([3])]);
+   * const flow = g.build({ outputs: [y] });
+   * ```
    */
   apply<M extends new (...args: never[]) => InvertibleModule, const Hs extends readonly Handle[]>(
     module: M,
@@ -140,11 +331,36 @@ export interface GraphBuilder extends GraphBlocks {
     options?: GraphBlockOptions,
   ): HandlesOf<AsShapes<ApplyRule<RuleOf<M>, ShapesOf<Hs>>>>;
 
-  /** Checks the wiring and instantiates the network. */
+  /**
+   * Checks the wiring (every output of every node used exactly once or a network output; every
+   * condition read) and instantiates the network. `inputs` and `conditions` order `forward`'s arguments.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([2]);
+   * const c = g.condition([1]);
+   * const y = g.allInOne(x, { subnet: subnets.mlp({ hidden: 32 }), cond: c });
+   * const flow = g.build({ outputs: [y], inputs: [x], conditions: [c] }); // Flow<[[2]], [[2]], [[1]]>
+   * ```
+   */
   build<const O extends readonly Handle[], const I extends readonly Handle[] = readonly Handle[], const C extends readonly ConditionHandle[] = readonly ConditionHandle[]>(
     options: BuildOptions<O, I, C>,
   ): Flow<ShapesOf<I>, ShapesOf<O>, ShapesOf<C>>;
-  /** The definition data (what `build` instantiates), after the same checks. */
+  /**
+   * The definition data (what `build` instantiates), after the same checks: plain frozen JSON-able
+   * data, for pictures ({@link toMermaid}) or your own tools.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const g = inn.graph();
+   * const x = g.input([2]);
+   * const graph = g.toGraph({ outputs: [g.actNorm(x)] });
+   * console.log(graph.nodes.map((n) => n.name)); // ['input_0', 'ActNorm_1', 'output_0']
+   * ```
+   */
   toGraph(options: BuildOptions<readonly Handle[], readonly Handle[], readonly ConditionHandle[]>): GraphDef;
 }
 

@@ -33,7 +33,17 @@ function edges(graph: GraphDef): { from: number; to: number; label: string; cond
 
 const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
-/** The network as a Graphviz DOT digraph. */
+/**
+ * The network as a Graphviz DOT digraph.
+ *
+ * @example
+ * ```ts
+ * import { inn, toDot } from 'freia-ts';
+ * const dot = toDot(inn.input([4]).split([2, 2]).concat().toGraph(), 'split-join'); // for `dot -Tsvg`
+ * ```
+ *
+ * @group Pictures
+ */
 export function toDot(graph: GraphDef, title = 'flow'): string {
   const lines = [`digraph ${dotString(title)} {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
   graph.nodes.forEach((node, i) => {
@@ -52,7 +62,17 @@ export function toDot(graph: GraphDef, title = 'flow'): string {
 
 const mermaidText = (s: string) => s.replace(/"/g, '#quot;');
 
-/** The network as a Mermaid flowchart. */
+/**
+ * The network as a Mermaid flowchart.
+ *
+ * @example
+ * ```ts
+ * import { inn, toMermaid } from 'freia-ts';
+ * const mermaid = toMermaid(inn.input([4]).actNorm().toGraph()); // Mermaid text for a Markdown page
+ * ```
+ *
+ * @group Pictures
+ */
 export function toMermaid(graph: GraphDef): string {
   const lines = ['flowchart TD'];
   graph.nodes.forEach((node, i) => {
@@ -64,7 +84,17 @@ export function toMermaid(graph: GraphDef): string {
   return lines.join('\n');
 }
 
-/** The network as SVG, laid out by Graphviz (WebAssembly build, loaded on first use). */
+/**
+ * The network as SVG, laid out by Graphviz (WebAssembly build, loaded on first use).
+ *
+ * @example
+ * ```ts
+ * import { inn, toSvg } from 'freia-ts';
+ * const svg = await toSvg(inn.input([3, 8, 8]).haarDownsample().flatten().toGraph());
+ * ```
+ *
+ * @group Pictures
+ */
 export async function toSvg(graph: GraphDef, title?: string): Promise<string> {
   const { Graphviz } = await import('@hpcc-js/wasm-graphviz');
   const graphviz = await Graphviz.load();

@@ -6,7 +6,11 @@
  */
 import { ValidationError, formatShape } from './errors.js';
 
-/** The size limits: see {@link sizeLimits}. */
+/**
+ * The size limits: see {@link sizeLimits}.
+ *
+ * @group Backends
+ */
 export interface SizeLimits {
   /** The most elements of one tensor: a stream per sample, or a parameter. Default 2^26. */
   readonly tensorElements: number;
@@ -14,7 +18,11 @@ export interface SizeLimits {
   readonly flowParameters: number;
 }
 
-/** The defaults of {@link sizeLimits}. */
+/**
+ * The defaults of {@link sizeLimits}.
+ *
+ * @group Backends
+ */
 export const SIZE_LIMITS: SizeLimits = Object.freeze({ tensorElements: 2 ** 26, flowParameters: 2 ** 28 });
 
 let limits: SizeLimits = SIZE_LIMITS;
@@ -33,6 +41,8 @@ let limits: SizeLimits = SIZE_LIMITS;
  * import { sizeLimits } from 'freia-ts';
  * sizeLimits().tensorElements; // 67108864
  * ```
+ *
+ * @group Backends
  */
 export function sizeLimits(): SizeLimits {
   return limits;
@@ -48,6 +58,8 @@ export function sizeLimits(): SizeLimits {
  * const previous = setSizeLimits({ flowParameters: 2 ** 30 });
  * setSizeLimits(previous);
  * ```
+ *
+ * @group Backends
  */
 export function setSizeLimits(changes: Partial<SizeLimits>): SizeLimits {
   checkOptions('setSizeLimits', changes, { tensorElements: is.number({ integer: true, min: 1 }), flowParameters: is.number({ integer: true, min: 1 }) });
@@ -66,6 +78,8 @@ export function setSizeLimits(changes: Partial<SizeLimits>): SizeLimits {
  * elementCount([3, 32, 32]);        // 3072
  * elementCount([1e9, 1e9, 1e9]);    // Infinity (above sizeLimits().tensorElements)
  * ```
+ *
+ * @group Type machinery
  */
 export function elementCount(dims: readonly number[], limit: number = limits.tensorElements): number {
   let count = 1;
@@ -119,6 +133,8 @@ function editDistance(a: string, b: string): number {
  * didYouMean('permute_soft', ['permuteSoft', 'clamp']); // 'permuteSoft'
  * didYouMean('banana', ['permuteSoft', 'clamp']);       // undefined
  * ```
+ *
+ * @group Type machinery
  */
 export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
   const plain = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
@@ -132,16 +148,23 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** One option's rule: what it must be (for the message) and the test. */
+/**
+ * One option's rule: what it must be (for the message) and the test.
+ *
+ * @group Modules
+ */
 export interface OptionCheck {
   /** What is expected, as a message says it: `a number > 0`, `"ATAN", "TANH" or "SIGMOID"`. */
   readonly expected: string;
+  /** Whether a value passes. */
   readonly test: (value: unknown) => boolean;
 }
 
 /**
  * The rules of every option of a module, keyed by option name: the keys
  * are exactly the options type's keys, so the compiler keeps both in step.
+ *
+ * @group Modules
  */
 export type OptionChecks<O> = { readonly [K in keyof O]-?: OptionCheck };
 

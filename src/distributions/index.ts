@@ -27,7 +27,16 @@ function asTensors<S extends readonly Shape[]>(list: tf.Tensor[]): Tensors<S> {
   return (list.length === 1 ? list[0] : list) as unknown as Tensors<S>;
 }
 
-/** Per-sample `log N(z; 0, I)` summed over every non-batch dimension of every tensor, including the `log 2π` constant. */
+/**
+ * Per-sample `log N(z; 0, I)` summed over every non-batch dimension of every tensor, including the `log 2π` constant.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { dist } from 'freia-ts';
+ * const logp = dist.standardNormalLogProb(tf.zeros([3, 2])); // [3]: each −log 2π
+ * ```
+ */
 export function standardNormalLogProb(z: tf.Tensor | readonly tf.Tensor[]): tf.Tensor1D {
   return tf.tidy(() => {
     const parts = asList(z).map((t) => {
@@ -38,7 +47,11 @@ export function standardNormalLogProb(z: tf.Tensor | readonly tf.Tensor[]): tf.T
   });
 }
 
-/** What `sample` takes. */
+/**
+ * What `sample` takes.
+ *
+ * @group Distributions
+ */
 export interface SampleOptions {
   /**
    * Scales the base's spread (default 1): the standard deviations of normal
@@ -52,7 +65,11 @@ export interface SampleOptions {
   readonly cBase?: tf.Tensor;
 }
 
-/** What `logProb` takes. */
+/**
+ * What `logProb` takes.
+ *
+ * @group Distributions
+ */
 export interface LogProbOptions {
   /** The base's condition, for a conditional base. */
   readonly cBase?: tf.Tensor;
@@ -61,14 +78,19 @@ export interface LogProbOptions {
 /**
  * A distribution on one or more shapes (without batch), in the layout flows
  * use (channels first). `logProb` returns one value per sample, `[batch]`.
+ *
+ * @group Distributions
  */
 export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
+  /** The shapes of the samples, without batch. */
   readonly shapes: S;
   /** The shape of the condition a conditional base reads (`cBase`), or undefined. */
   readonly conditionShape: Shape | undefined;
   /** Parameters that train with the flow (empty for fixed bases). */
   readonly trainableVariables: readonly tf.Variable[];
+  /** The log-density of each sample, `[batch]`. */
   logProb(z: Tensors<S> | readonly tf.Tensor[], options?: LogProbOptions): tf.Tensor1D;
+  /** `n` samples, `[n, ...shape]` for each shape. */
   sample(n: number, options?: SampleOptions): Tensors<S>;
   /** What the base is, as JSON data: enough to make it again (its weights are {@link Distribution.variables}). */
   describe(): BaseDescription;
@@ -78,13 +100,52 @@ export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
   dispose(): void;
 }
 
-/** A base as saved with its flow (`saveModel`): its kind and what its constructor took. */
+/**
+ * A base as saved with its flow (`saveModel`): its kind and what its constructor took.
+ *
+ * @group Distributions
+ */
 export type BaseDescription =
-  | { readonly kind: 'StandardNormal'; readonly shapes: readonly Shape[] }
-  | { readonly kind: 'DiagonalNormal'; readonly shape: Shape; readonly trainable: boolean }
-  | { readonly kind: 'ClassConditionalNormal'; readonly shape: Shape; readonly classes: number }
-  | { readonly kind: 'GaussianMixture'; readonly shape: Shape; readonly components: number }
-  | { readonly kind: 'UniformBox'; readonly shape: Shape; readonly low: readonly number[]; readonly high: readonly number[] };
+  | {
+    /** Which base. */
+    readonly kind: 'StandardNormal';
+    /** Its shapes. */
+    readonly shapes: readonly Shape[];
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'DiagonalNormal';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** Whether μ and σ train. */
+    readonly trainable: boolean;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'ClassConditionalNormal';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The number of classes. */
+    readonly classes: number;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'GaussianMixture';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The number of components. */
+    readonly components: number;
+  }
+  | {
+    /** Which base. */
+    readonly kind: 'UniformBox';
+    /** Its shape. */
+    readonly shape: Shape;
+    /** The box's lower corner, per element. */
+    readonly low: readonly number[];
+    /** The box's upper corner, per element. */
+    readonly high: readonly number[];
+  };
 
 function checkCount(owner: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ValidationError(owner, 'n', 'a whole number of samples >= 1', describeValue(n));
@@ -112,7 +173,19 @@ function checkSamples(owner: string, shapes: readonly Shape[], z: tf.Tensor | re
 
 const sizeOf = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
-/** The standard normal `N(0, I)` on one or more shapes. */
+/**
+ * The standard normal `N(0, I)` on one or more shapes.
+ *
+ * @example
+ * ```ts
+ * import { dist } from 'freia-ts';
+ * const base = dist.standardNormal([2]);
+ * const z = base.sample(8, { temperature: 0.7 });
+ * const logp = base.logProb(z); // [8]
+ * ```
+ *
+ * @group Distributions
+ */
 export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> implements Distribution<S> {
   readonly conditionShape = undefined;
   readonly trainableVariables: readonly tf.Variable[] = [];
@@ -143,10 +216,14 @@ export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> imple
  * A normal with a learned mean and log-scale per element:
  * `log p(z) = Σ [−½((z − μ)/σ)² − log σ − ½ log 2π]`, `σ = exp(logScale)`.
  * Starts as the standard normal.
+ *
+ * @group Distributions
  */
 export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
+  /** The mean μ, `[...shape]`. */
   readonly mean: tf.Variable;
+  /** The log standard deviation log σ, `[...shape]`. */
   readonly logScale: tf.Variable;
   readonly shapes: S;
 
@@ -198,13 +275,18 @@ function normalLogProb(x: tf.Tensor, mean: tf.Tensor, logScale: tf.Tensor): tf.T
  * `μ = c · M`, `log σ = c · L` with learned `M, L: [K, ...shape]`. For a
  * one-hot `c` that is one learned normal per class. Starts as the standard
  * normal for every class.
+ *
+ * @group Distributions
  */
 export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
+  /** The mean of each class, `[classes, ...shape]`. */
   readonly means: tf.Variable;
+  /** The log standard deviation of each class, `[classes, ...shape]`. */
   readonly logScales: tf.Variable;
   readonly shapes: S;
   readonly conditionShape: Shape;
 
+  /** @param classes - The number of classes. */
   constructor(shape: Shape, readonly classes: number) {
     if (!Number.isSafeInteger(classes) || classes < 1) throw new ValidationError('dist.classConditionalNormal', 'classes', 'a whole number >= 1', describeValue(classes));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
@@ -260,14 +342,20 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
  * log-scales: `log p(z) = logsumexp_k [log π_k + log N(z; μ_k, σ_k)]`,
  * `π = softmax(logits)`. The means start spread out (seeded N(0, 1) draws),
  * the scales at 1 and the weights equal, so that the components differ.
+ *
+ * @group Distributions
  */
 export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
+  /** The components' unnormalised log-weights, `[K]`. */
   readonly logits: tf.Variable;
+  /** The components' means, `[K, ...shape]`. */
   readonly means: tf.Variable;
+  /** The components' log standard deviations, `[K, ...shape]`. */
   readonly logScales: tf.Variable;
   readonly shapes: S;
 
+  /** @param components - The number of components K. */
   constructor(shape: Shape, readonly components: number, options: { readonly seed?: number } = {}) {
     if (!Number.isSafeInteger(components) || components < 1) throw new ValidationError('dist.gaussianMixture', 'components', 'a whole number >= 1', describeValue(components));
     this.shapes = [shape] as unknown as S; // one shape: the tuple S is [shape]
@@ -323,6 +411,8 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
  * bounds everywhere): `log p(z) = −Σ log(high − low)` inside, `−∞` outside.
  * For splines on bounded data. Temperature `T` scales the box about its
  * centre for sampling (the density is that of the unscaled box).
+ *
+ * @group Distributions
  */
 export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implements Distribution<S> {
   readonly conditionShape = undefined;
@@ -379,9 +469,15 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
   dispose(): void {}
 }
 
-/** What a transformed distribution's calls take: the flow's conditions `c`, the base's `cBase`. */
+/**
+ * What a transformed distribution's calls take: the flow's conditions `c`, the base's `cBase`.
+ *
+ * @group Distributions
+ */
 export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[]> {
+  /** The flow's conditions. */
   readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
+  /** The base's condition (a one-hot class for a class-conditional base). */
   readonly cBase?: tf.Tensor;
   /** For `logProb` of a pull-back under a gradient: what the flow's forward pass keeps (docs/memory.md). */
   readonly memory?: GradientMemory;
@@ -400,10 +496,23 @@ export interface TransformedOptions<C extends readonly Shape[] = readonly Shape[
  *
  * Where we differ from FrEIA: FrEIA's `log_prob` runs the transform with
  * `jac=False`, so its log-det term is zero; ours is the log-det.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.gaussianMixture([2], 4)); // x = flow⁻¹(z), z from the mixture
+ * const x = model.sample(100);
+ * const logp = model.logProb(x);
+ * ```
+ *
+ * @group Distributions
  */
 export class TransformedDistribution<X extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> {
   constructor(
+    /** The flow. */
     readonly flow: AnyFlow,
+    /** The base distribution. */
     readonly base: Distribution,
     /** `'pull'`: `x = flow⁻¹(z)`; `'push'`: `x = flow(z)`. */
     readonly direction: 'pull' | 'push',
@@ -434,7 +543,17 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
     return this.direction === 'pull' ? this.flow.inverse(z as tf.Tensor, { c, jac }) : this.flow.forward(z as tf.Tensor, { c, jac });
   }
 
-  /** Per-sample log-density of `x`, `[batch]`. */
+  /**
+   * Per-sample log-density of `x`, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const nll = tf.neg(tf.mean(model.logProb(tf.randomNormal([64, 2])))); // the loss train.fit minimises
+   * ```
+   */
   logProb(x: Tensors<X> | readonly tf.Tensor[], options: TransformedOptions<C> = {}): tf.Tensor1D {
     return tf.tidy(() => {
       const { out, logDet } = this.toLatent(x as tf.Tensor, options.c, options.memory);
@@ -442,7 +561,16 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
     });
   }
 
-  /** `n` samples in data space; `temperature` scales the base's spread. */
+  /**
+   * `n` samples in data space; `temperature` scales the base's spread.
+   *
+   * @example
+   * ```ts
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const x = model.sample(100, { temperature: 0.8 }); // [100, 2]
+   * ```
+   */
   sample(n: number, options: TransformedOptions<C> & SampleOptions = {}): Tensors<X> {
     return tf.tidy(() => {
       const z = this.base.sample(n, options);
@@ -454,8 +582,20 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
    * Samples and their log-density under the model (at temperature 1: a
    * tempered sample's density is still the model's), from one pass:
    * `log p(x) = log p_base(z) − log|det J_{z→x}|`.
+   *
+   * @example
+   * ```ts
+   * import { inn, dist, subnets } from 'freia-ts';
+   * const model = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build());
+   * const { x, logProb } = model.sampleAndLogProb(100); // one pass instead of two
+   * ```
    */
-  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): { readonly x: Tensors<X>; readonly logProb: tf.Tensor1D } {
+  sampleAndLogProb(n: number, options: TransformedOptions<C> & SampleOptions = {}): {
+    /** The samples. */
+    readonly x: Tensors<X>;
+    /** Their log-density, `[n]`. */
+    readonly logProb: tf.Tensor1D;
+  } {
     const result = tf.tidy(() => {
       const z = this.base.sample(n, options);
       const { out, logDet } = this.toData(z as tf.Tensor, options.c, true);
@@ -465,27 +605,76 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
   }
 }
 
-/** The standard normal on the given shapes. */
+/**
+ * The standard normal on the given shapes.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist } from 'freia-ts';
+ * const flow = inn.input([2]).split([1, 1]).build();
+ * const base = dist.standardNormal([1], [1]); // on both outputs
+ * const model = dist.pullBack(flow, base);
+ * ```
+ */
 export function standardNormal<const X extends readonly Shape[]>(...shapes: X): StandardNormal<{ -readonly [K in keyof X]: Literal<X[K]> }> {
   return new StandardNormal(shapes.map((s) => [...s]) as unknown as { -readonly [K in keyof X]: Literal<X[K]> });
 }
 
-/** A diagonal normal on `shape` with a learned mean and log-scale (see {@link DiagonalNormal}). */
+/**
+ * A diagonal normal on `shape` with a learned mean and log-scale (see {@link DiagonalNormal}).
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.diagonalNormal([2])); // μ and σ train with the flow
+ * ```
+ */
 export function diagonalNormal<const X extends Shape>(shape: X, options?: { readonly trainable?: boolean }): DiagonalNormal<[Literal<X>]> {
   return new DiagonalNormal<[Literal<X>]>(shape, options);
 }
 
-/** A class-conditional diagonal normal on `shape` for `classes` classes (see {@link ClassConditionalNormal}). */
+/**
+ * A class-conditional diagonal normal on `shape` for `classes` classes (see {@link ClassConditionalNormal}).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.classConditionalNormal([2], 3));
+ * const samples = model.sample(4, { cBase: tf.oneHot([0, 1, 2, 2], 3).toFloat() });
+ * ```
+ */
 export function classConditionalNormal<const X extends Shape>(shape: X, classes: number): ClassConditionalNormal<[Literal<X>]> {
   return new ClassConditionalNormal<[Literal<X>]>(shape, classes);
 }
 
-/** A mixture of `components` diagonal normals on `shape` (see {@link GaussianMixture}). */
+/**
+ * A mixture of `components` diagonal normals on `shape` (see {@link GaussianMixture}).
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const model = dist.pullBack(flow, dist.gaussianMixture([2], 4, { seed: 1 }));
+ * ```
+ */
 export function gaussianMixture<const X extends Shape>(shape: X, components: number, options?: { readonly seed?: number }): GaussianMixture<[Literal<X>]> {
   return new GaussianMixture<[Literal<X>]>(shape, components, options);
 }
 
-/** The uniform distribution on the box `[low, high]` (see {@link UniformBox}). */
+/**
+ * The uniform distribution on the box `[low, high]` (see {@link UniformBox}).
+ *
+ * @example
+ * ```ts
+ * import { dist } from 'freia-ts';
+ * const box = dist.uniformBox([2], 0, 1); // [0, 1]²
+ * const z = box.sample(8);
+ * const logp = box.logProb(z); // 0 inside the box
+ * ```
+ */
 export function uniformBox<const X extends Shape>(shape: X, low: number | readonly number[], high: number | readonly number[]): UniformBox<[Literal<X>]> {
   return new UniformBox<[Literal<X>]>(shape, low, high);
 }
@@ -514,6 +703,14 @@ export function pullBack<I extends readonly Shape[], O extends readonly Shape[],
  * FrEIA's PushForwardDistribution: `x = flow(z)`, `z ~ base` (default: the
  * standard normal on the flow's inputs). The base must live on the flow's
  * input shapes; the compiler checks it.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const generator = dist.pushForward(flow); // x = flow(z), z ~ N(0, I)
+ * const x = generator.sample(16);
+ * ```
  */
 export function pushForward<I extends readonly Shape[], O extends readonly Shape[], C extends readonly Shape[]>(flow: Flow<I, O, C>, base?: Distribution<I>): TransformedDistribution<O, C> {
   // Cast: as in pullBack.

@@ -28,8 +28,13 @@ import { checkOptions, describeValue } from '../core/validation.js';
 import { SOURCE_OPTIONS, flowArtifacts, handlerFor, loadFlow, type FlowDestination, type LoadFlowOptions } from './persistence.js';
 import { OPTIMIZER_PREFIX, sameShape, separateWeights, weightValues, type WeightPart } from './saved-format.js';
 
-/** What {@link saveCheckpoint} saves and {@link loadCheckpoint} gives back. */
+/**
+ * What {@link saveCheckpoint} saves and {@link loadCheckpoint} gives back.
+ *
+ * @group Import/export
+ */
 export interface Checkpoint<F extends AnyFlow = Flow> {
+  /** The flow, with its weights. */
   readonly flow: F;
   /** Any tfjs optimizer registered with `tf.serialization` whose `getWeights` works (`train.adam`, `tf.train.adam`, `tf.train.sgd`, ...). */
   readonly optimizer: tf.Optimizer;
@@ -37,10 +42,21 @@ export interface Checkpoint<F extends AnyFlow = Flow> {
   readonly step: number;
 }
 
-/** What a checkpoint adds to the flow's `modelTopology`. */
+/**
+ * What a checkpoint adds to the flow's `modelTopology`.
+ *
+ * @group Import/export
+ */
 export interface CheckpointTopology {
+  /** The training step it was taken after. */
   readonly step: number;
-  readonly optimizer: { readonly className: string; readonly config: tf.serialization.ConfigDict };
+  /** The optimizer's class and configuration, as `tf.serialization` stores them. */
+  readonly optimizer: {
+    /** Its registered class name. */
+    readonly className: string;
+    /** Its `getConfig()`. */
+    readonly config: tf.serialization.ConfigDict;
+  };
 }
 
 /**
@@ -48,10 +64,14 @@ export interface CheckpointTopology {
  * weight or field at fault, with the expected and actual shape where one
  * does not fit. Nothing is left allocated. (A fault in the flow's own part
  * is a `FlowFormatError`.)
+ *
+ * @group Errors
  */
 export class CheckpointError extends FreiaError {
+  /** Always `'CheckpointError'` (for `error.name` checks). */
   override readonly name = 'CheckpointError';
   constructor(
+    /** Each weight or field at fault. */
     readonly problems: readonly string[],
     action: 'save' | 'load' = 'load',
   ) {
@@ -116,6 +136,8 @@ function splitSlot(name: string, names: Iterable<string>): [string, string] | un
  * await saveCheckpoint({ flow, optimizer, step: 1 }, store);
  * const resumed = await loadCheckpoint(store);          // { flow, optimizer, step: 1 }
  * ```
+ *
+ * @group Import/export
  */
 export async function saveCheckpoint(checkpoint: Checkpoint<AnyFlow>, destination: FlowDestination): Promise<tf.io.SaveResult> {
   if (!isObject(checkpoint)) throw new ValidationError('saveCheckpoint', 'checkpoint', '{ flow, optimizer, step }', describeValue(checkpoint));
@@ -241,6 +263,8 @@ function checkState(topology: unknown, flowSpecs: readonly tf.io.WeightsManifest
  * tf.tidy(() => optimizer.applyGradients(tf.variableGrads(() => train.nll(flow, x), flow.trainableVariables).grads));
  * console.log(`resumed after step ${step}`);
  * ```
+ *
+ * @group Import/export
  */
 export async function loadCheckpoint(source: string | tf.io.IOHandler, options: LoadFlowOptions = {}): Promise<Checkpoint> {
   checkOptions('loadCheckpoint', options, SOURCE_OPTIONS);

@@ -13,10 +13,15 @@ import type { Literal, Shapes } from '../types/shape.js';
 /**
  * The shapes of a flow, without batch: `{ inputs: [[1, 28, 28]], outputs: [[784]], conditions: [[10]] }`.
  * Leaving out `conditions` means the flow declares none.
+ *
+ * @group Import/export
  */
 export interface FlowShapes<I extends Shapes, O extends Shapes, C extends Shapes> {
+  /** The inputs' shapes. */
   readonly inputs: I;
+  /** The outputs' shapes. */
   readonly outputs: O;
+  /** The conditions' shapes (none when absent). */
   readonly conditions?: C;
 }
 
@@ -24,22 +29,47 @@ export interface FlowShapes<I extends Shapes, O extends Shapes, C extends Shapes
  * A description of the network a document should hold: an unbuilt chain
  * (`inn.input([2]).glow(...)`, as it was written before `build()`), whose
  * module kinds and shapes the document must have.
+ *
+ * @group Import/export
  */
 export interface DescribesFlow<I extends Shapes, O extends Shapes, C extends Shapes> {
+  /** The definition data. */
   toGraph(): GraphDef;
+  /** Instantiates the network. */
   build(): Flow<I, O, C>;
 }
 
-/** A flow type to check a document against: its shapes, or a chain describing it. */
+/**
+ * A flow type to check a document against: its shapes, or a chain describing it.
+ *
+ * @group Import/export
+ */
 export type FlowExpectation<I extends Shapes, O extends Shapes, C extends Shapes> = FlowShapes<I, O, C> | DescribesFlow<I, O, C>;
 
-/** Shapes as the builder writes them (mutable tuples), so an expected flow's type equals a built one's. */
+/**
+ * Shapes as the builder writes them (mutable tuples), so an expected flow's type equals a built one's.
+ *
+ * @group Import/export
+ */
 export type LiteralShapes<S extends Shapes> = number extends S['length'] ? Shape[] : { -readonly [K in keyof S]: S[K] extends Shape ? Literal<S[K]> : never };
 
-/** What `expect` accepts (the flow type is read from the value given). */
-export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | { toGraph(): GraphDef; build(): AnyFlow };
+/**
+ * What `expect` accepts (the flow type is read from the value given).
+ *
+ * @group Import/export
+ */
+export type FlowExpectationOf = FlowShapes<Shapes, Shapes, Shapes> | {
+  /** The definition data. */
+  toGraph(): GraphDef;
+  /** Instantiates the network. */
+  build(): AnyFlow;
+};
 
-/** The flow type an expectation promises. */
+/**
+ * The flow type an expectation promises.
+ *
+ * @group Import/export
+ */
 export type ExpectedFlow<E> =
   E extends DescribesFlow<infer I, infer O, infer C>
     ? Flow<I, O, C>
@@ -47,11 +77,18 @@ export type ExpectedFlow<E> =
       ? Flow<LiteralShapes<I>, LiteralShapes<O>, E extends { readonly conditions: infer C extends Shapes } ? LiteralShapes<C> : []>
       : never;
 
-/** A document is not the flow the caller said it should be; `problems` lists each difference. */
+/**
+ * A document is not the flow the caller said it should be; `problems` lists each difference.
+ *
+ * @group Errors
+ */
 export class FlowMismatchError extends FreiaError {
+  /** Always `'FlowMismatchError'` (for `error.name` checks). */
   override readonly name = 'FlowMismatchError';
   constructor(
+    /** Where the flow came from (a path, a URL, `'document'`). */
     readonly source: string,
+    /** Each input, output or condition whose shape differs, with both shapes. */
     readonly problems: readonly string[],
   ) {
     super(`${source}: the document is not the flow expected: ${problems.length} difference(s)\n  - ${problems.join('\n  - ')}`);

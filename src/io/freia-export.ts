@@ -23,7 +23,11 @@ import { catalogue, derivedKeys, moduleSpec } from '../modules/catalogue.js';
 import type { SubnetSpec } from '../modules/subnets.js';
 import type { SequentialSubnetSpec } from '../modules/sequential-subnet.js';
 
-/** Options of {@link exportFreia}. */
+/**
+ * Options of {@link exportFreia}.
+ *
+ * @group Import/export
+ */
 export interface ExportFreiaOptions {
   /**
    * `'auto'` (default): a `SequenceINN` for a chain (one input, one output,
@@ -35,16 +39,29 @@ export interface ExportFreiaOptions {
   readonly name?: string;
 }
 
-/** One module the export refuses: its node, its kind and why. */
+/**
+ * One module the export refuses: its node, its kind and why.
+ *
+ * @group Import/export
+ */
 export interface ExportRefusal {
+  /** The node's name. */
   readonly node: string;
+  /** Its module kind. */
   readonly kind: string;
+  /** Why FrEIA cannot take it. */
   readonly reason: string;
 }
 
-/** An export that found modules FrEIA cannot take; `refusals` lists every one. */
+/**
+ * An export that found modules FrEIA cannot take; `refusals` lists every one.
+ *
+ * @group Errors
+ */
 export class FreiaExportError extends FreiaError {
+  /** Always `'FreiaExportError'` (for `error.name` checks). */
   override readonly name = 'FreiaExportError';
+  /** @param refusals - Every module the export refuses. */
   constructor(readonly refusals: readonly ExportRefusal[]) {
     super(`cannot export to FrEIA: ${refusals.length} module(s) refused\n  - ${refusals.map((r) => `node "${r.node}" (${r.kind}): ${r.reason}`).join('\n  - ')}`);
   }
@@ -239,6 +256,8 @@ def _load(name, module):
  * const flow = inn.input([4]).allInOne({ subnet: subnets.mlp({ hidden: 32 }) }).build();
  * const python = exportFreia(flow); // write it to model.py; in Python: from model import build_inn
  * ```
+ *
+ * @group Import/export
  */
 export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): string {
   if (flow.isDisposed) throw new DisposedError('exportFreia: the flow has been disposed');

@@ -24,7 +24,11 @@ import { DisposedError, FreiaError } from '../core/errors.js';
 import type { AnyFlow } from '../runtime/flow.js';
 import { pythonLiteral } from './freia-export.js';
 
-/** Options of {@link exportFreiaTraining}. */
+/**
+ * Options of {@link exportFreiaTraining}.
+ *
+ * @group Import/export
+ */
 export interface ExportFreiaTrainingOptions {
   /** The file name of the module {@link exportFreia} wrote, looked up beside the script (default `"model.py"`). */
   readonly model?: string;
@@ -49,6 +53,8 @@ const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
  * const model = exportFreia(flow, { name: 'moons' });                            // write to model.py
  * const train = exportFreiaTraining(flow, { name: 'moons', model: 'model.py' }); // write to train.py
  * ```
+ *
+ * @group Import/export
  */
 export function exportFreiaTraining(flow: AnyFlow, options: ExportFreiaTrainingOptions = {}): string {
   if (flow.isDisposed) throw new DisposedError('exportFreiaTraining: the flow has been disposed');

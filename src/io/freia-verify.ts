@@ -13,34 +13,62 @@ import { toInternal, toPublic } from '../math/layout.js';
 import type { Flow } from '../runtime/flow.js';
 import { importFreia, isObject, tensorProblems, toTensor, type FreiaCase, type FreiaDocument, type FreiaNode, type FreiaTensor } from './freia.js';
 
-/** Largest absolute error and the reference's scale for one comparison. */
+/**
+ * Largest absolute error and the reference's scale for one comparison.
+ *
+ * @group Import/export
+ */
 export interface Deviation {
+  /** The largest absolute error against the reference. */
   readonly error: number;
+  /** The reference's largest absolute value. */
   readonly scale: number;
 }
 
-/** One file's verification result. */
+/**
+ * One file's verification result.
+ *
+ * @group Import/export
+ */
 export interface VerifyReport {
+  /** The document's name. */
   readonly name: string;
   /** The recorded evaluations that were run and compared. */
   readonly cases: number;
+  /** Forward outputs against FrEIA's. */
   readonly outputs: Deviation;
+  /** Forward log-det against FrEIA's. */
   readonly logDet: Deviation;
+  /** Inverse outputs (the inputs again) against FrEIA's. */
   readonly inputs: Deviation;
+  /** Inverse log-det against FrEIA's. */
   readonly reverseLogDet: Deviation;
   /** How log-dets were judged: exactly, loosely (stochastic estimates), or against a known FrEIA defect. */
   readonly logDetMode: 'exact' | 'stochastic' | 'known-defect';
+  /** Whether every figure is within {@link TOLERANCE} and there are no problems. */
   readonly ok: boolean;
   /**
    * Why the file fails besides the four figures, each naming its place: no evaluations, a malformed
    * case, a parameter changed since the export, the first node whose outputs differ.
    */
   readonly problems: readonly string[];
+  /** Remarks that do not fail the file (a known FrEIA defect, a stochastic log-det). */
   readonly notes: readonly string[];
 }
 
-/** Tolerances: outputs and inputs 1e-4 relative to their scale, log-dets 1e-3; stochastic log-dets loosely. */
-export const TOLERANCE = { values: 1e-4, logDet: 1e-3, stochasticLogDet: 0.5 } as const;
+/**
+ * Tolerances: outputs and inputs 1e-4 relative to their scale, log-dets 1e-3; stochastic log-dets loosely.
+ *
+ * @group Import/export
+ */
+export const TOLERANCE = {
+  /** Outputs and inputs, relative to their scale. */
+  values: 1e-4,
+  /** Log-dets, relative to their scale. */
+  logDet: 1e-3,
+  /** Stochastic log-det estimates (Hutchinson), loosely. */
+  stochasticLogDet: 0.5,
+} as const;
 
 /** Largest absolute error of our values against the reference's (as float32), and the reference's scale. */
 function deviation(values: ArrayLike<number>, reference: FreiaTensor): Deviation {
@@ -310,6 +338,8 @@ function* locate(doc: FreiaDocument, flow: Flow, c: FreiaCase, at: string): Step
  * const report = verifyFreia(JSON.parse(readFileSync('glow.json', 'utf8')));
  * if (!report.ok) console.log(report.problems);
  * ```
+ *
+ * @group Import/export
  */
 export function verifyFreia(doc: FreiaDocument): VerifyReport {
   const steps = verifySteps(doc);
@@ -339,6 +369,8 @@ export function verifyFreia(doc: FreiaDocument): VerifyReport {
  * const report = await verifyFreiaAsync(JSON.parse(readFileSync('glow.json', 'utf8')));
  * console.log(report.ok, report.outputs.error);
  * ```
+ *
+ * @group Import/export
  */
 export async function verifyFreiaAsync(doc: FreiaDocument): Promise<VerifyReport> {
   const steps = verifySteps(doc);

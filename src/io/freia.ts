@@ -15,46 +15,107 @@ import { checkExpectedFlow, type ExpectedFlow, type FlowExpectationOf } from './
 import { defineModule, derivedKeys, freiaArgs, moduleSpec, type InvertibleModule, type SubnetSpec } from '../modules/index.js';
 import { subnetSpecProblems } from '../modules/subnets.js';
 
-/** A tensor in the document: row-major data, channels first. */
+/**
+ * A tensor in the document: row-major data, channels first.
+ *
+ * @group Import/export
+ */
 export interface FreiaTensor {
+  /** The tensor's shape. */
   readonly shape: readonly number[];
+  /** Its values, flattened in row-major order. */
   readonly data: readonly number[];
+  /** Its dtype (default float32). */
   readonly dtype?: 'float32' | 'int64' | 'int32' | 'bool';
 }
 
+/**
+ * One node of a {@link FreiaDocument}'s graph: an input or condition, a module (FrEIA's class, its arguments and subnet, its parameters' prefix) or an output.
+ *
+ * @group Import/export
+ */
 export type FreiaNode =
-  | { readonly kind: 'input' | 'condition'; readonly name: string; readonly shape: readonly number[] }
   | {
+    /** The node's role. */
+    readonly kind: 'input' | 'condition';
+    /** Its name. */
+    readonly name: string;
+    /** Its shape, without batch. */
+    readonly shape: readonly number[];
+  }
+  | {
+      /** The node's role. */
       readonly kind: 'module';
+      /** Its name. */
       readonly name: string;
+      /** FrEIA's class name (`'GLOWCouplingBlock'`). */
       readonly module: string;
+      /** The outputs it reads, as `[node name, output index]`. */
       readonly inputs: readonly (readonly [string, number])[];
+      /** The condition nodes it reads, by name. */
       readonly conditions: readonly string[];
+      /** FrEIA's constructor arguments (snake_case). */
       readonly args: Readonly<Record<string, unknown>>;
+      /** Its subnet's description, or null. */
       readonly subnet: SubnetSpec | null;
+      /** Its output shapes. */
       readonly output_shapes: readonly (readonly number[])[];
+      /** The prefix of its keys in FrEIA's state dict. */
       readonly param_prefix: string;
     }
-  | { readonly kind: 'output'; readonly name: string; readonly inputs: readonly (readonly [string, number])[]; readonly shape: readonly number[] };
+  | {
+    /** The node's role. */
+    readonly kind: 'output';
+    /** Its name. */
+    readonly name: string;
+    /** The output it exposes, as `[node name, output index]`. */
+    readonly inputs: readonly (readonly [string, number])[];
+    /** Its shape. */
+    readonly shape: readonly number[];
+  };
 
+/**
+ * One recorded evaluation of a {@link FreiaDocument}: inputs and conditions, FrEIA's outputs and log-det both ways; {@link verifyFreia} compares ours with them.
+ *
+ * @group Import/export
+ */
 export interface FreiaCase {
+  /** The inputs fed forward. */
   readonly inputs: readonly FreiaTensor[];
   /** Optional: each module node's forward outputs by node name, so that `verify` can name the first node that differs. */
   readonly nodes?: Readonly<Record<string, readonly FreiaTensor[]>>;
+  /** The conditions. */
   readonly conditions: readonly FreiaTensor[];
+  /** FrEIA's forward outputs. */
   readonly outputs: readonly FreiaTensor[];
+  /** FrEIA's forward log-det. */
   readonly log_jac_det: FreiaTensor;
+  /** FrEIA's inverse of `outputs`. */
   readonly rev_inputs: readonly FreiaTensor[];
+  /** FrEIA's inverse log-det. */
   readonly rev_log_jac_det: FreiaTensor;
 }
 
-/** A `freia-reference/1` document. */
+/**
+ * A `freia-reference/1` document.
+ *
+ * @group Import/export
+ */
 export interface FreiaDocument {
+  /** `'freia-reference/1'`. */
   readonly format: string;
+  /** The network's name. */
   readonly name: string;
-  readonly graph: { readonly nodes: readonly FreiaNode[] };
+  /** The network's nodes. */
+  readonly graph: {
+    /** Every node of the network. */
+    readonly nodes: readonly FreiaNode[];
+  };
+  /** FrEIA's state dict, by key. */
   readonly params: Readonly<Record<string, FreiaTensor>>;
+  /** Recorded evaluations to verify against. */
   readonly cases?: readonly FreiaCase[];
+  /** Remarks of the exporter. */
   readonly notes?: readonly string[];
   /**
    * Optional: the CRC-32 (8 hex digits) of each parameter's bytes at export time, by state-dict key,
@@ -63,9 +124,18 @@ export interface FreiaDocument {
   readonly param_crc32?: Readonly<Record<string, string>>;
 }
 
-/** An import that found problems; `problems` lists every one of them. */
+/**
+ * An import that found problems; `problems` lists every one of them.
+ *
+ * @group Errors
+ */
 export class FreiaImportError extends FreiaError {
+  /** Always `'FreiaImportError'` (for `error.name` checks). */
   override readonly name = 'FreiaImportError';
+  /**
+   * @param document - Which document (its name or path).
+   * @param problems - Each field at fault.
+   */
   constructor(readonly document: string, readonly problems: readonly string[]) {
     super(`cannot import FrEIA model "${document}": ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
   }
@@ -156,7 +226,17 @@ function permutationProblems(doc: FreiaDocument, lowered: Lowered): string[] {
   return problems;
 }
 
-/** A document tensor as a tfjs tensor (float32 or int32). */
+/**
+ * A document tensor as a tfjs tensor (float32 or int32).
+ *
+ * @example
+ * ```ts
+ * import { toTensor } from 'freia-ts';
+ * const t = toTensor({ shape: [2, 2], data: [1, 0, 0, 1] }); // a float32 [2, 2] tensor
+ * ```
+ *
+ * @group Import/export
+ */
 export function toTensor(t: FreiaTensor): tf.Tensor {
   const dtype = t.dtype === 'int64' || t.dtype === 'int32' ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
   return tf.tensor(t.data as number[], [...t.shape], dtype);
@@ -332,6 +412,8 @@ function createAndLoad(doc: FreiaDocument, lowered: Lowered, problems: string[])
  * const typed = importFreia(JSON.parse(readFileSync('glow_fc.json', 'utf8')), { expect: { inputs: [[4]], outputs: [[4]] } });
  * const { out: z } = typed.forward(tf.randomNormal([8, 4]));   // a lone tensor, [batch, 4]
  * ```
+ *
+ * @group Import/export
  */
 export function importFreia<const E extends FlowExpectationOf>(doc: FreiaDocument, options: { readonly expect: E }): ExpectedFlow<E>;
 export function importFreia(doc: FreiaDocument, options?: { readonly expect?: undefined }): Flow;
@@ -361,7 +443,19 @@ function documentName(doc: unknown): string {
   return isObject(doc) && typeof doc.name === 'string' ? doc.name : '(unnamed)';
 }
 
-/** The graph of a FrEIA export as definition data (no weights; for pictures and inspection). */
+/**
+ * The graph of a FrEIA export as definition data (no weights; for pictures and inspection).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { freiaGraph, toMermaid, type FreiaDocument } from 'freia-ts';
+ * const doc = JSON.parse(readFileSync('glow.freia.json', 'utf8')) as FreiaDocument;
+ * console.log(toMermaid(freiaGraph(doc))); // the exported network, without loading weights
+ * ```
+ *
+ * @group Import/export
+ */
 export function freiaGraph(doc: FreiaDocument): GraphDef {
   const name = documentName(doc);
   const structure = documentProblems(doc);
@@ -387,6 +481,8 @@ export function freiaGraph(doc: FreiaDocument): GraphDef {
  * const flow = g.build({ outputs: [g.actNorm(x, { name: 'b0' })] });
  * loadFreiaWeights(flow, JSON.parse(readFileSync('actnorm.json', 'utf8')));
  * ```
+ *
+ * @group Import/export
  */
 export function loadFreiaWeights(flow: AnyFlow, doc: FreiaDocument): void {
   if (flow.isDisposed) throw new DisposedError('loadFreiaWeights: the flow has been disposed');

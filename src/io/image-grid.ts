@@ -9,7 +9,11 @@ import { DisposedError, FreiaError, NonFiniteError, OptionError, ShapeMismatchEr
 import { didYouMean, sizeLimits } from '../core/validation.js';
 import { canReadSync } from '../math/readback.js';
 
-/** Options of {@link imageGrid}. */
+/**
+ * Options of {@link imageGrid}.
+ *
+ * @group Pictures
+ */
 export interface ImageGridOptions {
   /**
    * How a rank-4 batch is ordered: `'nchw'` (default: `[N, C, H, W]`, the
@@ -154,6 +158,8 @@ function render(values: ArrayLike<number>, p: GridPlan): Uint8Array {
  * const png = imageGrid(images, { columns: 4 });          // Uint8Array: a 4×4 grid, 42×42 pixels
  * // Node: writeFileSync('samples.png', png); browser: new Blob([png], { type: 'image/png' })
  * ```
+ *
+ * @group Pictures
  */
 export function imageGrid(images: tf.Tensor, options: ImageGridOptions = {}): Uint8Array {
   const p = plan(images, options);
@@ -161,7 +167,20 @@ export function imageGrid(images: tf.Tensor, options: ImageGridOptions = {}): Ui
   return render(images.dataSync(), p);
 }
 
-/** {@link imageGrid} on every backend: the same picture, read with `await images.data()`. */
+/**
+ * {@link imageGrid} on every backend: the same picture, read with `await images.data()`.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * import * as tf from '@tensorflow/tfjs';
+ * import { imageGridAsync } from 'freia-ts';
+ * const png = await imageGridAsync(tf.randomUniform([16, 1, 28, 28]));
+ * await writeFile('samples.png', png);
+ * ```
+ *
+ * @group Pictures
+ */
 export async function imageGridAsync(images: tf.Tensor, options: ImageGridOptions = {}): Promise<Uint8Array> {
   const p = plan(images, options);
   return render(await images.data(), p);
@@ -186,6 +205,8 @@ function base64(bytes: Uint8Array): string {
  * import { imageGridSvg } from 'freia-ts';
  * const svg = imageGridSvg(tf.randomUniform([4, 8, 8]), { scale: 4 });   // a string starting with <svg
  * ```
+ *
+ * @group Pictures
  */
 export function imageGridSvg(images: tf.Tensor, options: ImageGridOptions & { readonly scale?: number } = {}): string {
   const { scale = 1, ...gridOptions } = options;

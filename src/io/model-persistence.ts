@@ -14,7 +14,11 @@ import { TransformedDistribution, baseFromDescription } from '../distributions/i
 import { SOURCE_OPTIONS, flowArtifacts, handlerFor, loadFlow, memoryHandler, type FlowDestination, type LoadFlowOptions } from './persistence.js';
 import { BASE_PREFIX, FlowFormatError, separateBase } from './saved-format.js';
 
-/** Where {@link loadModel} reads from: a `tf.io` URL or an `IOHandler` with `load`. */
+/**
+ * Where {@link loadModel} reads from: a `tf.io` URL or an `IOHandler` with `load`.
+ *
+ * @group Import/export
+ */
 export type ModelSource = string | tf.io.IOHandler;
 
 /**
@@ -29,6 +33,8 @@ export type ModelSource = string | tf.io.IOHandler;
  * await saveModel(dist.pullBack(flow, dist.gaussianMixture([2], 4)), store);
  * const model = await loadModel(store);   // the flow, the mixture and its weights
  * ```
+ *
+ * @group Import/export
  */
 export async function saveModel<X extends readonly Shape[], C extends readonly Shape[]>(model: TransformedDistribution<X, C>, destination: FlowDestination): Promise<tf.io.SaveResult> {
   if (!(model instanceof TransformedDistribution)) throw new ValidationError('saveModel', 'model', 'a flow with its base (dist.pullBack or dist.pushForward); save a lone flow with saveFlow', describeValue(model));
@@ -50,6 +56,17 @@ export async function saveModel<X extends readonly Shape[], C extends readonly S
  * Loads what {@link saveModel} wrote: the flow, its base and their weights,
  * as a transformed distribution. Every problem is named; a failure leaves
  * nothing allocated.
+ *
+ * @example
+ * ```ts
+ * import { inn, dist, subnets, saveModel, loadModel, memoryHandler } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const store = memoryHandler();
+ * await saveModel(dist.pullBack(flow, dist.diagonalNormal([2])), store);
+ * const model = await loadModel(store); // the flow and its trained base
+ * ```
+ *
+ * @group Import/export
  */
 export async function loadModel(source: ModelSource, options: LoadFlowOptions = {}): Promise<TransformedDistribution> {
   checkOptions('loadModel', options, SOURCE_OPTIONS);

@@ -28,12 +28,24 @@ import {
   weightValues, type FlowDocument, type Saved,
 } from './saved-format.js';
 
-/** Where {@link saveFlow} writes: a `tf.io` URL (`'indexeddb://name'`, ...) or an `IOHandler` with `save`. */
+/**
+ * Where {@link saveFlow} writes: a `tf.io` URL (`'indexeddb://name'`, ...) or an `IOHandler` with `save`.
+ *
+ * @group Import/export
+ */
 export type FlowDestination = string | tf.io.IOHandler;
-/** What {@link loadFlow} reads: a `tf.io` URL, an `IOHandler` with `load`, or a parsed `freia-ts/1` document. */
+/**
+ * What {@link loadFlow} reads: a `tf.io` URL, an `IOHandler` with `load`, or a parsed `freia-ts/1` document.
+ *
+ * @group Import/export
+ */
 export type FlowSource = string | tf.io.IOHandler | FlowDocument;
 
-/** Options of {@link loadFlow}. */
+/**
+ * Options of {@link loadFlow}.
+ *
+ * @group Import/export
+ */
 export interface LoadFlowOptions {
   /** The custom module classes the flow uses, by class name: `{ modules: { MyModule } }`. */
   readonly modules?: Readonly<Record<string, CustomModuleClass<never>>>;
@@ -94,6 +106,8 @@ export function handlerFor(url: string, kind: 'save' | 'load', loadOptions?: tf.
  * await saveFlow(flow, store);
  * const again = await loadFlow(store);    // same numbers
  * ```
+ *
+ * @group Import/export
  */
 export async function saveFlow(flow: AnyFlow, destination: FlowDestination): Promise<tf.io.SaveResult> {
   if (flow === null || typeof flow !== 'object' || !Array.isArray(flow.modules)) throw new ValidationError('saveFlow', 'flow', 'a flow', describeValue(flow));
@@ -262,6 +276,8 @@ function fillWeights(flow: Flow, saved: Saved, problems: string[]): void {
  * const byChain = await loadFlow(store, { expect: network() });                      // Flow<[[4]], [[2], [2]], []>
  * const byShapes = await loadFlow(store, { expect: { inputs: [[4]], outputs: [[2], [2]] } });
  * ```
+ *
+ * @group Import/export
  */
 export async function loadFlow<const E extends FlowExpectationOf>(source: FlowSource, options: LoadFlowOptions & { readonly expect: E }): Promise<ExpectedFlow<E>>;
 export async function loadFlow(source: FlowSource, options?: LoadFlowOptions): Promise<Flow>;
@@ -301,11 +317,17 @@ const LOAD_OPTIONS = {
   expect: { expected: 'shapes or an unbuilt chain', test: () => true },
 } as const;
 
-/** An `IOHandler` that keeps what is saved to it in memory (see {@link memoryHandler}). */
+/**
+ * An `IOHandler` that keeps what is saved to it in memory (see {@link memoryHandler}).
+ *
+ * @group Import/export
+ */
 export interface MemoryHandler extends tf.io.IOHandler {
   /** The artifacts saved last, if any. */
   readonly artifacts: tf.io.ModelArtifacts | undefined;
+  /** Stores the artifacts in `artifacts`. */
   save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult>;
+  /** Returns the stored artifacts (an error when nothing was saved). */
   load(): Promise<tf.io.ModelArtifacts>;
 }
 
@@ -322,6 +344,8 @@ export interface MemoryHandler extends tf.io.IOHandler {
  * console.log(store.artifacts?.weightSpecs?.map((s) => s.name)); // ['norm/log_scale', 'norm/loc', 'norm/is_initialized']
  * const flow = await loadFlow(store);
  * ```
+ *
+ * @group Import/export
  */
 export function memoryHandler(): MemoryHandler {
   let saved: tf.io.ModelArtifacts | undefined;

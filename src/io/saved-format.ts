@@ -29,8 +29,13 @@ export const FLOW_FORMAT = 'freia-ts';
 /** The version of {@link FlowTopology} this code writes and reads (`freia-ts/1` JSON documents were version 1). */
 export const FLOW_FORMAT_VERSION = 2;
 
-/** What `saveFlow` puts in `modelTopology`: everything but the weights. */
+/**
+ * What `saveFlow` puts in `modelTopology`: everything but the weights.
+ *
+ * @group Import/export
+ */
 export interface FlowTopology {
+  /** Marks a freia-ts flow. */
   readonly format: 'freia-ts';
   /** 2 (the `freia-ts/1` JSON documents were version 1). */
   readonly version: 2;
@@ -40,10 +45,17 @@ export interface FlowTopology {
   readonly customModules: readonly string[];
 }
 
-/** A weight in a {@link FlowDocument}: raw little-endian bytes, base64. */
+/**
+ * A weight in a {@link FlowDocument}: raw little-endian bytes, base64.
+ *
+ * @group Import/export
+ */
 export interface SavedTensor {
+  /** The tensor's shape. */
   readonly shape: readonly number[];
+  /** Its dtype. */
   readonly dtype: 'float32' | 'int32' | 'bool';
+  /** Its bytes, base64. */
   readonly data: string;
 }
 
@@ -51,8 +63,11 @@ export interface SavedTensor {
  * The previous save format (`freia-ts/1`): one JSON object with the
  * definition data and the weights by node and parameter name. `loadFlow`
  * still reads it; `saveFlow` no longer writes it.
+ *
+ * @group Import/export
  */
 export interface FlowDocument {
+  /** Marks a one-file freia-ts flow. */
   readonly format: 'freia-ts/1';
   /** The definition data; module `args` with subnets as `{ "$subnet": spec }`, custom kinds as class names. */
   readonly graph: GraphDef;
@@ -63,9 +78,13 @@ export interface FlowDocument {
 /**
  * A saved flow could not be read. `problems` lists every problem found, each
  * naming the field or the node and parameter; nothing is left allocated.
+ *
+ * @group Errors
  */
 export class FlowFormatError extends FreiaError {
+  /** Always `'FlowFormatError'` (for `error.name` checks). */
   override readonly name = 'FlowFormatError';
+  /** @param problems - Each field at fault, with where it is. */
   constructor(readonly problems: readonly string[]) {
     super(`cannot load the flow: ${problems.length} problem(s)\n  - ${problems.join('\n  - ')}`);
   }
@@ -78,11 +97,16 @@ export class FlowFormatError extends FreiaError {
  * A user's subnet function that saving cannot describe: one that returns
  * something other than a tfjs-layers model (or that its module never
  * called). `node` and `option` name where it is.
+ *
+ * @group Errors
  */
 export class UnsavableSubnetError extends FreiaError {
+  /** Always `'UnsavableSubnetError'` (for `error.name` checks). */
   override readonly name = 'UnsavableSubnetError';
   constructor(
+    /** The node whose subnet cannot be saved. */
     readonly node: string,
+    /** The option holding it (`subnet`, `subnet1`, ...). */
     readonly option: string,
     detail: string,
   ) {
@@ -90,10 +114,17 @@ export class UnsavableSubnetError extends FreiaError {
   }
 }
 
-/** A user's tfjs-layers subnet as saved: the channels it was made for, and the model's class name and config. */
+/**
+ * A user's tfjs-layers subnet as saved: the channels it was made for, and the model's class name and config.
+ *
+ * @group Import/export
+ */
 export interface SavedLayers {
+  /** The subnet's input and output channels. */
   readonly channels: readonly [number, number];
+  /** tfjs-layers' class name. */
   readonly className: string;
+  /** tfjs-layers' configuration. */
   readonly config: tf.serialization.ConfigDict;
 }
 

@@ -73,6 +73,8 @@ function unravel(flat: number, shape: readonly number[]): number[] {
  * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 16 }) }).build();
  * const { out, logDet } = checkFinite(flow.forward(tf.randomNormal([8, 2])));
  * ```
+ *
+ * @group Training
  */
 export function checkFinite<T>(value: T, label = 'checkFinite'): T {
   const tensors = floatTensors(value, label);
@@ -99,6 +101,8 @@ export function checkFinite<T>(value: T, label = 'checkFinite'): T {
  * const flow = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 16 }) }).build();
  * const { out } = await checkFiniteAsync(flow.inverse(tf.randomNormal([8, 2])));
  * ```
+ *
+ * @group Training
  */
 export async function checkFiniteAsync<T>(value: T, label = 'checkFinite'): Promise<T> {
   const tensors = floatTensors(value, label);

@@ -20,6 +20,8 @@ import * as tf from '@tensorflow/tfjs';
  * const t = tf.ones([3]);
  * const values = canReadSync() ? t.dataSync() : await t.data();
  * ```
+ *
+ * @group Backends
  */
 export function canReadSync(): boolean {
   // Cast: `OffscreenCanvas` is a DOM global, absent from ES2022's types and from Node.

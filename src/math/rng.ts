@@ -69,6 +69,15 @@ let sharedRng: Rng = Math.random;
  * Seeds the generator that initialises weights, permutations and rotations
  * when a module is given no seed of its own, so that a whole run (the demo's
  * `--seed`) is reproducible.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets, setGlobalSeed } from 'freia-ts';
+ * setGlobalSeed(42); // the same permutations and initial weights on every run
+ * const flow = inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).permuteRandom().build();
+ * ```
+ *
+ * @group Training
  */
 export function setGlobalSeed(seed: number): void {
   sharedRng = mulberry32(seed);

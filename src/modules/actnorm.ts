@@ -25,6 +25,30 @@ import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base
 import { moduleEntry, type NoOptions } from './registry.js';
 import { sameShapeWithConditions } from './coupling.js';
 
+/**
+ * FrEIA's ActNorm (Glow's activation normalisation): a per-channel affine map
+ * that divides, initialised from the first batch it sees so that its
+ * output has zero mean and unit standard deviation per channel:
+ *
+ * ```text
+ * y = (x − loc) / exp(log_scale),   log|det J| = −H·W · Σ log_scale
+ * ```
+ *
+ * The standard deviation is PyTorch's unbiased one (n − 1), as in FrEIA.
+ * Parameters `log_scale`, `loc` (`[C]`) and the buffer `is_initialized`,
+ * saved and loaded with the weights. Built by {@link Chain.actNorm} (and
+ * `g.actNorm(x)`); no options.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).actNorm().build();
+ * // a [3, 8, 8] image: one loc and log-scale per channel
+ * inn.input([3, 8, 8]).actNorm({ name: 'norm' }).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class ActNorm extends InvertibleModule {
   private readonly spatial: number;
   private readonly logScale: tf.Variable;
@@ -33,6 +57,7 @@ export class ActNorm extends InvertibleModule {
   /** The buffer's value as last set here; undefined once it was assigned from outside. */
   private initializedMirror: boolean | undefined = false;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef) {
     super(def.inputShapes, def.conditionShapes);
     const [channels, ...rest] = def.inputShapes[0];

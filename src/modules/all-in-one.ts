@@ -31,14 +31,21 @@ import { permuteChannels } from './permute.js';
 import type { AnySubnet, Subnet } from './subnets.js';
 import { ALL_IN_ONE_KERNEL, fusedKernelReady, type AllInOneAttrs } from './fused-kernels.js';
 
-/** Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase). */
+/**
+ * Options of {@link AllInOneBlock} (FrEIA's argument names in camelCase).
+ *
+ * @group Modules
+ */
 export interface AllInOneOptions {
+  /** The subnet: `subnets.mlp(...)`, `subnets.conv(...)` or your own. */
   readonly subnet: AnySubnet;
   /** FrEIA's `affine_clamping` (default 2). */
   readonly clamp?: number;
   /** Volume-preserving GIN coupling, no global scale (default false). */
   readonly gin?: boolean;
+  /** The global scale's starting value (default 1). */
   readonly globalAffineInit?: number;
+  /** How the global scale is parameterised (default SOFTPLUS). */
   readonly globalAffineType?: 'SOFTPLUS' | 'SIGMOID' | 'EXP';
   /** A random rotation instead of a hard permutation (default false). */
   readonly permuteSoft?: boolean;
@@ -56,6 +63,32 @@ function softplusHalfBeta(g: tf.Tensor): tf.Tensor {
   return tf.where(tf.greater(bg, 20), g, tf.mul(tf.softplus(bg), 2));
 }
 
+/**
+ * FrEIA's AllInOneBlock: an affine coupling, a global affine scaling
+ * (ActNorm-like) and a permutation in one module; options {@link AllInOneOptions}.
+ *
+ * ```text
+ * x = [x1 | x2],  x1: C − ⌊C/2⌋ channels (passive), x2: ⌊C/2⌋
+ * a = 0.1 · subnet([x1, c]),  s = clamp · tanh(a_s / clamp),  y2 = x2 · exp(s) + a_t
+ * y = P(u · scale + offset),  u = [x1 | y2]
+ * log|det J| = Σ s + H·W · Σ log scale
+ * ```
+ *
+ * `scale` is `0.1 · softplus_β=0.5(g)` (SOFTPLUS, the default), `10 · sigmoid(g − 2)`
+ * (SIGMOID) or `exp(g)` (EXP), starting at `globalAffineInit`. P is a hard
+ * permutation, or with `permuteSoft` a random rotation per pixel. With
+ * `gin`, `s` has its mean removed (volume preserving) and there is no
+ * global scale. The passive half is the *ceil* half, the opposite of the
+ * couplings' rounding for odd C.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).allInOne({ subnet: subnets.mlp({ hidden: 64 }), permuteSoft: true }).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class AllInOneBlock extends InvertibleModule {
   private readonly len1: number;
   private readonly len2: number;
@@ -68,6 +101,7 @@ export class AllInOneBlock extends InvertibleModule {
   private readonly subnet: Subnet;
   private readonly spatial: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<AllInOneOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;

@@ -33,10 +33,18 @@ import { moduleEntry } from './registry.js';
 import type { VectorRule } from './fixed.js';
 import { SplineParametrisation, type SplineOptions } from './splines.js';
 
-/** The ordering of the elements: `natural` (0, 1, …), `reversed`, or `random` (from `seed`). */
+/**
+ * The ordering of the elements: `natural` (0, 1, …), `reversed`, or `random` (from `seed`).
+ *
+ * @group Modules
+ */
 export type Ordering = 'natural' | 'reversed' | 'random';
 
-/** The MADE network's options, shared by every autoregressive module. */
+/**
+ * The MADE network's options, shared by every autoregressive module.
+ *
+ * @group Modules
+ */
 export interface MadeOptions {
   /** Units per hidden layer (default 64). */
   readonly hidden?: number;
@@ -48,13 +56,21 @@ export interface MadeOptions {
   readonly seed?: number;
 }
 
-/** Options of {@link MaskedAutoregressiveFlow} and the IAF. */
+/**
+ * Options of {@link MaskedAutoregressiveFlow} and the IAF.
+ *
+ * @group Modules
+ */
 export interface MafOptions extends MadeOptions {
   /** Soft clamp of the log-scales, `α = clamp · tanh(raw / clamp)` (default 3). */
   readonly clamp?: number;
 }
 
-/** Options of {@link AutoregressiveRqSpline}: MADE's and the spline's (see `rqSpline`). */
+/**
+ * Options of {@link AutoregressiveRqSpline}: MADE's and the spline's (see `rqSpline`).
+ *
+ * @group Modules
+ */
 export interface ArSplineOptions extends MadeOptions, SplineOptions {}
 
 /** The degrees of a MADE: input elements, then each hidden layer. */
@@ -91,6 +107,7 @@ class Made {
 
   constructor(
     add: (name: string, initial: tf.Tensor, trainable?: boolean) => tf.Variable,
+    /** @internal */
     readonly dims: number,
     conditionFeatures: number,
     /** Values per element (channel-major: element `i` owns outputs `i·P … i·P + P − 1`). */
@@ -157,6 +174,7 @@ const conditionFeatures = (def: ModuleDef) => def.conditionShapes.reduce((sum, c
  */
 abstract class AutoregressiveLayer extends InvertibleModule {
   private readonly made: Made;
+  /** @internal */
   protected readonly dims: number;
 
   /** The elements in autoregressive order (element `ordering[t]` depends on the ones before it). */
@@ -164,6 +182,7 @@ abstract class AutoregressiveLayer extends InvertibleModule {
     return this.made.ordering;
   }
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<MadeOptions>, perElement: number, private readonly inverted: boolean) {
     super(def.inputShapes, def.conditionShapes);
     this.dims = def.inputShapes[0][0];
@@ -191,10 +210,23 @@ abstract class AutoregressiveLayer extends InvertibleModule {
  * with `[μ_i, α_i]` from a MADE over `x_<i` (and the conditions), `α` softly
  * clamped. Forward (density) in one pass, inverse (sampling) in `D` passes.
  * With `inverted` (the IAF entry) the two directions are swapped.
+ *
+ * Options: {@link MafOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([5]).maf({ hidden: 32, layers: 2 }).permuteRandom().maf({ hidden: 32 }).build();
+ * // its inverse, the IAF: sampling in one pass
+ * inn.input([5]).iaf({ hidden: 32 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class MaskedAutoregressiveFlow extends AutoregressiveLayer {
   private readonly clamp: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<MafOptions>, inverted = false) {
     super(def, 2, inverted);
     this.clamp = def.args.clamp ?? 3;
@@ -215,10 +247,21 @@ export class MaskedAutoregressiveFlow extends AutoregressiveLayer {
  * spline and its options are FrEIA's (see `rqSpline`), with `P = 3K + 1`
  * values per element (`3K` with `identityTails`). One pass forward, `D`
  * passes inverse.
+ *
+ * Options: {@link ArSplineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).arSpline({ bins: 8 }).permuteRandom().arSpline({ bins: 8 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class AutoregressiveRqSpline extends AutoregressiveLayer {
   private readonly spline: SplineParametrisation;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<ArSplineOptions>) {
     super(def, new SplineParametrisation(def.args).count, false);
     this.spline = new SplineParametrisation(def.args);

@@ -7,15 +7,27 @@ import type { Shape } from '../core/graph.js';
 import { FreiaError } from '../core/errors.js';
 import { instantiateSubnet, type AnySubnet, type Subnet } from './subnets.js';
 
-/** How a module is called: `rev` runs the inverse, `jac` asks for the log-det. */
+/**
+ * How a module is called: `rev` runs the inverse, `jac` asks for the log-det.
+ *
+ * @group Modules
+ */
 export interface ForwardOptions {
+  /** Run the inverse. */
   readonly rev: boolean;
+  /** Compute the log-determinant (else it may be 0). */
   readonly jac: boolean;
 }
 
-/** Outputs (channels-last) and the per-sample log|det J|: a `[batch]` tensor, or a number broadcast over the batch. */
+/**
+ * Outputs (channels-last) and the per-sample log|det J|: a `[batch]` tensor, or a number broadcast over the batch.
+ *
+ * @group Modules
+ */
 export interface ModuleResult {
+  /** The outputs, channels-last. */
   readonly out: tf.Tensor[];
+  /** log abs det of the Jacobian per sample, of the direction run. */
   readonly logDet: tf.Tensor | number;
 }
 
@@ -27,13 +39,37 @@ export interface ModuleResult {
  * { rev, jac })`. Tensors reach `forward` **channels-last** (`[B, H, W, C]`,
  * `[B, C]` for vectors): see docs/design.md for why. Parameters live in
  * `params` under FrEIA's state-dict names, so FrEIA weights map onto them.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { InvertibleModule, inn, type ForwardOptions, type ModuleResult, type Shape } from 'freia-ts';
+ *
+ * // y = x · exp(s) with a learned s per channel; log|det J| = Σ s
+ * class Scale extends InvertibleModule {
+ *   private readonly s: tf.Variable;
+ *   constructor(dimsIn: readonly Shape[], dimsC: readonly Shape[]) {
+ *     super(dimsIn, dimsC);
+ *     this.s = this.addParam('s', tf.zeros([dimsIn[0][0]]));
+ *   }
+ *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+ *     const logDet = tf.sum(this.s);
+ *     return rev ? { out: [tf.mul(x, tf.exp(tf.neg(this.s)))], logDet: tf.neg(logDet) } : { out: [tf.mul(x, tf.exp(this.s))], logDet };
+ *   }
+ * }
+ * const flow = inn.input([4]).apply(Scale).actNorm().build();
+ * ```
+ *
+ * @group Modules
  */
 export abstract class InvertibleModule {
   /** Parameters and buffers under their FrEIA state-dict names (internal layout). */
   readonly params = new Map<string, tf.Variable>();
 
   constructor(
+    /** The input shapes (without batch, channels first), FrEIA's `dims_in`. */
     readonly dimsIn: readonly Shape[],
+    /** The condition shapes, FrEIA's `dims_c` (empty for an unconditional module). */
     readonly dimsC: readonly Shape[] = [],
   ) {}
 
@@ -93,7 +129,7 @@ export abstract class InvertibleModule {
   /**
    * Builds a subnet whose variables join `params` as `<name>.<key>` (FrEIA's
    * `subnet1.0.weight`), and records which factory made it for which
-   * channels ({@link subnetsOf}), so a user's tfjs-layers subnet can be saved.
+   * channels (`subnetsOf`), so a user's tfjs-layers subnet can be saved.
    */
   protected addSubnet(name: string, factory: AnySubnet, cIn: number, cOut: number): Subnet {
     const subnet = instantiateSubnet(factory, cIn, cOut);

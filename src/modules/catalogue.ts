@@ -37,96 +37,119 @@ import { addedKinds, addedModule, moduleEntry, type ModuleSpec } from './registr
 import { subnetFromSpec, type SubnetSpec } from './subnets.js';
 import { sequentialShapeProblem } from './sequential-subnet.js';
 
-/** Modules that keep their input's shape, by builder method. */
+/**
+ * Modules that keep their input's shape, by builder method.
+ *
+ * @group Modules
+ */
 export const shapeKeeping = {
-  /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. */
+  /** FrEIA's AllInOneBlock: affine coupling, global affine scaling and permutation. The maths, the options and an example: {@link AllInOneBlock}. */
   allInOne: allInOneBlock,
-  /** FrEIA's GLOWCouplingBlock: two affine half-steps, `[s | t]` from one subnet each. */
+  /** FrEIA's GLOWCouplingBlock: two affine half-steps, `[s | t]` from one subnet each. The maths, the options and an example: {@link GlowCoupling}. */
   glow: glowCouplingBlock,
-  /** FrEIA's RNVPCouplingBlock: two affine half-steps, separate subnets for `s` and `t`. */
+  /** FrEIA's RNVPCouplingBlock: two affine half-steps, separate subnets for `s` and `t`. The maths, the options and an example: {@link RnvpCoupling}. */
   rnvp: rnvpCouplingBlock,
-  /** FrEIA's NICECouplingBlock: two additive half-steps (no clamp, log-det 0). */
+  /** FrEIA's NICECouplingBlock: two additive half-steps (no clamp, log-det 0). The maths, the options and an example: {@link NiceCoupling}. */
   nice: niceCouplingBlock,
-  /** FrEIA's GINCouplingBlock: GLOW with each log-scale centred over channels (volume preserving, log-det 0). */
+  /** FrEIA's GINCouplingBlock: GLOW with each log-scale centred over channels (volume preserving, log-det 0). The maths, the options and an example: {@link GinCoupling}. */
   gin: ginCouplingBlock,
-  /** FrEIA's AffineCouplingOneSided: `x1` passes, `x2 · exp(s) + t` with `[s | t] = subnet([x1, c])`. */
+  /** FrEIA's AffineCouplingOneSided: `x1` passes, `x2 · exp(s) + t` with `[s | t] = subnet([x1, c])`. The maths, the options and an example: {@link AffineCouplingOneSided}. */
   affineCouplingOneSided,
-  /** FrEIA's ConditionalAffineTransform: `x · exp(s) + t` with `[s | t] = subnet(c)`; `cond` is required. */
+  /** FrEIA's ConditionalAffineTransform: `x · exp(s) + t` with `[s | t] = subnet(c)`; `cond` is required. The maths, the options and an example: {@link ConditionalAffineTransform}. */
   conditionalAffine: conditionalAffineTransform,
-  /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. */
+  /** FrEIA's RationalQuadraticSpline: a two-sided coupling of rational-quadratic splines. The maths, the options and an example: {@link RationalQuadraticSpline}. */
   rqSpline: rationalQuadraticSpline,
-  /** FrEIA's LinearSpline: the two-sided spline coupling with piecewise-linear splines. */
+  /** FrEIA's LinearSpline: the two-sided spline coupling with piecewise-linear splines. The maths, the options and an example: {@link LinearSpline}. */
   linearSpline,
-  /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). */
+  /** FrEIA's ElementwiseRationalQuadraticSpline: learned splines per element, or predicted by `subnet` from the conditions `cond` (both or neither). The maths, the options and an example: {@link ElementwiseRationalQuadraticSpline}. */
   elementwiseRqSpline: elementwiseRationalQuadraticSpline,
   /**
    * MAF (beyond FrEIA): `u = (x − μ(x)) ⊙ exp(−α(x))` on vectors, `[μ_i, α_i]` from a MADE over `x_<i` (and `cond`);
    * density in one pass, sampling in D passes. Put a `permuteRandom` or another ordering between layers.
+   * The maths, the options and an example: {@link MaskedAutoregressiveFlow}.
    */
   maf: maskedAutoregressiveFlow,
-  /** IAF (beyond FrEIA): the inverse of a MAF, sampling in one pass, density in D passes. */
+  /** IAF (beyond FrEIA): the inverse of a MAF, sampling in one pass, density in D passes. The maths, the options and an example: {@link MaskedAutoregressiveFlow}. */
   iaf: inverseAutoregressiveFlow,
-  /** Autoregressive rational-quadratic spline (Neural Spline Flow, beyond FrEIA): a MADE gives each element's spline from the elements before it. */
+  /** Autoregressive rational-quadratic spline (Neural Spline Flow, beyond FrEIA): a MADE gives each element's spline from the elements before it. The maths, the options and an example: {@link AutoregressiveRqSpline}. */
   arSpline: autoregressiveRqSpline,
-  /** FrEIA's ActNorm with data-dependent initialisation. */
+  /** FrEIA's ActNorm with data-dependent initialisation. The maths, the options and an example: {@link ActNorm}. */
   actNorm,
-  /** FrEIA's PermuteRandom: a fixed random permutation of the channels. */
+  /** FrEIA's PermuteRandom: a fixed random permutation of the channels. The maths, the options and an example: {@link PermuteRandom}. */
   permuteRandom,
-  /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). */
+  /** FrEIA's FixedLinearTransform: `y = M x + b` on vectors `[C]`, with a fixed invertible `M` (given as rows). The maths, the options and an example: {@link FixedLinearTransform}. */
   fixedLinear: fixedLinearTransform,
-  /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). */
+  /** FrEIA's Fixed1x1Conv: `y = Mᵀ x` at every pixel of an image `[C, H, W]`, with a fixed invertible `M` (given as rows). The maths, the options and an example: {@link Fixed1x1Conv}. */
   fixed1x1Conv,
-  /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). */
+  /** FrEIA's InvertibleSigmoid: `y = σ(x)` element-wise (the inverse needs values in (0, 1)). The maths, the options and an example: {@link InvertibleSigmoid}. */
   invertibleSigmoid,
-  /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. */
+  /** FrEIA's LearnedElementwiseScaling: `y = x · exp(s)` with a learned `s` per element. The maths, the options and an example: {@link LearnedElementwiseScaling}. */
   learnedElementwiseScaling,
-  /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. */
+  /** FrEIA's OrthogonalTransform: `y = (Qᵀx + b) ⊙ exp(s')` on vectors `[C]`, `Q` learned and kept orthogonal. The maths, the options and an example: {@link OrthogonalTransform}. */
   orthogonal: orthogonalTransform,
-  /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). */
+  /** FrEIA's HouseholderPerm: a product of learned Householder reflections on vectors `[C]` (or reflections read from `cond`). The maths, the options and an example: {@link HouseholderPerm}. */
   householderPerm,
-  /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]` (beyond FrEIA). */
+  /** Glow's learned invertible 1×1 convolution, LU-parameterised, on `[C]` or `[C, H, W]` (beyond FrEIA). The maths, the options and an example: {@link InvertibleConv1x1LU}. */
   conv1x1LU: invertibleConv1x1LU,
   /**
    * FrEIA's IResNetLayer: `y = x + g(x)` with a contractive residual MLP (vectors) or 3×3 CNN (images); the
    * inverse is a fixed-point iteration. Set `exactLogDet` for an exact log-det (small dimensions) and
    * `spectralNorm: 'forward'` to keep it invertible without calling `lipschitzCorrection(flow)` after each step.
+   * The maths, the options and an example: {@link IResNetLayer}.
    */
   iresnet: iresnetLayer,
-  /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). */
+  /** FrEIA's InvAutoAct: `y = x · exp(α · sign x)` with a learned log-slope α per channel (exactly invertible). The maths, the options and an example: {@link InvAutoAct}. */
   invAutoAct,
   /**
    * FrEIA's InvAutoActFixed: the same as `invAutoAct` (learnable unless `learnable: false`, as in FrEIA).
+   * The maths, the options and an example: {@link InvAutoActFixed}.
    * @deprecated Use `invAutoAct`, with `learnable: false` for a fixed slope.
    */
   invAutoActFixed,
-  /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. */
+  /** FrEIA's InvAutoActTwoSided: slopes `exp(α₊)` for x ≥ 0 and `exp(α₋)` for x < 0, learned per channel. The maths, the options and an example: {@link InvAutoActTwoSided}. */
   invAutoActTwoSided,
   /**
    * FrEIA's GaussianMixtureModel: `z = U_k (x − μ_k)` for a mixture component k, with the weights `[K]`, means
    * `[K, D]`, Cholesky entries `[K, D(D+1)/2]` (and an index `[1]`) read from `cond` in that order. The
    * condition shapes are checked when the network is built, not by the compiler.
+   * The maths, the options and an example: {@link GaussianMixtureModel}.
    */
   gaussianMixture: gaussianMixtureModel,
   /**
    * Uniform dequantization (beyond FrEIA): `y = (x + u)/L` with `u ~ U(δ, 1−δ)` for data `x ∈ {0 … L−1}`
    * (`levels`, default 256), log-det `−D log L`; the inverse is `floor(y·L)`. `noise: false` uses `u = ½`.
+   * The maths, the options and an example: {@link UniformDequantization}.
    */
   dequantize: uniformDequantization,
-  /** The logit transform (beyond FrEIA): `y = logit(α + (1−2α) x)` for `x` in [0, 1] (`alpha`, default 0.05 as in RealNVP). */
+  /** The logit transform (beyond FrEIA): `y = logit(α + (1−2α) x)` for `x` in [0, 1] (`alpha`, default 0.05 as in RealNVP). The maths, the options and an example: {@link LogitTransform}. */
   logit: logitTransform,
 } as const;
 
-/** Modules that change shapes, by builder method; their builder signatures are written by hand. */
+/**
+ * Modules that change shapes, by builder method; their builder signatures are written by hand.
+ *
+ * @group Modules
+ */
 export const shapeChanging = {
+  /** FrEIA's Flatten: `[C, H, W]` → `[C·H·W]` ({@link Flatten}). */
   flatten,
+  /** FrEIA's Reshape: any shape with as many elements ({@link Reshape}). */
   reshape,
+  /** FrEIA's IRevNetDownsampling: `[C, H, W]` → `[4C, H/2, W/2]` ({@link IRevNetDownsampling}). */
   irevnetDownsample: irevnetDownsampling,
+  /** FrEIA's IRevNetUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
   irevnetUpsample: irevnetUpsampling,
+  /** FrEIA's HaarDownsampling: `[C, H, W]` → `[4C, H/2, W/2]` ({@link HaarDownsampling}). */
   haarDownsample: haarDownsampling,
+  /** FrEIA's HaarUpsampling: `[C, H, W]` → `[C/4, 2H, 2W]`. */
   haarUpsample: haarUpsampling,
+  /** FrEIA's Split: one stream into sections ({@link Split}). */
   split,
+  /** FrEIA's Concat: streams into one ({@link Concat}). */
   concat,
+  /** FrEIA's InvAutoFC: `[C]` → `[D]`, not exactly invertible ({@link InvAutoFC}). */
   invAutoFC,
+  /** FrEIA's InvAutoConv2D: a convolution on `[C, H, W]`, not exactly invertible ({@link InvAutoConv2D}). */
   invAutoConv2D,
 } as const;
 
@@ -170,19 +193,35 @@ const inverse = moduleEntry<InverseOptions>()({ kind: 'Inverse', conditions: 'op
   },
 });
 
-/** Modules that wrap another, by builder method; their builder signatures are written by hand. */
+/**
+ * Modules that wrap another, by builder method; their builder signatures are written by hand.
+ *
+ * @group Modules
+ */
 export const wrappers = {
   /** FrEIA's Inverse: a shape-keeping module with its directions swapped. */
   inverseOf: inverse,
 } as const;
 
-/** Every built-in module, by builder method. */
+/**
+ * Every built-in module, by builder method.
+ *
+ * @group Modules
+ */
 export const catalogue = { ...shapeKeeping, ...shapeChanging, ...wrappers } as const;
 
-/** The methods of modules that keep their input's shape. */
+/**
+ * The methods of modules that keep their input's shape.
+ *
+ * @group Modules
+ */
 export type ShapeKeepingMethod = keyof typeof shapeKeeping;
 
-/** A built-in module's kind (FrEIA's class name). */
+/**
+ * A built-in module's kind (FrEIA's class name).
+ *
+ * @group Modules
+ */
 export type BuiltInKind = (typeof catalogue)[keyof typeof catalogue]['kind'];
 
 const builtIns: ReadonlyMap<string, ModuleSpec> = new Map(Object.values(catalogue).map((entry): [string, ModuleSpec] => [entry.kind, entry]));
@@ -197,6 +236,8 @@ export function moduleSpec(kind: string): ModuleSpec {
 /**
  * Builds a validated definition: runs the kind's run-time shape rule, so a
  * bad wiring fails here, naming the node.
+ *
+ * @group Modules
  */
 export function defineModule(node: string, kind: string, args: object, inputShapes: readonly Shape[], conditionShapes: readonly Shape[] = []): ModuleDef {
   const spec = moduleSpec(kind);
@@ -224,6 +265,8 @@ const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c
  * FrEIA constructor arguments (snake_case, as in Python) as our module
  * options: the module's own renames, then camelCase; `subnet_constructor`
  * becomes `subnet`; `null` means "not given".
+ *
+ * @group Modules
  */
 export function freiaArgs(kind: string, freiaArgs: Readonly<Record<string, unknown>>, subnet: SubnetSpec | null = null): Record<string, unknown> {
   const rules = moduleSpec(kind).freia ?? {};

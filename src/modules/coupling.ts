@@ -24,15 +24,24 @@ import type { AnySubnet } from './subnets.js';
 import type { IsLiteral } from '../types/arithmetic.js';
 import type { FormatShape, ShapeError } from '../types/shape.js';
 
-/** FrEIA's clamp activations (`clamp_activation`). */
+/**
+ * FrEIA's clamp activations (`clamp_activation`).
+ *
+ * @group Modules
+ */
 export type ClampActivation = 'ATAN' | 'TANH' | 'SIGMOID';
 
-/** Options every affine coupling takes. */
+/**
+ * Options every affine coupling takes.
+ *
+ * @group Modules
+ */
 export interface CouplingOptions {
   /** Builds each subnet as `subnet(cIn, cOut)`. */
   readonly subnet: AnySubnet;
   /** Soft clamp of the log-scale, FrEIA's `clamp` (default 2). */
   readonly clamp?: number;
+  /** The soft clamp's shape: ATAN (default), TANH or SIGMOID, as FrEIA. */
   readonly clampActivation?: ClampActivation;
   /**
    * Channels of the first half: a fraction in (0, 1) rounded half-to-even as
@@ -123,12 +132,18 @@ export function conditionChannels(def: ModuleDef): number {
 
 /** Structure shared by the two-sided couplings: split, two half-steps, concat. */
 abstract class TwoSidedCoupling extends InvertibleModule {
+  /** @internal */
   protected readonly len1: number;
+  /** @internal */
   protected readonly len2: number;
+  /** @internal */
   protected readonly clamp: number;
+  /** @internal */
   protected readonly activation: ClampActivation;
+  /** @internal */
   protected readonly condChannels: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<CouplingOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -140,6 +155,7 @@ abstract class TwoSidedCoupling extends InvertibleModule {
 
   /** Transforms `x` given the other half `u` (with conditions); returns the result and Σ s. */
   protected abstract coupling1(x1: tf.Tensor, u2: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number];
+  /** @internal */
   protected abstract coupling2(x2: tf.Tensor, u1: tf.Tensor, rev: boolean): [tf.Tensor, tf.Tensor | number];
 
   forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
@@ -180,11 +196,28 @@ export function addLogDets(a: tf.Tensor | number, b: tf.Tensor | number): tf.Ten
 /**
  * GLOW's coupling: one subnet per half predicts `[s | t]` together.
  * `subnet1: len1 + cond → 2·len2`, `subnet2: len2 + cond → 2·len1`.
+ *
+ * ```text
+ * x = [x1 | x2],  y1 = x1 · exp(s2(x2)) + t2(x2),  y2 = x2 · exp(s1(y1)) + t1(y1)
+ * s = clamp · f(raw s),  f = 0.636·atan (ATAN), tanh or 2·(sigmoid − ½)
+ * log|det J| = Σ s1 + Σ s2
+ * ```
+ *
+ * Options: {@link CouplingOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 64 }), clamp: 2 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class GlowCoupling extends TwoSidedCoupling {
   private readonly subnet1;
   private readonly subnet2;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
     const factory = def.args.subnet;
@@ -203,13 +236,32 @@ export class GlowCoupling extends TwoSidedCoupling {
   }
 }
 
-/** Real NVP's coupling: separate subnets `subnet_s1, subnet_t1, subnet_s2, subnet_t2` for scale and shift. */
+/**
+ * Real NVP's coupling: separate subnets `subnet_s1, subnet_t1, subnet_s2, subnet_t2` for scale and shift.
+ *
+ * ```text
+ * x = [x1 | x2],  y1 = x1 · exp(s2(x2)) + t2(x2),  y2 = x2 · exp(s1(y1)) + t1(y1)
+ * s = clamp · f(raw s),  f = 0.636·atan (ATAN), tanh or 2·(sigmoid − ½)
+ * log|det J| = Σ s1 + Σ s2
+ * ```
+ *
+ * Options: {@link CouplingOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).rnvp({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class RnvpCoupling extends TwoSidedCoupling {
   private readonly s1;
   private readonly t1;
   private readonly s2;
   private readonly t2;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
     const factory = def.args.subnet;
@@ -228,11 +280,24 @@ export class RnvpCoupling extends TwoSidedCoupling {
   }
 }
 
-/** NICE's additive coupling: `y1 = x1 + F(x2)`, `y2 = x2 + G(y1)`; volume preserving (log-det 0). */
+/**
+ * NICE's additive coupling: `y1 = x1 + F(x2)`, `y2 = x2 + G(y1)`; volume preserving (log-det 0).
+ *
+ * Options: {@link NiceOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).nice({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class NiceCoupling extends TwoSidedCoupling {
   private readonly f;
   private readonly g;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<CouplingOptions>) {
     super(def);
     const factory = def.args.subnet;
@@ -266,6 +331,16 @@ export class NiceCoupling extends TwoSidedCoupling {
  * Like FrEIA (and unlike the GIN paper, which rescales the last component of
  * `s` so that the sum vanishes) we subtract the mean. The mean is over
  * channels only, not over the spatial axes as in AllInOneBlock's `gin` mode.
+ *
+ * Options: {@link CouplingOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).gin({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class GinCoupling extends GlowCoupling {
   /** GLOW's affine step with `s` centred over the channels: volume preserving, so the log-det is 0. */
@@ -283,6 +358,16 @@ export class GinCoupling extends GlowCoupling {
  *
  * log|det J| = Σ clamp·f(s). Follow it with a permutation (PermuteRandom, an
  * orthogonal transform) so that every channel gets transformed eventually.
+ *
+ * Options: {@link CouplingOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).affineCouplingOneSided({ subnet: subnets.mlp({ hidden: 64 }) }).permuteRandom().build();
+ * ```
+ *
+ * @group Modules
  */
 export class AffineCouplingOneSided extends InvertibleModule {
   private readonly len1: number;
@@ -291,6 +376,7 @@ export class AffineCouplingOneSided extends InvertibleModule {
   private readonly activation: ClampActivation;
   private readonly subnet;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<CouplingOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -308,10 +394,18 @@ export class AffineCouplingOneSided extends InvertibleModule {
   }
 }
 
-/** Options of ConditionalAffineTransform: those of a coupling, less the split it does not make. */
+/**
+ * Options of ConditionalAffineTransform: those of a coupling, less the split it does not make.
+ *
+ * @group Modules
+ */
 export type ConditionalAffineOptions = Omit<CouplingOptions, 'splitLen'>;
 
-/** Options of {@link NiceCoupling}: additive, so no clamp. */
+/**
+ * Options of {@link NiceCoupling}: additive, so no clamp.
+ *
+ * @group Modules
+ */
 export type NiceOptions = Omit<CouplingOptions, 'clamp' | 'clampActivation'>;
 
 /**
@@ -328,6 +422,16 @@ export type NiceOptions = Omit<CouplingOptions, 'clamp' | 'clampActivation'>;
  * the builder's types reject a chain without one and the definition throws a
  * WiringError. FrEIA also takes (and range-checks) a `split_len` it never
  * uses; we have no such option and drop it on import.
+ *
+ * Options: {@link ConditionalAffineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).condition([2]).conditionalAffine({ subnet: subnets.mlp({ hidden: 32 }), cond: 0 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class ConditionalAffineTransform extends InvertibleModule {
   private readonly channels: number;
@@ -335,6 +439,7 @@ export class ConditionalAffineTransform extends InvertibleModule {
   private readonly activation: ClampActivation;
   private readonly subnet;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<ConditionalAffineOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;

@@ -47,19 +47,33 @@ import { is } from '../core/validation.js';
  * A type-level shape rule: `outputs` is computed from `this['inputs']`
  * (the input shapes the builder applies the module to), as a tuple of shapes
  * or a {@link ShapeError}.
+ *
+ * @group Modules
  */
 export interface ShapeRule {
+  /** The input shapes (set by the builder). */
   readonly inputs: Shapes;
+  /** The output shapes, or a {@link ShapeError}. */
   readonly outputs: Shapes | ShapeError<string>;
 }
 
-/** The result of rule `R` for inputs `In`; a module without a rule (`'keep'`) keeps the shapes. */
+/**
+ * The result of rule `R` for inputs `In`; a module without a rule (`'keep'`) keeps the shapes.
+ *
+ * @group Modules
+ */
 export type ApplyRule<R extends ShapeRule | 'keep', In extends Shapes> = R extends ShapeRule ? (R & { readonly inputs: In })['outputs'] : In;
 
-/** A custom module class: constructed with `(dimsIn, dimsC, args)`. */
+/**
+ * A custom module class: constructed with `(dimsIn, dimsC, args)`.
+ *
+ * @group Modules
+ */
 export interface CustomModuleClass<A = never> {
   new (dimsIn: readonly Shape[], dimsC: readonly Shape[], args: A): InvertibleModule;
+  /** The class's name (its kind). */
   readonly name: string;
+  /** Its type-level shape rule (`declare static readonly shapeRule: R`). */
   readonly shapeRule?: ShapeRule;
   /**
    * `static readonly recomputeByInversion = false` opts the module out of
@@ -69,10 +83,18 @@ export interface CustomModuleClass<A = never> {
   readonly recomputeByInversion?: boolean;
 }
 
-/** The rule a class declares (`declare static readonly shapeRule: R`), else `'keep'`. */
+/**
+ * The rule a class declares (`declare static readonly shapeRule: R`), else `'keep'`.
+ *
+ * @group Modules
+ */
 export type RuleOf<M> = M extends { readonly shapeRule: infer R extends ShapeRule } ? R : 'keep';
 
-/** The constructor arguments (third parameter) of a custom module class. */
+/**
+ * The constructor arguments (third parameter) of a custom module class.
+ *
+ * @group Modules
+ */
 export type ArgsOf<M> = M extends new (dimsIn: readonly Shape[], dimsC: readonly Shape[], args: infer A) => InvertibleModule ? A : never;
 
 /** Runs a channels-first user module inside the channels-last executor. */

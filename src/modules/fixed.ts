@@ -20,10 +20,16 @@ import { moduleEntry, type KeepRule, type NoOptions } from './registry.js';
  * A matrix as its rows (row-major nested arrays): the serialisable form of
  * FrEIA's tensor-valued `M`, so that definitions stay plain JSON data.
  * `[[1, 2], [3, 4]]` is the matrix whose first row is `1 2`.
+ *
+ * @group Modules
  */
 export type MatrixRows = readonly (readonly number[])[];
 
-/** Options of {@link FixedLinearTransform} (FrEIA's `M`, `b`). */
+/**
+ * Options of {@link FixedLinearTransform} (FrEIA's `M`, `b`).
+ *
+ * @group Modules
+ */
 export interface FixedLinearOptions {
   /** The invertible `C × C` matrix of `y = M x + b`, as rows. */
   readonly M: MatrixRows;
@@ -31,13 +37,21 @@ export interface FixedLinearOptions {
   readonly b?: readonly number[];
 }
 
-/** Options of {@link Fixed1x1Conv} (FrEIA's `M`). */
+/**
+ * Options of {@link Fixed1x1Conv} (FrEIA's `M`).
+ *
+ * @group Modules
+ */
 export interface Fixed1x1ConvOptions {
   /** The invertible `C × C` matrix, as rows; each pixel becomes `y = Mᵀ x` (see {@link Fixed1x1Conv}). */
   readonly M: MatrixRows;
 }
 
-/** Options of {@link LearnedElementwiseScaling} (FrEIA's `init_scale`). */
+/**
+ * Options of {@link LearnedElementwiseScaling} (FrEIA's `init_scale`).
+ *
+ * @group Modules
+ */
 export interface LearnedElementwiseScalingOptions {
   /** The initial factor `exp(s)`, the same for every element; positive (default 1). */
   readonly initScale?: number;
@@ -110,6 +124,16 @@ function checkMatrix(node: string, m: unknown, c: number): Matrix {
  * Differences: FrEIA stores a scalar `b = 0` when no offset is given; ours is
  * always `[C]` (a scalar loads by broadcasting). We compute `M_inv` and
  * `logDetM` in float64, FrEIA in float32.
+ *
+ * Options: {@link FixedLinearOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([2]).fixedLinear({ M: [[2, 0], [1, 1]], b: [0, 1] }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class FixedLinearTransform extends InvertibleModule {
   private readonly mT: tf.Variable;
@@ -118,6 +142,7 @@ export class FixedLinearTransform extends InvertibleModule {
   private readonly logDetM: tf.Variable;
   private readonly hasOffset: boolean;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<FixedLinearOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const channels = def.inputShapes[0][0];
@@ -181,6 +206,16 @@ export class FixedLinearTransform extends InvertibleModule {
  * hold the same kernels in the channels-last `[in, out]` layout, which is
  * `M` itself and `M⁻¹`: a pixel row `x` maps to `x · M`. Importing a FrEIA
  * model transposes the kernels accordingly (see `loadParam`).
+ *
+ * Options: {@link Fixed1x1ConvOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([2, 8, 8]).fixed1x1Conv({ M: [[0, 1], [1, 0]] }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class Fixed1x1Conv extends InvertibleModule {
   private readonly kernel: tf.Variable;
@@ -188,6 +223,7 @@ export class Fixed1x1Conv extends InvertibleModule {
   private readonly logDetM: tf.Variable;
   private readonly pixels: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<Fixed1x1ConvOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [channels, ...spatial] = def.inputShapes[0];
@@ -252,6 +288,14 @@ export class Fixed1x1Conv extends InvertibleModule {
  *   `−softplus(x) − softplus(−x)`. In reverse FrEIA evaluates it at the
  *   reconstructed x; we use `log y + log(1 − y)` from y directly, the same
  *   quantity without the round trip through x.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).invertibleSigmoid().build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvertibleSigmoid extends InvertibleModule {
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev, jac }: ForwardOptions): ModuleResult {
@@ -284,10 +328,21 @@ export class InvertibleSigmoid extends InvertibleModule {
  * The parameter `s` is FrEIA's `s` (`[1, C, H, W]` there); ours is one
  * sample in channels-last layout (`[H, W, C]`, or `[C]` for vectors), and
  * importing moves FrEIA's channels to the end.
+ *
+ * Options: {@link LearnedElementwiseScalingOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).learnedElementwiseScaling().build();
+ * ```
+ *
+ * @group Modules
  */
 export class LearnedElementwiseScaling extends InvertibleModule {
   private readonly s: tf.Variable;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<LearnedElementwiseScalingOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const initScale = def.args.initScale ?? 1;
@@ -381,7 +436,11 @@ export const learnedElementwiseScaling = moduleEntry<LearnedElementwiseScalingOp
 
 // ---- type-level shape rules (the compile-time twins of the rank checks above) ----
 
-/** `S` when it is a vector `[C]`, else a {@link ShapeError} naming the method `M`. */
+/**
+ * `S` when it is a vector `[C]`, else a {@link ShapeError} naming the method `M`.
+ *
+ * @group Type machinery
+ */
 export type RequireVector<S, M extends string> = S extends Shape
   ? number extends S['length']
     ? S
@@ -390,7 +449,11 @@ export type RequireVector<S, M extends string> = S extends Shape
       : ShapeError<`${M} needs a vector input [C], got ${FormatShape<S>}: flatten it first`>
   : S;
 
-/** `S` when it is an image `[C, H, W]`, else a {@link ShapeError} naming the method `M`. */
+/**
+ * `S` when it is an image `[C, H, W]`, else a {@link ShapeError} naming the method `M`.
+ *
+ * @group Type machinery
+ */
 export type RequireImage<S, M extends string> = S extends Shape
   ? number extends S['length']
     ? S
@@ -399,12 +462,20 @@ export type RequireImage<S, M extends string> = S extends Shape
       : ShapeError<`${M} needs an image input [C, H, W], got ${FormatShape<S>}`>
   : S;
 
-/** The catalogue rule of modules on vectors: {@link RequireVector} naming the builder method. */
+/**
+ * The catalogue rule of modules on vectors: {@link RequireVector} naming the builder method.
+ *
+ * @group Type machinery
+ */
 export interface VectorRule extends KeepRule {
   readonly result: RequireVector<this['shape'], this['method']>;
 }
 
-/** The catalogue rule of modules on images: {@link RequireImage} naming the builder method. */
+/**
+ * The catalogue rule of modules on images: {@link RequireImage} naming the builder method.
+ *
+ * @group Type machinery
+ */
 export interface ImageRule extends KeepRule {
   readonly result: RequireImage<this['shape'], this['method']>;
 }

@@ -45,11 +45,21 @@ import { moduleEntry } from './registry.js';
  *   `[K, D]`. FrEIA also accepts a `[D]` input here and broadcasts it to every
  *   component; that changes the shape and has no inverse, so we ask for `[K, D]`
  *   (tile the input yourself).
+ *
+ * @group Modules
  */
-export type MixtureComponent = 'fromCondition' | 'all' | { readonly seed: number };
+export type MixtureComponent = 'fromCondition' | 'all' | {
+  /** The seed of the draw. */
+  readonly seed: number;
+};
 
-/** Options of {@link GaussianMixtureModel}. */
+/**
+ * Options of {@link GaussianMixtureModel}.
+ *
+ * @group Modules
+ */
 export interface GaussianMixtureOptions {
+  /** Which component transforms each sample: drawn from the weights (default), read from the condition (`'fromCondition'`), all of them (`'all'`), or drawn with a seed. */
   readonly component?: MixtureComponent;
 }
 
@@ -109,12 +119,24 @@ function applyFactor(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
  * `torch.inverse`: the same map, slightly different rounding); drawn indices
  * are clamped to K − 1 where the weights' cumulative sum stays below 1 by
  * rounding (FrEIA would return the out-of-range K).
+ *
+ * Options: {@link GaussianMixtureOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * // weights [K], means [K, D], Cholesky entries [K, D(D+1)/2] for K = 3, D = 2
+ * inn.input([2]).condition([3]).condition([3, 2]).condition([3, 3]).gaussianMixture({ cond: [0, 1, 2] }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class GaussianMixtureModel extends InvertibleModule {
   private readonly d: number;
   private readonly k: number;
   private readonly component: MixtureComponent;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<GaussianMixtureOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [w, mu] = def.conditionShapes;

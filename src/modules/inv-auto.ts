@@ -23,7 +23,11 @@ import type { FormatShape, ShapeError } from '../types/shape.js';
 import { InvertibleModule, convertLayout, type ForwardOptions, type ModuleResult } from './base.js';
 import { moduleEntry } from './registry.js';
 
-/** Options of {@link InvAutoAct} and {@link InvAutoActFixed} (FrEIA's `slope_init`, `learnable`). */
+/**
+ * Options of {@link InvAutoAct} and {@link InvAutoActFixed} (FrEIA's `slope_init`, `learnable`).
+ *
+ * @group Modules
+ */
 export interface InvAutoActOptions {
   /** Initial positive-side slope `exp(α)`; must be > 0 (default 2). */
   readonly slopeInit?: number;
@@ -31,7 +35,11 @@ export interface InvAutoActOptions {
   readonly learnable?: boolean;
 }
 
-/** Options of {@link InvAutoActTwoSided} (FrEIA's `init_pos`, `init_neg`, `learnable`). */
+/**
+ * Options of {@link InvAutoActTwoSided} (FrEIA's `init_pos`, `init_neg`, `learnable`).
+ *
+ * @group Modules
+ */
 export interface InvAutoActTwoSidedOptions {
   /** Initial slope `exp(α₊)` for x ≥ 0; must be > 0 (default 2). */
   readonly initPos?: number;
@@ -41,13 +49,21 @@ export interface InvAutoActTwoSidedOptions {
   readonly learnable?: boolean;
 }
 
-/** Options of {@link InvAutoFC} (FrEIA's `dims_out`). */
+/**
+ * Options of {@link InvAutoFC} (FrEIA's `dims_out`).
+ *
+ * @group Modules
+ */
 export interface InvAutoFCOptions<O extends number = number> {
   /** Output size D (default: the input size C). D ≠ C is allowed, as in FrEIA, and is never invertible. */
   readonly dimsOut?: O;
 }
 
-/** Options of {@link InvAutoConv2D} (FrEIA's `dims_out`, `kernel_size`, `padding`). */
+/**
+ * Options of {@link InvAutoConv2D} (FrEIA's `dims_out`, `kernel_size`, `padding`).
+ *
+ * @group Modules
+ */
 export interface InvAutoConv2DOptions<O extends Shape = Shape, K extends number = number, P extends number = number> {
   /**
    * The output shape `[C', H', W']` (default: the input's channels and the
@@ -84,10 +100,21 @@ function positive(node: string, name: string, value: number): number {
  * and the inverse `x = y · exp(−α · sign(y))`: exactly invertible, since
  * `sign(y) = sign(x)`. At x = 0 the slope is 1 (sign 0), as in FrEIA.
  * State dict: `alpha`, FrEIA shape `[1, C, 1, …]`, ours `[C]`.
+ *
+ * Options: {@link InvAutoActOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).invAutoAct({ slopeInit: 2 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvAutoAct extends InvertibleModule {
   private readonly alpha: tf.Variable;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<InvAutoActOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -111,6 +138,16 @@ export class InvAutoAct extends InvertibleModule {
  * print the warning.
  *
  * @deprecated Use {@link InvAutoAct}, with `learnable: false` for a fixed slope.
+ *
+ * Options: {@link InvAutoActOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).invAutoActFixed().build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvAutoActFixed extends InvAutoAct {}
 
@@ -125,11 +162,22 @@ export class InvAutoActFixed extends InvAutoAct {}
  * x = 0 the slope is the geometric mean (which does not matter: y = 0).
  * Exactly invertible; state dict `alpha_pos`, `alpha_neg` (`[1, C, 1, …]` in
  * FrEIA, `[C]` here).
+ *
+ * Options: {@link InvAutoActTwoSidedOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([4]).invAutoActTwoSided({ initPos: 2, initNeg: 0.5 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvAutoActTwoSided extends InvertibleModule {
   private readonly alphaPos: tf.Variable;
   private readonly alphaNeg: tf.Variable;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<InvAutoActTwoSidedOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -164,11 +212,22 @@ export class InvAutoActTwoSided extends InvertibleModule {
  * State dict as FrEIA's, also our layout: `weights` `[D, C]` (PyTorch's
  * `[out, in]`), `bias` `[1, D]` in FrEIA, `[D]` here. Initialisation as FrEIA:
  * `W ~ N(0, 1/D)`, `b ~ N(0, 1)`.
+ *
+ * Options: {@link InvAutoFCOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([5]).invAutoFC().build() // [5] → [5]; `{ dimsOut: 3 }` gives [3]
+ * ```
+ *
+ * @group Modules
  */
 export class InvAutoFC extends InvertibleModule {
   private readonly weights: tf.Variable;
   private readonly bias: tf.Variable;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef) {
     super(def.inputShapes, def.conditionShapes);
     const cIn = def.inputShapes[0][0];
@@ -206,12 +265,23 @@ export class InvAutoFC extends InvertibleModule {
  * subnet layer's), `bias` `[1, C', 1, 1]` in FrEIA, `[C']` here.
  * Initialisation as FrEIA: the kernel `U(±1/√(C·k²))` (PyTorch's Conv2d
  * default), `b ~ N(0, 1)`.
+ *
+ * Options: {@link InvAutoConv2DOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([3, 8, 8]).invAutoConv2D().build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvAutoConv2D extends InvertibleModule {
   private readonly kernel: tf.Variable;
   private readonly bias: tf.Variable;
   private readonly padding: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<InvAutoConv2DOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -292,7 +362,11 @@ export const invAutoConv2D = moduleEntry<InvAutoConv2DOptions>()({ kind: 'InvAut
 
 // ---- type-level shape rules ----
 
-/** `[C]` → `[O]` (`[C]` when `O` is not given); any other rank is a {@link ShapeError}. */
+/**
+ * `[C]` → `[O]` (`[C]` when `O` is not given); any other rank is a {@link ShapeError}.
+ *
+ * @group Type machinery
+ */
 export type InvAutoFCShape<S extends Shape | ShapeError<string>, O extends number> = S extends Shape
   ? number extends S['length']
     ? [number]
@@ -308,6 +382,8 @@ type ConvSize<H extends number, K extends number, P extends number> = Sub<Add<Ad
  * `[C, H, W]` → `[C, H + 2P − K + 1, W + 2P − K + 1]` (K = 3, P = 1 by
  * default), or `dimsOut` `O` when given and its height and width agree; a
  * {@link ShapeError} otherwise.
+ *
+ * @group Type machinery
  */
 export type InvAutoConv2DShape<S extends Shape | ShapeError<string>, O extends Shape, K extends number, P extends number> = S extends Shape
   ? number extends S['length']

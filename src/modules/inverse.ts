@@ -12,7 +12,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModuleDef } from '../core/graph.js';
 import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base.js';
 
-/** Options of {@link Inverse}: the wrapped module's kind (FrEIA's class name) and its options. */
+/**
+ * Options of {@link Inverse}: the wrapped module's kind (FrEIA's class name) and its options.
+ *
+ * @group Modules
+ */
 export interface InverseOptions {
   /** The wrapped module's kind, e.g. `'GLOWCouplingBlock'` (the builders take the method name instead). */
   readonly module: string;
@@ -31,14 +35,19 @@ export interface InverseOptions {
  * (use the opposite module, `haarUpsample` for `haarDownsample`, instead)
  * and invert exactly (not IResNetLayer or the InvAuto family).
  *
+ * Options: {@link InverseOptions}.
+ *
  * @example
  * ```ts
  * import { inn, subnets } from 'freia-ts';
  * // A GLOW block whose cheap direction is the inverse.
  * const flow = inn.input([4]).inverseOf('glow')({ subnet: subnets.mlp({ hidden: 32 }) }).build();
  * ```
+ *
+ * @group Modules
  */
 export class Inverse extends InvertibleModule {
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<InverseOptions>, private readonly wrapped: InvertibleModule) {
     super(def.inputShapes, def.conditionShapes);
     for (const [name, variable] of wrapped.params) this.params.set(`module.${name}`, variable);

@@ -30,6 +30,8 @@ import { moduleEntry, type KeepRule } from './registry.js';
 /**
  * Options of {@link IResNetLayer}: FrEIA's constructor arguments (camelCase)
  * and two of ours, `exactLogDet` and `spectralNorm`.
+ *
+ * @group Modules
  */
 export interface IResNetOptions {
   /** Width of the hidden layers (FrEIA's `internal_size`; default 2·C). */
@@ -142,6 +144,14 @@ function withoutGradient(inputs: readonly tf.Tensor[], compute: () => tf.Tensor)
  *   iteration runs without a tape), so `∂x/∂y` is `I` rather than `(I + J_g)⁻¹`.
  * - `lipschitzCorrection` estimates a convolution's norm without padding
  *   (FrEIA's `conv2d(x, W)`), although the layer pads by 1.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([6]).repeat(3, (c) => c.iresnet({ internalSize: 32 })).build();
+ * ```
+ *
+ * @group Modules
  */
 export class IResNetLayer extends InvertibleModule {
   private readonly layers: Layer[] = [];
@@ -159,6 +169,7 @@ export class IResNetLayer extends InvertibleModule {
   /** Fixed start vectors of `'forward'` normalisation, one batch per layer (not parameters). */
   private readonly starts: tf.Variable[] = [];
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<IResNetOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -390,6 +401,8 @@ export class IResNetLayer extends InvertibleModule {
  *   lipschitzCorrection(flow); // FrEIA's lipschitz_correction()
  * }
  * ```
+ *
+ * @group Modules
  */
 export function lipschitzCorrection(flow: { readonly modules: readonly (InvertibleModule | null)[] }): number {
   let count = 0;
@@ -453,7 +466,11 @@ export const iresnetLayer = moduleEntry<IResNetOptions, IResNetRule>()({ kind: '
 
 // ---- type-level shape rule ----
 
-/** A vector `[C]` or an image `[C, H, W]` is kept; any other rank is a {@link ShapeError}. */
+/**
+ * A vector `[C]` or an image `[C, H, W]` is kept; any other rank is a {@link ShapeError}.
+ *
+ * @group Type machinery
+ */
 export type IResNetShape<S> = S extends Shape
   ? number extends S['length']
     ? S
@@ -462,7 +479,11 @@ export type IResNetShape<S> = S extends Shape
       : ShapeError<`iresnet needs a vector [C] or an image [C, H, W], got ${FormatShape<S>}`>
   : S;
 
-/** The catalogue rule of IResNetLayer: {@link IResNetShape}. */
+/**
+ * The catalogue rule of IResNetLayer: {@link IResNetShape}.
+ *
+ * @group Type machinery
+ */
 export interface IResNetRule extends KeepRule {
   readonly result: IResNetShape<this['shape']>;
 }

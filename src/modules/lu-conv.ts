@@ -14,7 +14,11 @@ import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base
 import { moduleEntry } from './registry.js';
 import { channelMatMul, unconditionalSameShape } from './fixed.js';
 
-/** Options of {@link InvertibleConv1x1LU}. */
+/**
+ * Options of {@link InvertibleConv1x1LU}.
+ *
+ * @group Modules
+ */
 export interface Conv1x1LUOptions {
   /** Seed of the initial random rotation; the shared generator when absent. */
   readonly seed?: number;
@@ -42,11 +46,22 @@ export interface Conv1x1LUOptions {
  * upper triangles are read: the other entries are unused and get no
  * gradient), `log_s` `[C]`; buffers `w_p` `[C, C]` and `sign_s` `[C]`. The
  * names follow the common PyTorch Glow ports; FrEIA has no such module.
+ *
+ * Options: {@link Conv1x1LUOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([3, 8, 8]).conv1x1LU().glow({ subnet: subnets.conv({ hidden: 16 }) }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class InvertibleConv1x1LU extends InvertibleModule {
   private readonly pixels: number;
   private readonly channels: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<Conv1x1LUOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const [channels, ...spatial] = def.inputShapes[0];

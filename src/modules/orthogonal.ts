@@ -14,7 +14,11 @@ import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base
 import { moduleEntry } from './registry.js';
 import { unconditionalSameShape, type VectorRule } from './fixed.js';
 
-/** Options of {@link OrthogonalTransform} (FrEIA's `correction_interval`, `clamp`). */
+/**
+ * Options of {@link OrthogonalTransform} (FrEIA's `correction_interval`, `clamp`).
+ *
+ * @group Modules
+ */
 export interface OrthogonalOptions {
   /**
    * FrEIA re-orthogonalises its weights every this many backward passes
@@ -27,7 +31,11 @@ export interface OrthogonalOptions {
   readonly clamp?: number;
 }
 
-/** Options of {@link HouseholderPerm} (FrEIA's `n_reflections`, `fixed`). */
+/**
+ * Options of {@link HouseholderPerm} (FrEIA's `n_reflections`, `fixed`).
+ *
+ * @group Modules
+ */
 export interface HouseholderPermOptions {
   /** Number of reflections `k` (default 1; FrEIA demands at least 2, we take any k ≥ 1). */
   readonly nReflections?: number;
@@ -66,6 +74,16 @@ export interface HouseholderPermOptions {
  * Parameters (FrEIA's names): `weights` `[C, C]`, `bias` and `scaling`
  * `[C]` (`[1, C]` in FrEIA). Initialised like FrEIA: a random rotation,
  * `bias ~ 0.05·N(0, 1)`, `scaling ~ 0.02·N(0, 1)`.
+ *
+ * Options: {@link OrthogonalOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([6]).orthogonal().build();
+ * ```
+ *
+ * @group Modules
  */
 export class OrthogonalTransform extends InvertibleModule {
   private readonly clamp: number;
@@ -73,6 +91,7 @@ export class OrthogonalTransform extends InvertibleModule {
   private readonly bias: tf.Variable;
   private readonly scaling: tf.Variable;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<OrthogonalOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const channels = def.inputShapes[0][0];
@@ -116,12 +135,23 @@ export class OrthogonalTransform extends InvertibleModule {
  *
  * FrEIA refuses `k < 2` (an artefact of its blocked product); any `k ≥ 1`
  * works here, and the default is FrEIA's nominal 1.
+ *
+ * Options: {@link HouseholderPermOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([6]).householderPerm({ nReflections: 3 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class HouseholderPerm extends InvertibleModule {
   private readonly channels: number;
   private readonly reflections: number;
   private readonly fixed: boolean;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<HouseholderPermOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;

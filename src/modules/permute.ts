@@ -12,6 +12,11 @@ import { moduleEntry } from './registry.js';
 import { is } from '../core/validation.js';
 import { sameShapeWithConditions } from './coupling.js';
 
+/**
+ * Options of {@link PermuteRandom}.
+ *
+ * @group Modules
+ */
 export interface PermuteRandomOptions {
   /** Seed of the permutation; the shared generator when absent. */
   readonly seed?: number;
@@ -32,7 +37,28 @@ export function permuteChannels(x: tf.Tensor, perm: tf.Tensor, inverse: tf.Tenso
   return gather(x);
 }
 
+/**
+ * FrEIA's PermuteRandom: a fixed random permutation of the channels,
+ *
+ * ```text
+ * y = x[:, perm],   log|det J| = 0
+ * ```
+ *
+ * drawn from `seed` ({@link PermuteRandomOptions}) or the shared generator
+ * ({@link setGlobalSeed}). FrEIA's numpy draws cannot be reproduced, so an
+ * imported model loads `perm` and `perm_inv` rather than regenerating them.
+ * Put one between couplings so every channel is transformed.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).glow({ subnet: subnets.mlp({ hidden: 64 }) }).permuteRandom({ seed: 1 }).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class PermuteRandom extends InvertibleModule {
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<PermuteRandomOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const { seed } = def.args;

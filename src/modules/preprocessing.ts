@@ -16,7 +16,11 @@ import { InvertibleModule, type ForwardOptions, type ModuleResult } from './base
 import { unconditionalSameShape } from './fixed.js';
 import { moduleEntry } from './registry.js';
 
-/** Options of {@link UniformDequantization}. */
+/**
+ * Options of {@link UniformDequantization}.
+ *
+ * @group Modules
+ */
 export interface DequantizeOptions {
   /** The number of levels `L` of the data, whose values are the integers `0 … L−1` (default 256: 8-bit images). */
   readonly levels?: number;
@@ -24,7 +28,11 @@ export interface DequantizeOptions {
   readonly noise?: boolean;
 }
 
-/** Options of {@link LogitTransform}. */
+/**
+ * Options of {@link LogitTransform}.
+ *
+ * @group Modules
+ */
 export interface LogitOptions {
   /** The margin `α` in `[0, ½)` that keeps the logit away from 0 and 1 (default 0.05, RealNVP's). */
   readonly alpha?: number;
@@ -52,6 +60,8 @@ const MAX_LEVELS = 2 ** 20;
  * `log p(y) − D log L` is a lower bound of the discrete data's `log P(x)`
  * (Theis et al. 2016), the usual quantity behind bits/dim.
  *
+ * Options: {@link DequantizeOptions}.
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -60,6 +70,8 @@ const MAX_LEVELS = 2 ** 20;
  * const pixels = tf.floor(tf.randomUniform([2, 1, 4, 4], 0, 256));   // 8-bit images
  * const { out, logDet } = flow.forward(pixels);                        // out: real-valued; logDet: [2]
  * ```
+ *
+ * @group Modules
  */
 export class UniformDequantization extends InvertibleModule {
   /** `L`. */
@@ -68,6 +80,7 @@ export class UniformDequantization extends InvertibleModule {
   readonly noise: boolean;
   private readonly logDetForward: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<DequantizeOptions>) {
     super(def.inputShapes, def.conditionShapes);
     this.levels = def.args.levels ?? 256;
@@ -99,6 +112,8 @@ export class UniformDequantization extends InvertibleModule {
  * input must lie strictly inside (0, 1). The inverse computes `log s` and
  * `log(1 − s)` as `−softplus(∓y)`, which stays finite for large `|y|`.
  *
+ * Options: {@link LogitOptions}.
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -106,11 +121,14 @@ export class UniformDequantization extends InvertibleModule {
  * const flow = inn.input([3]).logit({ alpha: 0.05 }).build();
  * const { out, logDet } = flow.forward(tf.tensor2d([[0, 0.5, 1]]));   // finite thanks to α
  * ```
+ *
+ * @group Modules
  */
 export class LogitTransform extends InvertibleModule {
   /** `α`. */
   readonly alpha: number;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<LogitOptions>) {
     super(def.inputShapes, def.conditionShapes);
     this.alpha = def.args.alpha ?? 0.05;

@@ -21,6 +21,8 @@ import type { OptionCheck, OptionChecks } from '../core/validation.js';
  * - `'required'`: `cond` must name at least one;
  * - `'with-subnet'`: `subnet` and `cond` come together or not at all (a subnet
  *   predicts the parameters from the conditions).
+ *
+ * @group Modules
  */
 export type ConditionUse = 'none' | 'optional' | 'required' | 'with-subnet';
 
@@ -37,6 +39,8 @@ export type ConditionUse = 'none' | 'optional' | 'required' | 'with-subnet';
  *   readonly result: this['shape'] extends readonly [number] ? this['shape'] : never;
  * }
  * ```
+ *
+ * @group Modules
  */
 export interface KeepRule {
   /**
@@ -44,23 +48,34 @@ export interface KeepRule {
    * intersecting it with the actual shape, and `unknown & S` is exactly `S`.
    */
   readonly shape: unknown;
+  /** The builder method, for the error's text. */
   readonly method: string;
   /** The shape, or a {@link ShapeError}. */
   readonly result: unknown;
 }
 
-/** The rule of a module that takes any shape: the result is the input's shape. */
+/**
+ * The rule of a module that takes any shape: the result is the input's shape.
+ *
+ * @group Modules
+ */
 export interface AnyShape extends KeepRule {
   readonly result: this['shape'];
 }
 
-/** Rule `R` applied to shape `S` for the builder method `M`: `RuleResult<AnyShape, [3, 4], 'glow'>` is `[3, 4]`. */
+/**
+ * Rule `R` applied to shape `S` for the builder method `M`: `RuleResult<AnyShape, [3, 4], 'glow'>` is `[3, 4]`.
+ *
+ * @group Modules
+ */
 export type RuleResult<R extends KeepRule, S, M extends string> = (R & { readonly shape: S; readonly method: M })['result'];
 
 /**
  * How FrEIA's constructor arguments map onto ours, in both directions
  * (`importFreia` reads them, `exportFreia` inverts them). By default every
  * snake_case argument becomes camelCase and keeps its value.
+ *
+ * @group Modules
  */
 export interface FreiaImport {
   /** FrEIA argument → our option name, where camelCase is not enough. */
@@ -87,6 +102,8 @@ declare const typeLevel: unique symbol;
  * Everything the library knows about one module kind. `O` is the options
  * type the module's definition carries as `args`; `R` its type-level rule
  * when it keeps its input's shape.
+ *
+ * @group Modules
  */
 export interface ModuleSpec<K extends string = string, O extends object = object, Use extends ConditionUse = ConditionUse, R extends KeepRule = KeepRule> {
   /** Registry key: FrEIA's class name for FrEIA's modules (and `Fm`'s name). */
@@ -129,10 +146,18 @@ export interface ModuleSpec<K extends string = string, O extends object = object
   readonly [typeLevel]?: { readonly options: O; readonly rule: R };
 }
 
-/** The options type of an entry. */
+/**
+ * The options type of an entry.
+ *
+ * @group Modules
+ */
 export type OptionsOf<E> = E extends ModuleSpec<string, infer O, ConditionUse, KeepRule> ? O : never;
 
-/** The type-level rule of an entry. */
+/**
+ * The type-level rule of an entry.
+ *
+ * @group Type machinery
+ */
 export type RuleOfEntry<E> = E extends ModuleSpec<string, object, ConditionUse, infer R> ? R : AnyShape;
 
 /**
@@ -146,6 +171,8 @@ export type RuleOfEntry<E> = E extends ModuleSpec<string, object, ConditionUse, 
  * // inside a module file: `export const myBlock = moduleEntry<MyOptions>()({ kind: 'MyBlock', conditions: 'none', outputShapes, create })`
  * const entry = moduleEntry<{ readonly gain?: number }>();
  * ```
+ *
+ * @group Modules
  */
 export function moduleEntry<O extends object, R extends KeepRule = AnyShape>() {
   return <const K extends string, const Use extends ConditionUse>(spec: ModuleSpec<K, O, Use, R> & OptionRules<O>): ModuleSpec<K, O, Use, R> =>
@@ -165,6 +192,8 @@ const added = new Map<string, ModuleSpec>();
  * Adds a module kind at run time, so that definitions, saved flows and FrEIA
  * imports naming it can be instantiated. Built-in modules are listed in the
  * catalogue instead; custom module classes register themselves on first use.
+ *
+ * @group Modules
  */
 export function registerModule<K extends string, O extends object>(spec: ModuleSpec<K, O>): ModuleSpec<K, O> {
   added.set(spec.kind, spec);
@@ -181,5 +210,9 @@ export function addedKinds(): string[] {
   return [...added.keys()];
 }
 
-/** The options of a module that takes none. */
+/**
+ * The options of a module that takes none.
+ *
+ * @group Modules
+ */
 export type NoOptions = Readonly<Record<never, never>>;

@@ -60,15 +60,38 @@ function fromBlocks(x: tf.Tensor, channelMajor: boolean): tf.Tensor {
   return tf.reshape(tf.transpose(split, perm), [b, 2 * h, 2 * w, c]);
 }
 
+/**
+ * Options of {@link IRevNetDownsampling} and its upsampling twin.
+ *
+ * @group Modules
+ */
 export interface IRevNetOptions {
   /** FrEIA's `legacy_backend` channel order `(2dy + dx)·C + c` (default false). */
   readonly legacy?: boolean;
 }
 
-/** Space-to-depth by 2×2 blocks; a permutation, log-det 0. */
+/**
+ * Space-to-depth by 2×2 blocks; a permutation, log-det 0.
+ *
+ * Options: {@link IRevNetOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([1, 8, 8]).irevnetDownsample().build() // [4, 4, 4]; irevnetUpsample() goes back
+ * ```
+ *
+ * @group Modules
+ */
 export class IRevNetDownsampling extends InvertibleModule {
+  /** @internal */
   protected readonly channelMajor: boolean;
-  constructor(def: ModuleDef<IRevNetOptions>, protected readonly up = false) {
+  /** @hidden The builder constructs modules from their node's definition. */
+  constructor(
+    def: ModuleDef<IRevNetOptions>,
+    /** @internal */
+    protected readonly up = false,
+  ) {
     super(def.inputShapes, def.conditionShapes);
     this.channelMajor = !def.args.legacy;
   }
@@ -78,6 +101,11 @@ export class IRevNetDownsampling extends InvertibleModule {
   }
 }
 
+/**
+ * Options of {@link HaarDownsampling} and its upsampling twin.
+ *
+ * @group Modules
+ */
 export interface HaarOptions {
   /** Order the output channels by wavelet (`k·C + c`) instead of by input channel (default false). */
   readonly orderByWavelet?: boolean;
@@ -85,11 +113,29 @@ export interface HaarOptions {
   readonly rebalance?: number;
 }
 
-/** The 2×2 Haar wavelet transform per channel. */
+/**
+ * The 2×2 Haar wavelet transform per channel.
+ *
+ * ```text
+ * [a, h, v, d] = ½r · [TL+TR+BL+BR, TL−TR+BL−BR, TL+TR−BL−BR, TL−TR−BL+BR]
+ * at channels 4c + k (or k·C + c with orderByWavelet),  log|det J| = C·H·W · log r
+ * ```
+ *
+ * Options: {@link HaarOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([1, 8, 8]).haarDownsample().build() // [4, 4, 4]; haarUpsample() goes back
+ * ```
+ *
+ * @group Modules
+ */
 export class HaarDownsampling extends InvertibleModule {
   private readonly rebalance: number;
   private readonly channelMajor: boolean;
   private readonly numel: number;
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<HaarOptions>, private readonly up = false) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -126,7 +172,17 @@ export class HaarDownsampling extends InvertibleModule {
   }
 }
 
-/** `[C, H, W]` → `[C·H·W]` in PyTorch's row-major order. */
+/**
+ * `[C, H, W]` → `[C·H·W]` in PyTorch's row-major order.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([2, 4, 4]).flatten().build() // [32]
+ * ```
+ *
+ * @group Modules
+ */
 export class Flatten extends InvertibleModule {
   forward(xs: readonly tf.Tensor[], _cs: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
     const x = xs[0];
@@ -136,14 +192,32 @@ export class Flatten extends InvertibleModule {
   }
 }
 
+/**
+ * Options of {@link Reshape}: the target shape (the builders take it as their first argument).
+ *
+ * @group Modules
+ */
 export interface ReshapeOptions {
   /** Target shape without batch, channels first (FrEIA's `output_dims`). */
   readonly shape: Shape;
 }
 
-/** Any shape with the same number of elements, in PyTorch's row-major order. */
+/**
+ * Any shape with the same number of elements, in PyTorch's row-major order.
+ *
+ * Options: {@link ReshapeOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([2, 4, 4]).reshape([8, 2, 2]).build();
+ * ```
+ *
+ * @group Modules
+ */
 export class Reshape extends InvertibleModule {
   private readonly target: Shape;
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<ReshapeOptions>) {
     super(def.inputShapes, def.conditionShapes);
     this.target = def.args.shape;
@@ -186,7 +260,11 @@ export const reshape = moduleEntry<ReshapeOptions>()({ kind: 'Reshape', conditio
 
 // ---- type-level shape rules (the compile-time twins of the rules above) ----
 
-/** `[C, H, W]` → `[4C, H/2, W/2]`, or a {@link ShapeError} for odd sizes or a non-image. */
+/**
+ * `[C, H, W]` → `[4C, H/2, W/2]`, or a {@link ShapeError} for odd sizes or a non-image.
+ *
+ * @group Type machinery
+ */
 export type Downsample<S extends Shape | ShapeError<string>> = S extends Shape
   ? number extends S['length']
     ? [number, number, number]
@@ -197,7 +275,11 @@ export type Downsample<S extends Shape | ShapeError<string>> = S extends Shape
       : ShapeError<`downsampling needs an image [C, H, W], got ${FormatShape<S>}`>
   : S;
 
-/** `[C, H, W]` → `[C/4, 2H, 2W]`, or a {@link ShapeError} when C is not divisible by 4. */
+/**
+ * `[C, H, W]` → `[C/4, 2H, 2W]`, or a {@link ShapeError} when C is not divisible by 4.
+ *
+ * @group Type machinery
+ */
 export type Upsample<S extends Shape | ShapeError<string>> = S extends Shape
   ? number extends S['length']
     ? [number, number, number]
@@ -208,10 +290,18 @@ export type Upsample<S extends Shape | ShapeError<string>> = S extends Shape
       : ShapeError<`upsampling needs an image [C, H, W], got ${FormatShape<S>}`>
   : S;
 
-/** `S` → `[numel(S)]`. */
+/**
+ * `S` → `[numel(S)]`.
+ *
+ * @group Type machinery
+ */
 export type Flattened<S extends Shape | ShapeError<string>> = S extends Shape ? [Product<S>] : S;
 
-/** The target `X` when it has as many elements as `S`, else a {@link ShapeError}. */
+/**
+ * The target `X` when it has as many elements as `S`, else a {@link ShapeError}.
+ *
+ * @group Type machinery
+ */
 export type ReshapeTarget<S extends Shape | ShapeError<string>, X extends Shape> = S extends Shape
   ? AllLiteral<S> extends true
     ? AllLiteral<X> extends true

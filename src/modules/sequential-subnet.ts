@@ -23,25 +23,68 @@ import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { checkElements, describeValue, sizeLimits } from '../core/validation.js';
 import type { Shape } from '../core/graph.js';
 
-/** One layer of a `sequential` subnet, with PyTorch's names. */
+/**
+ * One layer of a `sequential` subnet, with PyTorch's names.
+ *
+ * @group Modules
+ */
 export type SequentialLayer =
-  | { readonly type: 'Linear'; readonly out_features: number | null; readonly bias: boolean }
   | {
+    /** PyTorch's layer class. */
+    readonly type: 'Linear';
+    /** Outputs (null: the subnet's output size). */
+    readonly out_features: number | null;
+    /** Whether it adds a bias. */
+    readonly bias: boolean;
+  }
+  | {
+      /** PyTorch's layer class. */
       readonly type: 'Conv2d';
+      /** Output channels (null: the subnet's output size). */
       readonly out_channels: number | null;
+      /** Kernel height and width. */
       readonly kernel_size: readonly [number, number];
+      /** Stride along height and width. */
       readonly stride: readonly [number, number];
+      /** Zero padding along height and width. */
       readonly padding: readonly [number, number];
+      /** Whether it adds a bias. */
       readonly bias: boolean;
     }
-  | { readonly type: 'ReLU' | 'Tanh' | 'Sigmoid' }
-  | { readonly type: 'LeakyReLU'; readonly negative_slope: number }
-  | { readonly type: 'Dropout'; readonly p?: number }
-  | { readonly type: 'BatchNorm1d' | 'BatchNorm2d'; readonly eps: number; readonly affine: boolean };
+  | {
+    /** PyTorch's activation class. */
+    readonly type: 'ReLU' | 'Tanh' | 'Sigmoid';
+  }
+  | {
+    /** PyTorch's layer class. */
+    readonly type: 'LeakyReLU';
+    /** The slope for negative inputs. */
+    readonly negative_slope: number;
+  }
+  | {
+    /** PyTorch's layer class (the identity in evaluation mode). */
+    readonly type: 'Dropout';
+    /** The drop probability. */
+    readonly p?: number;
+  }
+  | {
+    /** PyTorch's layer class (running statistics in evaluation mode). */
+    readonly type: 'BatchNorm1d' | 'BatchNorm2d';
+    /** Added to the variance. */
+    readonly eps: number;
+    /** Whether it has a learned scale and shift. */
+    readonly affine: boolean;
+  };
 
-/** A PyTorch `nn.Sequential` of {@link SequentialLayer}s. */
+/**
+ * A PyTorch `nn.Sequential` of {@link SequentialLayer}s.
+ *
+ * @group Modules
+ */
 export interface SequentialSubnetSpec {
+  /** Tags the spec. */
   readonly kind: 'sequential';
+  /** The layers, in order. */
   readonly layers: readonly SequentialLayer[];
 }
 

@@ -33,6 +33,8 @@ import type { AnySubnet, Subnet } from './subnets.js';
  * How the knots of every spline are parametrised (FrEIA's `BinnedSplineBase`
  * arguments in camelCase). With zero raw parameters a spline is the identity
  * on `defaultDomain` with its default bins, and affine with slope 1 outside.
+ *
+ * @group Modules
  */
 export interface SplineOptions {
   /** Number of bins `K` per spline (default 10, at least 1). */
@@ -69,6 +71,8 @@ export interface SplineOptions {
  *
  * `subnet1: len2 + cond → len1 · P` and `subnet2: len1 + cond → len2 · P`
  * with `P = 3K + 1` raw parameters per channel (`3K` with `identityTails`).
+ *
+ * @group Modules
  */
 export interface RqSplineOptions extends SplineOptions {
   /** Builds each subnet as `subnet(cIn, cOut)`. */
@@ -84,6 +88,8 @@ export interface RqSplineOptions extends SplineOptions {
 /**
  * Options of {@link LinearSpline}: those of {@link RqSplineOptions}, with
  * `P = 2K + 2` raw parameters per channel (`2K + 1` with `identityTails`).
+ *
+ * @group Modules
  */
 export type LinearSplineOptions = RqSplineOptions;
 
@@ -91,6 +97,8 @@ export type LinearSplineOptions = RqSplineOptions;
  * Options of {@link ElementwiseRationalQuadraticSpline}: unconditional (the
  * raw parameters are learned directly) or, with conditions, predicted by
  * `subnet: cond → C · P` from the concatenated conditions.
+ *
+ * @group Modules
  */
 export interface ElementwiseRqSplineOptions extends SplineOptions {
   /** Required exactly when the block reads conditions. */
@@ -102,10 +110,22 @@ export interface ElementwiseRqSplineOptions extends SplineOptions {
  * {@link ElementwiseRationalQuadraticSpline}: both or neither. (FrEIA
  * silently ignores a subnet without conditions; here that does not compile,
  * and fails at run time, because the subnet would never be trained.)
+ *
+ * @group Modules
  */
 export type ElementwiseConditioning<Cond> =
-  | { readonly subnet?: undefined; readonly cond?: undefined }
-  | { readonly subnet: AnySubnet; readonly cond: Cond };
+  | {
+    /** No subnet: learned splines. */
+    readonly subnet?: undefined;
+    /** No condition without a subnet. */
+    readonly cond?: undefined;
+  }
+  | {
+    /** The subnet predicting the splines from the condition. */
+    readonly subnet: AnySubnet;
+    /** The condition(s) it reads. */
+    readonly cond: Cond;
+  };
 
 /** The constrained spline of every channel: knots, knot derivatives, and the affine tails. */
 interface Knots {
@@ -324,6 +344,16 @@ export class SplineParametrisation {
  * The two-sided spline coupling both {@link RationalQuadraticSpline} and
  * {@link LinearSpline} are (FrEIA's `BinnedSpline`): `subnet1` reads x2 and
  * parametrises the splines of x1, `subnet2` reads y1 and parametrises x2's.
+ *
+ * Options: {@link RqSplineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).rqSpline({ subnet: subnets.mlp({ hidden: 64 }) }).linearSpline({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class SplineCoupling extends InvertibleModule {
   private readonly len1: number;
@@ -332,6 +362,7 @@ export class SplineCoupling extends InvertibleModule {
   private readonly subnet1: Subnet;
   private readonly subnet2: Subnet;
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<RqSplineOptions>, curve: SplineCurve) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -374,8 +405,19 @@ export class SplineCoupling extends InvertibleModule {
  * (bins, min_bin_sizes, default_domain, identity_tails, default_width) only
  * repeat the options, so we rebuild them from the options instead of
  * storing them.
+ *
+ * Options: {@link RqSplineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).rqSpline({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class RationalQuadraticSpline extends SplineCoupling {
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<RqSplineOptions>) {
     super(def, 'rational-quadratic');
   }
@@ -400,8 +442,19 @@ export class RationalQuadraticSpline extends SplineCoupling {
  * As FrEIA, the derivative jumps at the knots, so the density of a flow of
  * linear splines is piecewise constant along each coordinate. FrEIA's
  * buffers `spline_base.*` are rebuilt from the options, not stored.
+ *
+ * Options: {@link LinearSplineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).linearSpline({ subnet: subnets.mlp({ hidden: 64 }) }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class LinearSpline extends SplineCoupling {
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<LinearSplineOptions>) {
     super(def, 'linear');
   }
@@ -424,12 +477,25 @@ export class LinearSpline extends SplineCoupling {
  * discriminant is clamped at 0 (FrEIA raises). The buffers bins,
  * min_bin_sizes, default_domain, identity_tails and default_width are
  * rebuilt from the options.
+ *
+ * Options: {@link ElementwiseRqSplineOptions}.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * inn.input([4]).elementwiseRqSpline().build();
+ * // splines predicted from a condition
+ * inn.input([4]).condition([2]).elementwiseRqSpline({ subnet: subnets.mlp({ hidden: 32 }), cond: 0 }).build();
+ * ```
+ *
+ * @group Modules
  */
 export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
   private readonly spline: SplineParametrisation;
   /** Where the raw parameters come from: a subnet of the conditions, or learned directly. */
   private readonly source: { readonly subnet: Subnet } | { readonly raw: tf.Variable };
 
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<ElementwiseRqSplineOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;

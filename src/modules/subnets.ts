@@ -9,8 +9,13 @@ import { FreiaError, ShapeMismatchError, formatShape } from '../core/errors.js';
 import { SIZE_LIMITS, checkElements, checkOptions, describeValue, is, sizeLimits } from '../core/validation.js';
 import { SequentialLayersSubnet, sequentialSpecProblems, type SequentialSubnetSpec } from './sequential-subnet.js';
 
-/** What a coupling block needs from a subnet. */
+/**
+ * What a coupling block needs from a subnet.
+ *
+ * @group Modules
+ */
 export interface Subnet {
+  /** Runs the subnet on `[batch, cIn]` (or channels-last images). */
   apply(x: tf.Tensor): tf.Tensor;
   /** Variables under PyTorch `nn.Sequential` names (`0.weight`, `0.bias`, `2.weight`, ...). */
   readonly variables: ReadonlyMap<string, tf.Variable>;
@@ -19,7 +24,12 @@ export interface Subnet {
    * `bias [out]`; ReLU between them), so that fused kernels can run the
    * subnet themselves. Absent for every other subnet.
    */
-  readonly dense?: readonly { readonly weight: tf.Variable; readonly bias: tf.Variable }[];
+  readonly dense?: readonly {
+    /** `[in, out]`. */
+    readonly weight: tf.Variable;
+    /** `[out]`. */
+    readonly bias: tf.Variable;
+  }[];
   /**
    * For a user subnet that is a tfjs-layers model (`tf.sequential`,
    * `tf.model`): the model, whose `getClassName()` and `getConfig()` are its
@@ -32,16 +42,33 @@ export interface Subnet {
  * A tfjs-layers model (or anything with `apply` and `trainableWeights`) is
  * accepted too: its trainable weights become the parameters `w0`, `w1`, ...,
  * its non-trainable ones (BatchNormalization's moving statistics) `s0`, `s1`, ...
+ *
+ * @group Modules
  */
 export interface LayersModelLike {
+  /** Runs the model (tfjs-layers' `apply`). */
   apply(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
-  readonly trainableWeights: readonly { read(): tf.Tensor }[];
-  readonly nonTrainableWeights?: readonly { read(): tf.Tensor }[];
+  /** tfjs-layers' trainable weights. */
+  readonly trainableWeights: readonly {
+    /** The weight's value. */
+    read(): tf.Tensor;
+  }[];
+  /** tfjs-layers' non-trainable weights. */
+  readonly nonTrainableWeights?: readonly {
+    /** The weight's value. */
+    read(): tf.Tensor;
+  }[];
 }
 
-/** A model tfjs can serialise: `tf.serialization` rebuilds it from its class name and config. */
+/**
+ * A model tfjs can serialise: `tf.serialization` rebuilds it from its class name and config.
+ *
+ * @group Modules
+ */
 export interface DescribableModel {
+  /** tfjs-layers' class name (`Sequential`). */
   getClassName(): string;
+  /** tfjs-layers' configuration, saved with the flow. */
   getConfig(): tf.serialization.ConfigDict;
 }
 
@@ -52,19 +79,34 @@ const isDescribable = (model: object): model is DescribableModel =>
  * Serialisable description of a built-in subnet (FrEIA's reference format
  * uses the same kinds): an mlp or conv stack, or a PyTorch `nn.Sequential`
  * described layer by layer ({@link SequentialSubnetSpec}).
+ *
+ * @group Modules
  */
 export type SubnetSpec = StackSubnetSpec | SequentialSubnetSpec;
 
-/** `mlp`, `conv3x3`, `conv1x1`: `layers` linear maps of width `hidden` with ReLUs between them. */
+/**
+ * `mlp`, `conv3x3`, `conv1x1`: `layers` linear maps of width `hidden` with ReLUs between them.
+ *
+ * @group Modules
+ */
 export interface StackSubnetSpec {
+  /** Which stack: an MLP, or a CNN with 3×3 or 1×1 kernels. */
   readonly kind: 'mlp' | 'conv3x3' | 'conv1x1';
+  /** Hidden width (units or channels). */
   readonly hidden: number;
+  /** Number of hidden layers. */
   readonly layers: number;
+  /** How the weights start. */
   readonly init?: SubnetInit;
+  /** Whether the last layer starts at zero. */
   readonly zeroLast?: boolean;
 }
 
-/** `'torch'`: PyTorch's default `U(±1/√fan_in)` for weights and biases; `'xavier'`: Glorot uniform, zero bias. */
+/**
+ * `'torch'`: PyTorch's default `U(±1/√fan_in)` for weights and biases; `'xavier'`: Glorot uniform, zero bias.
+ *
+ * @group Modules
+ */
 export type SubnetInit = 'torch' | 'xavier';
 
 declare const subnetKind: unique symbol;
@@ -74,6 +116,8 @@ declare const subnetKind: unique symbol;
  * on images (on the channels of each pixel); `subnets.conv` needs an image,
  * and says so in its type, which is what the editor prints when one is
  * given to a block on a vector. A user's own subnet function is either.
+ *
+ * @group Modules
  */
 export type SubnetKind = 'mlp' | 'conv (needs an image [C, H, W])';
 
@@ -81,6 +125,8 @@ export type SubnetKind = 'mlp' | 'conv (needs an image [C, H, W])';
  * A subnet constructor, called by a module as `factory(cIn, cOut)`. `K` is
  * what the compiler knows of it ({@link SubnetKind}); the default, `never`,
  * knows nothing, so a subnet typed plainly `SubnetFactory` fits every stream.
+ *
+ * @group Modules
  */
 export interface SubnetFactory<K extends SubnetKind = never> {
   (cIn: number, cOut: number): Subnet | LayersModelLike;
@@ -90,10 +136,18 @@ export interface SubnetFactory<K extends SubnetKind = never> {
   readonly [subnetKind]?: K;
 }
 
-/** A subnet of any kind: what a block's `subnet` option takes (`SubnetFactory` alone means one of unknown kind). */
+/**
+ * A subnet of any kind: what a block's `subnet` option takes (`SubnetFactory` alone means one of unknown kind).
+ *
+ * @group Modules
+ */
 export type AnySubnet = SubnetFactory<SubnetKind>;
 
-/** The subnets that fit a stream of shape `S`: only `mlp` (and user functions) on a vector `[C]`, any on an image. */
+/**
+ * The subnets that fit a stream of shape `S`: only `mlp` (and user functions) on a vector `[C]`, any on an image.
+ *
+ * @group Modules
+ */
 export type SubnetFor<S> = S extends readonly [number] ? SubnetFactory<'mlp'> : AnySubnet;
 
 function initLayer(
@@ -205,17 +259,27 @@ const MLP_OPTIONS = {
 } as const;
 const CONV_OPTIONS = { ...MLP_OPTIONS, kernel: is.oneOf([3, 1]) } as const;
 
-/** Options of the built-in subnets. */
+/**
+ * Options of the built-in subnets.
+ *
+ * @group Modules
+ */
 export interface MlpOptions {
   /** Width of the hidden layers. */
   readonly hidden: number;
   /** Number of linear layers (2: `Linear → ReLU → Linear`, FrEIA's usual subnet). */
   readonly layers?: number;
+  /** How the weights start (default: PyTorch's `nn.Linear` / `nn.Conv2d` initialisation). */
   readonly init?: SubnetInit;
   /** Start the last layer at zero so every coupling starts as the identity (Glow's trick). */
   readonly zeroLast?: boolean;
 }
 
+/**
+ * Options of {@link subnets.conv}: those of an MLP, plus the kernel size.
+ *
+ * @group Modules
+ */
 export interface ConvOptions extends MlpOptions {
   /** 3 (`padding=1`) or 1. */
   readonly kernel?: 3 | 1;
@@ -237,7 +301,15 @@ export function mlp(options: MlpOptions): SubnetFactory<'mlp'> {
   return subnetFromSpec({ kind: 'mlp', hidden: options.hidden, layers: options.layers ?? 2, init: options.init, zeroLast: options.zeroLast });
 }
 
-/** `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding. */
+/**
+ * `Conv2d(cIn, hidden, k) → ReLU → … → Conv2d(hidden, cOut, k)` with 'same' padding.
+ *
+ * @example
+ * ```ts
+ * import { inn, subnets } from 'freia-ts';
+ * const flow = inn.input([4, 16, 16]).glow({ subnet: subnets.conv({ hidden: 64, kernel: 3 }) }).build();
+ * ```
+ */
 export function conv(options: ConvOptions): SubnetFactory<'conv (needs an image [C, H, W])'> {
   checkOptions('subnets.conv', options, CONV_OPTIONS);
   if (options.hidden === undefined) throw new FreiaError('subnets.conv: option "hidden" is required (the width of the hidden layers)');

@@ -13,6 +13,11 @@ import { moduleEntry } from './registry.js';
 import type { AllLiteral, IsLiteral, Sum } from '../types/arithmetic.js';
 import type { FormatShape, SetDim, ShapeError, Shapes } from '../types/shape.js';
 
+/**
+ * Options of {@link Split} (FrEIA's `section_sizes`, `n_sections`, `dim`).
+ *
+ * @group Modules
+ */
 export interface SplitOptions {
   /**
    * Section sizes (FrEIA's `section_sizes`): a list (a sum below the axis
@@ -52,9 +57,29 @@ function checkDim(node: string, shape: Shape, dim: number): void {
   }
 }
 
+/**
+ * FrEIA's Split: one stream into several along `dim` (0, the channels,
+ * by default), `x → [x[..s₀], x[s₀..s₀+s₁], …]`; a permutation, log|det J| = 0.
+ * Options {@link SplitOptions}; the sections must sum to the axis, which the
+ * compiler checks ({@link SplitSections}). Built by {@link Chain.split} and
+ * {@link GraphBuilder.split}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([6]).split([4, 2]).on(0, (s) => s.actNorm()).concat().build();
+ * // with the graph builder
+ * const g = inn.graph();
+ * const [a, b] = g.split(g.input([6]), [4, 2]);
+ * g.build({ outputs: [a, b] });
+ * ```
+ *
+ * @group Modules
+ */
 export class Split extends InvertibleModule {
   private readonly sections: number[];
   private readonly dim: number;
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<SplitOptions>) {
     super(def.inputShapes, def.conditionShapes);
     const args = def.args;
@@ -67,13 +92,36 @@ export class Split extends InvertibleModule {
   }
 }
 
+/**
+ * Options of {@link Concat}.
+ *
+ * @group Modules
+ */
 export interface ConcatOptions {
   /** Dimension to join (without batch; 0 = channels). */
   readonly dim?: number;
 }
 
+/**
+ * FrEIA's Concat: several streams into one along `dim` (0, the channels,
+ * by default), `[x₀, x₁, …] → x₀ ⧺ x₁ ⧺ …`; every other dimension must
+ * agree ({@link ConcatShape}); a permutation, log|det J| = 0. Options
+ * {@link ConcatOptions}. Built by {@link Chain.concat} (joining every live
+ * stream) and {@link GraphBuilder.concat}.
+ *
+ * @example
+ * ```ts
+ * import { inn } from 'freia-ts';
+ * inn.input([6]).split([3, 3]).concat().build();
+ * // streams of images join along the channels (dim 0) by default
+ * inn.input([4, 8, 8]).split([1, 3]).concat().build();
+ * ```
+ *
+ * @group Modules
+ */
 export class Concat extends InvertibleModule {
   private readonly dim: number;
+  /** @hidden The builder constructs modules from their node's definition. */
   constructor(def: ModuleDef<ConcatOptions>) {
     super(def.inputShapes, def.conditionShapes);
     this.dim = def.args.dim ?? 0;
@@ -133,12 +181,18 @@ type SplitCheckedSections<S extends Shape, P extends readonly number[], D extend
  * The sections a split of `S` along `D` accepts: `P` itself when they sum to
  * the axis (or sizes are dynamic), else a {@link ShapeError}. Unlike FrEIA's
  * Split, the typed builders want the sections to add up exactly.
+ *
+ * @group Type machinery
  */
 export type SplitSections<S extends Shape | ShapeError<string>, P extends readonly number[], D extends number> = S extends Shape
   ? SplitCheckedSections<S, P, D>
   : S;
 
-/** The streams a split of `S` into sections `P` along `D` produces. */
+/**
+ * The streams a split of `S` into sections `P` along `D` produces.
+ *
+ * @group Type machinery
+ */
 export type SplitShapes<S extends Shape, P extends readonly number[], D extends number> = number extends P['length']
   ? Shape[]
   : P extends readonly [infer H extends number, ...infer Rest extends readonly number[]]
@@ -164,6 +218,8 @@ type DimSizes<Ss extends Shapes, D extends number> = { -readonly [K in keyof Ss]
 /**
  * The shape a concat of `Ss` along `D` produces, or a {@link ShapeError}
  * (fewer than two streams, ranks or other dimensions that differ).
+ *
+ * @group Type machinery
  */
 export type ConcatShape<Ss extends Shapes, D extends number> = number extends Ss['length']
   ? Shape

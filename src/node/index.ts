@@ -13,6 +13,7 @@
  * handlers (which `model.save` and `saveFlow` refuse).
  *
  * @packageDocumentation
+ * @module freia-ts/node
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,6 +62,8 @@ async function readJson(file: string): Promise<unknown> {
  * await saveFlow(flow, fileSystem('models/norm'));          // models/norm/model.json + weights.bin
  * const again = await loadFlow(fileSystem('models/norm/model.json'));
  * ```
+ *
+ * @group Import/export
  */
 export function fileSystem(directory: string | URL): tf.io.IOHandler {
   const target = path.resolve(typeof directory === 'string' ? directory : fileURLToPath(directory));
@@ -135,6 +138,8 @@ export function fileSystem(directory: string | URL): tf.io.IOHandler {
  * await saveFlowFile(flow, 'models/moons');
  * const again = await loadFlowFile('models/moons');
  * ```
+ *
+ * @group Import/export
  */
 export async function saveFlowFile(flow: AnyFlow, directory: string | URL): Promise<tf.io.SaveResult> {
   return saveFlow(flow, fileSystem(directory));
@@ -152,6 +157,8 @@ export async function saveFlowFile(flow: AnyFlow, directory: string | URL): Prom
  * const flow = await loadFlowFile('models/moons');   // or 'models/moons/model.json', or an old flow.json
  * const typed = await loadFlowFile('models/moons', { expect: { inputs: [[2]], outputs: [[2]] } });   // Flow<[[2]], [[2]], []>
  * ```
+ *
+ * @group Import/export
  */
 export async function loadFlowFile<const E extends FlowExpectationOf>(file: string | URL, options: LoadFlowOptions & { readonly expect: E }): Promise<ExpectedFlow<E>>;
 export async function loadFlowFile(file: string | URL, options?: LoadFlowOptions): Promise<Flow>;
@@ -171,6 +178,8 @@ export async function loadFlowFile(file: string | URL, options?: LoadFlowOptions
  * import { loadFlowGraph } from 'freia-ts/node';
  * console.log(toMermaid(await loadFlowGraph('models/moons')));
  * ```
+ *
+ * @group Import/export
  */
 export async function loadFlowGraph(file: string | URL): Promise<GraphDef> {
   return savedFlowGraph(await readJson(await modelJsonPath(path.resolve(typeof file === 'string' ? file : fileURLToPath(file)))));

@@ -104,6 +104,8 @@ async function activate(name: string, explicit: boolean): Promise<Attempt> {
  * import { backendOrder } from 'freia-ts';
  * backendOrder(false); // ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']
  * ```
+ *
+ * @group Backends
  */
 export function backendOrder(browser: boolean): string[] {
   return browser ? ['webgpu', 'webgl', 'wasm', 'cpu'] : ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
@@ -129,6 +131,8 @@ let selected: Promise<string> | undefined;
  * import { ready } from 'freia-ts';
  * const backend = await ready(); // 'tensorflow', 'wasm' or 'cpu'
  * ```
+ *
+ * @group Backends
  */
 export function ready(): Promise<string> {
   selected ??= (async () => {
@@ -169,6 +173,8 @@ export function ready(): Promise<string> {
  * await useBackend('webgpu');
  * console.log(backendInfo().description); // 'webgpu on NVIDIA ... (Vulkan)'
  * ```
+ *
+ * @group Backends
  */
 export async function useBackend(name: string): Promise<void> {
   const attempt = await activate(name, true);
@@ -176,7 +182,11 @@ export async function useBackend(name: string): Promise<void> {
   selected = Promise.resolve(tf.getBackend());
 }
 
-/** What runs now: the tfjs backend's name and, for WebGPU, the adapter underneath. */
+/**
+ * What runs now: the tfjs backend's name and, for WebGPU, the adapter underneath.
+ *
+ * @group Backends
+ */
 export interface BackendInfo {
   /** The tfjs backend's name: `'tensorflow'`, `'webgpu'`, `'webgl'`, `'wasm'` or `'cpu'`. */
   readonly name: string;
@@ -198,6 +208,8 @@ export interface BackendInfo {
  * console.log(info.description);       // 'wasm', or 'webgpu on llvmpipe-... (OpenGL ...), a software rasteriser, not a GPU, through OpenGL'
  * if (info.adapter?.software) console.warn('WebGPU without a GPU: slow');
  * ```
+ *
+ * @group Backends
  */
 export function backendInfo(): BackendInfo {
   const name = tf.getBackend();

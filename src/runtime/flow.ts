@@ -14,7 +14,11 @@ import type { FormatShape, ShapeError } from '../types/shape.js';
 import { withVariableCleanup } from '../modules/base.js';
 import { refKey, runSegmentByInversion, type SegmentNode } from './invertible-backprop.js';
 
-/** One tensor per shape of `S`; a lone tensor when `S` has exactly one. */
+/**
+ * One tensor per shape of `S`; a lone tensor when `S` has exactly one.
+ *
+ * @group Building
+ */
 export type Tensors<S extends readonly Shape[]> = S extends readonly [Shape]
   ? tf.Tensor
   : number extends S['length']
@@ -28,12 +32,19 @@ declare const severalTensors: unique symbol;
  * conditions), so that where one tensor was expected the compiler's message
  * starts with `[Tensor, Tensor] & SeveralTensors<2>`: index it (`out[0]`)
  * or destructure it (`const [z1, z2] = out`). Types only.
+ *
+ * @group Building
  */
 export interface SeveralTensors<N extends number> {
+  /** @internal */
   readonly [severalTensors]?: N;
 }
 
-/** Conditions, when the network declares any. */
+/**
+ * Conditions, when the network declares any.
+ *
+ * @group Building
+ */
 export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
   /** Condition tensors in declaration order (a lone tensor for one condition). */
   readonly c?: Tensors<C> | tf.Tensor | readonly tf.Tensor[];
@@ -48,10 +59,16 @@ export interface RunOptions<C extends readonly Shape[] = readonly Shape[]> {
  *   the backward pass recomputes each module's input from its output by the
  *   inverse pass (see docs/memory.md). Modules without an exact inverse keep
  *   their activations.
+ *
+ * @group Building
  */
 export type GradientMemory = 'store' | 'invert';
 
-/** Options of a forward pass: the conditions, the log-det, and what is kept for the gradient. */
+/**
+ * Options of a forward pass: the conditions, the log-det, and what is kept for the gradient.
+ *
+ * @group Building
+ */
 export interface ForwardRunOptions<C extends readonly Shape[] = readonly Shape[]> extends RunOptions<C> {
   /** What the pass keeps for its gradient (default `'store'`); no effect outside a gradient tape. */
   readonly memory?: GradientMemory;
@@ -134,27 +151,44 @@ export type RunArguments<C extends readonly Shape[]> = number extends C['length'
       [options?: { readonly c?: tf.Tensor & ShapeError<'this flow declares no conditions'>; readonly jac?: boolean; readonly memory?: GradientMemory }]
     : [withConditions: ForwardRunOptions<C> & { readonly c: Tensors<C> | readonly tf.Tensor[] }];
 
-/** What `forward` and `inverse` return: outputs and the per-sample log|det J| of shape `[batch]`. */
+/**
+ * What `forward` and `inverse` return: outputs and the per-sample log|det J| of shape `[batch]`.
+ *
+ * @group Building
+ */
 export interface FlowResult<T> {
+  /** The outputs: one tensor, or a list for several. */
   readonly out: T;
+  /** log abs det of the Jacobian, `[batch]`. */
   readonly logDet: tf.Tensor1D;
 }
 
 /**
  * What every built flow offers, whatever its shapes: the type that training,
  * distributions and other flow-generic code accept.
+ *
+ * @group Building
  */
 export interface AnyFlow {
+  /** The definition data the flow was built from. */
   readonly graph: GraphDef;
+  /** The module of each node (null for inputs, conditions and outputs), in node order. */
   readonly modules: readonly (InvertibleModule | null)[];
+  /** The inputs' shapes, channels first, without batch. */
   readonly inputShapes: Shape[];
+  /** The outputs' shapes. */
   readonly outputShapes: Shape[];
+  /** The conditions' shapes. */
   readonly conditionShapes: Shape[];
+  /** Every trainable variable of every module. */
   readonly trainableVariables: tf.Variable[];
   /** True once `dispose()` has run (absent on flows that do not track it). */
   readonly isDisposed?: boolean;
+  /** Runs the flow forward: `x → z` with log abs det J. */
   forward(x: tf.Tensor | readonly tf.Tensor[], options?: ForwardRunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  /** Runs the flow backward: `z → x` with the inverse's log abs det J. */
   inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
+  /** Frees the parameters' memory. */
   dispose(): void;
 }
 
@@ -173,6 +207,8 @@ export { withVariableCleanup } from '../modules/base.js';
  * const { out: z, logDet } = flow.forward(tf.randomNormal([8, 2]));
  * const { out: x } = flow.inverse(z);
  * ```
+ *
+ * @group Building
  */
 export class Flow<I extends readonly Shape[] = readonly Shape[], O extends readonly Shape[] = readonly Shape[], C extends readonly Shape[] = readonly Shape[]> implements AnyFlow {
   /** The module instance of each node (null for inputs, conditions, outputs). */
@@ -230,32 +266,83 @@ export class Flow<I extends readonly Shape[] = readonly Shape[], O extends reado
    * the `{ c }` option exactly when the flow declares conditions. With
    * `memory: 'invert'`, a gradient of the result (`tf.variableGrads`)
    * recomputes activations by inversion instead of keeping them.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2]).condition([3]).glow({ subnet: subnets.mlp({ hidden: 32 }), cond: 0 }).build();
+   * const { out: z, logDet } = flow.forward(tf.randomNormal([8, 2]), { c: tf.zeros([8, 3]) }); // z: [8, 2], logDet: [8]
+   * ```
    */
   forward<const X extends Tensors<I> | readonly tf.Tensor[]>(x: X & TensorsFit<NoInfer<X>, I, 'input'>, ...options: RunArguments<C>): FlowResult<Tensors<O>> {
     return this.run(x, options[0] ?? {}, false) as FlowResult<Tensors<O>>;
   }
 
-  /** z → x, checked by the compiler as {@link Flow.forward} is. */
+  /**
+   * z → x, checked by the compiler as {@link Flow.forward} is.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+   * const { out: x } = flow.inverse(tf.randomNormal([8, 2])); // samples of the data, if z ~ N(0, I)
+   * ```
+   */
   inverse<const Z extends Tensors<O> | readonly tf.Tensor[]>(z: Z & TensorsFit<NoInfer<Z>, O, 'output'>, ...options: RunArguments<C>): FlowResult<Tensors<I>> {
     return this.run(z, options[0] ?? {}, true) as FlowResult<Tensors<I>>;
   }
 
-  /** The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions). */
+  /**
+   * The network as a Graphviz DOT digraph (nodes, module kinds, shapes on the edges, dashed conditions).
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const dot = inn.input([4]).split([2, 2]).concat().build().toDot('split-join');
+   * ```
+   */
   toDot(title?: string): string {
     return toDot(this.graph, title);
   }
 
-  /** The network as a Mermaid flowchart. */
+  /**
+   * The network as a Mermaid flowchart.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const mermaid = inn.input([4]).actNorm().build().toMermaid();
+   * ```
+   */
   toMermaid(): string {
     return toMermaid(this.graph);
   }
 
-  /** The network as SVG, laid out by Graphviz compiled to WebAssembly. */
+  /**
+   * The network as SVG, laid out by Graphviz compiled to WebAssembly.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const svg = await inn.input([4]).actNorm().build().toSvg();
+   * ```
+   */
   toSvg(title?: string): Promise<string> {
     return toSvg(this.graph, title);
   }
 
-  /** Frees every parameter; the flow cannot be used afterwards. */
+  /**
+   * Frees every parameter; the flow cannot be used afterwards.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const flow = inn.input([4]).actNorm().build();
+   * flow.dispose(); // flow.isDisposed is now true
+   * ```
+   */
   dispose(): void {
     for (const m of this.modules) m?.dispose();
     this.disposed = true;

@@ -7,6 +7,11 @@ import type { AnyFlow, RunOptions } from './flow.js';
 import { slogdet } from '../math/linalg.js';
 import { FreiaError } from '../core/errors.js';
 
+/**
+ * Options of {@link logJacobianNumerical}: those of a run, plus the finite-difference step.
+ *
+ * @group Building
+ */
 export interface NumericalOptions extends RunOptions {
   /** Step of the central differences (default 1e-3: float32 round-off grows below it). */
   readonly h?: number;
@@ -34,6 +39,8 @@ function flatten(ts: tf.Tensor | tf.Tensor[]): tf.Tensor2D {
  * const numeric = logJacobianNumerical(flow, x);     // number[4]
  * const analytic = flow.forward(x).logDet.arraySync(); // should agree
  * ```
+ *
+ * @group Building
  */
 export function logJacobianNumerical(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: NumericalOptions = {}): number[] {
   const { jacobians, batch, dim } = columns(flow, x, options);
@@ -55,6 +62,8 @@ export function logJacobianNumerical(flow: AnyFlow, x: tf.Tensor | readonly tf.T
  * const numeric = await logJacobianNumericalAsync(flow, x);   // number[4]
  * const analytic = await flow.forward(x).logDet.array();      // should agree
  * ```
+ *
+ * @group Building
  */
 export async function logJacobianNumericalAsync(flow: AnyFlow, x: tf.Tensor | readonly tf.Tensor[], options: NumericalOptions = {}): Promise<number[]> {
   const { jacobians, batch, dim } = columns(flow, x, options);

@@ -28,10 +28,17 @@ import { importOptional, nodeProcess } from './host.js';
 /** The npm packages WebGPU needs in Node (both optional peers). */
 export const webgpuPackages = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;
 
-/** The GPU adapter the WebGPU backend runs on, as {@link backendInfo} reports it. */
+/**
+ * The GPU adapter the WebGPU backend runs on, as {@link backendInfo} reports it.
+ *
+ * @group Backends
+ */
 export interface GpuAdapterReport {
+  /** The adapter's vendor (`'nvidia'`, `'mesa'`); may be empty. */
   readonly vendor: string;
+  /** Its architecture; may be empty. */
   readonly architecture: string;
+  /** Its device name; may be empty. */
   readonly device: string;
   /** The driver's description (`'OpenGL version 4.5 (Core Profile) Mesa 22.3.6'`); may be empty. */
   readonly description: string;

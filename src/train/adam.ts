@@ -34,6 +34,8 @@ interface NamedTensor {
  * const optimizer = train.adam(1e-3);
  * tf.tidy(() => optimizer.applyGradients(tf.variableGrads(() => train.nll(flow, tf.randomNormal([100, 2])), flow.trainableVariables).grads));
  * ```
+ *
+ * @group Training
  */
 export class Adam extends tf.Optimizer {
   /** tfjs's name for its serialisable optimizer registry (registered below, so checkpoints rebuild it by name). */
@@ -52,6 +54,7 @@ export class Adam extends tf.Optimizer {
   private readonly moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
   /** Variable names in the order they were first seen (the order of `getWeights`). */
   private readonly order: string[] = [];
+  /** Adam's ε, added to √v. */
   readonly epsilon: number;
 
   private rate: number;
@@ -61,6 +64,7 @@ export class Adam extends tf.Optimizer {
     return this.rate;
   }
 
+  /** Sets the step size. */
   set learningRate(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError('train.adam', 'learningRate', 'a finite number > 0', describeValue(value));
     this.rate = value;
@@ -68,7 +72,9 @@ export class Adam extends tf.Optimizer {
 
   constructor(
     learningRate = 1e-3,
+    /** Decay of the first moment. */
     readonly beta1 = 0.9,
+    /** Decay of the second moment. */
     readonly beta2 = 0.999,
     epsilon?: number,
   ) {
@@ -182,6 +188,15 @@ tf.serialization.registerClass(Adam);
  * Adam with the fused update (see {@link Adam}); the defaults are tfjs's and
  * PyTorch's. Throws an `OptionError` for a learning rate that is not a
  * finite number > 0, betas outside [0, 1) or an epsilon that is not > 0.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { inn, train, subnets } from 'freia-ts';
+ * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+ * const optimizer = train.adam(1e-3);
+ * await train.fitAsync(flow, { data: () => ({ x: tf.randomNormal([64, 2]) }), steps: 10, optimizer });
+ * ```
  */
 export function adam(learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon?: number): Adam {
   return new Adam(learningRate, beta1, beta2, epsilon);

@@ -13,9 +13,15 @@ import * as tf from '@tensorflow/tfjs';
 import { FreiaError, OptionError, describeValue } from '../core/errors.js';
 import { randomPermutation, type Rng } from '../math/rng.js';
 
-/** One batch: the inputs and, for conditional flows, the conditions. */
+/**
+ * One batch: the inputs and, for conditional flows, the conditions.
+ *
+ * @group Training
+ */
 export interface Batch {
+  /** The flow's input(s), `[batch, ...shape]` each. */
   readonly x: tf.Tensor | readonly tf.Tensor[];
+  /** The flow's condition(s), for conditional flows. */
   readonly c?: tf.Tensor | readonly tf.Tensor[];
   /** The base's condition, for a conditional base (a one-hot class for `dist.classConditionalNormal`). */
   readonly cBase?: tf.Tensor;

@@ -5,7 +5,11 @@
  */
 import { OptionError, describeValue } from '../core/errors.js';
 
-/** A learning rate per step. */
+/**
+ * A learning rate per step.
+ *
+ * @group Training
+ */
 export type Schedule = (step: number) => number;
 
 const positive = (owner: string, field: string, value: unknown): number => {
@@ -34,7 +38,16 @@ export function stepDecay(options: { readonly initial: number; readonly every: n
   return (step) => initial * factor ** Math.floor(step / every);
 }
 
-/** Exponential decay: `initial · rate^step` (PyTorch's `ExponentialLR`, one step per batch). */
+/**
+ * Exponential decay: `initial · rate^step` (PyTorch's `ExponentialLR`, one step per batch).
+ *
+ * @example
+ * ```ts
+ * import { train } from 'freia-ts';
+ * const rate = train.schedules.exponential({ initial: 1e-3, rate: 0.999 });
+ * rate(1000); // 1e-3 · 0.999¹⁰⁰⁰
+ * ```
+ */
 export function exponential(options: { readonly initial: number; readonly rate: number }): Schedule {
   const owner = 'train.schedules.exponential';
   const initial = positive(owner, 'initial', options?.initial);
@@ -47,6 +60,12 @@ export function exponential(options: { readonly initial: number; readonly rate: 
  * first `warmup` steps, then `final + ½ (initial − final)(1 + cos(π t))`
  * with `t = (step − warmup) / (steps − warmup)` (SGDR's half cosine,
  * Loshchilov & Hutter 2017), and `final` after `steps`.
+ *
+ * @example
+ * ```ts
+ * import { train } from 'freia-ts';
+ * const rate = train.schedules.cosine({ initial: 1e-3, steps: 10000, warmup: 500 });
+ * ```
  */
 export function cosine(options: { readonly initial: number; readonly steps: number; readonly warmup?: number; readonly final?: number }): Schedule {
   const owner = 'train.schedules.cosine';

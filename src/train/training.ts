@@ -14,13 +14,23 @@ import { didYouMean } from '../core/validation.js';
 import { rngFrom } from '../math/rng.js';
 import { batchSource, dataForm, type Batch, type BatchSource, type EpochReader, type Fetched, type FitData, type ValidationData } from './data-source.js';
 
-/** A density over data with parameters: what `dist.pullBack(flow, base)` and `dist.pushForward(flow, base)` return. */
+/**
+ * A density over data with parameters: what `dist.pullBack(flow, base)` and `dist.pushForward(flow, base)` return.
+ *
+ * @group Training
+ */
 export interface DensityModel {
+  /** Its trainable variables. */
   readonly trainableVariables: readonly tf.Variable[];
+  /** The log-density of each sample, `[batch]`. */
   logProb(x: tf.Tensor | readonly tf.Tensor[], options?: TransformedOptions): tf.Tensor1D;
 }
 
-/** What can be trained by maximum likelihood: a flow (with the standard normal base) or a flow with its base. */
+/**
+ * What can be trained by maximum likelihood: a flow (with the standard normal base) or a flow with its base.
+ *
+ * @group Training
+ */
 export type Trainable = AnyFlow | DensityModel;
 
 /**
@@ -64,13 +74,20 @@ export interface EpochLogs {
   readonly validationLoss?: number;
 }
 
+/**
+ * Options of {@link train.fit} and {@link train.fitAsync}: the data, the
+ * optimizer and its schedule, the number of steps or epochs, validation,
+ * clipping, early stopping, progress and cancellation.
+ *
+ * @group Training
+ */
 export interface FitOptions {
   /**
-   * What to train on ({@link FitData}): a function `(step) => ({ x, c? })`
+   * What to train on (`FitData`): a function `(step) => ({ x, c? })`
    * (give `steps`); rows in memory (a tensor, nested arrays, or
    * `{ x, c?, cBase? }` of them), batched by `batchSize` and shuffled every
    * epoch; or ready batches (an array or iterable of them, an async
-   * iterable, a `tf.data` dataset; the async forms need {@link fitAsync}).
+   * iterable, a `tf.data` dataset; the async forms need {@link train.fitAsync}).
    * The fit disposes the tensors made while it fetched a batch (what `data`
    * made, the slices it cut), never a tensor that existed before.
    */
@@ -110,8 +127,11 @@ export interface FitOptions {
   /** Stop after this many validations in a row without a new lowest loss (default: never). */
   readonly patience?: number;
   /** Stops the fit before its next step when aborted; the fit returns its history with `stopped: 'signal'`. */
-  readonly signal?: { readonly aborted: boolean };
-  /** Adam's learning rate (default 1e-3; the optimizer is {@link adam}, tfjs's Adam with one fused update). */
+  readonly signal?: {
+    /** True once aborted. */
+    readonly aborted: boolean;
+  };
+  /** Adam's learning rate (default 1e-3; the optimizer is {@link train.adam}, tfjs's Adam with one fused update). */
   readonly learningRate?: number | Schedule;
   /** Clip the gradients' global norm to this value (default: no clipping). */
   readonly clipNorm?: number;
@@ -120,7 +140,21 @@ export interface FitOptions {
    * (default: stderr in Node, whole lines to `console.log` in a browser);
    * the bar redraws in place when `stream.isTTY` is true.
    */
-  readonly progress?: boolean | { readonly label?: string; readonly stream?: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number } };
+  readonly progress?:
+    | boolean
+    | {
+        /** Printed before the bar. */
+        readonly label?: string;
+        /** Where the bar goes (default `process.stderr`). */
+        readonly stream?: {
+          /** Writes text. */
+          write(chunk: string): unknown;
+          /** Whether it is a terminal (the bar then redraws in place). */
+          readonly isTTY?: boolean;
+          /** Its width in characters. */
+          readonly columns?: number;
+        };
+      };
   /** Called after every step with the loss and the learning rate the step used. */
   readonly onStep?: (step: number, loss: number, info: { readonly learningRate: number }) => void;
   /** Called at the end of every epoch (counted from 0) with its mean loss. */
@@ -135,7 +169,7 @@ export interface FitOptions {
    * (and the variable whose gradient is not finite), and the weights and the
    * optimizer's state are those after the previous step. The check is one
    * reduction over the gradients, read together with the loss the loop
-   * reads anyway; `false` skips it, and lets {@link fitAsync} overlap the
+   * reads anyway; `false` skips it, and lets {@link train.fitAsync} overlap the
    * next step with the read of the loss.
    */
   readonly checkFinite?: boolean;
@@ -281,7 +315,17 @@ function variableGradsOrFree(f: () => tf.Scalar, variables: tf.Variable[]): { va
   }
 }
 
-/** Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`). */
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm` (as `torch.nn.utils.clip_grad_norm_`).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { train } from 'freia-ts';
+ * const grads = { w: tf.tensor([3, 4]) };
+ * const clipped = train.clipByGlobalNorm(grads, 1); // { w: [0.6, 0.8] }
+ * ```
+ */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
     const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
@@ -638,9 +682,9 @@ async function driveAsync(run: Session): Promise<History> {
  * Trains `flow` by maximum likelihood, as tfjs-layers' `model.fit`: on rows
  * batched and shuffled per epoch, on ready batches, or on a function of the
  * step; with validation, best-weight keeping, early stopping, schedules and
- * clipping. Returns the {@link History}. It reads each step's loss
+ * clipping. Returns the `History`. It reads each step's loss
  * synchronously: on WebGPU in Node, which cannot, and for async data, use
- * {@link fitAsync}.
+ * {@link train.fitAsync}.
  *
  * @example
  * ```ts
@@ -657,7 +701,7 @@ export function fit(flow: Trainable, options: FitOptions): History {
 }
 
 /**
- * {@link fit} for every backend, WebGPU in Node included, and for async data
+ * {@link train.fit} for every backend, WebGPU in Node included, and for async data
  * (async iterables, `tf.data` datasets): each step's loss is read
  * asynchronously. With `checkFinite: false` the read overlaps the next step,
  * already queued, so a GPU is not left idle waiting for it, and `onStep` and

@@ -173,6 +173,8 @@ type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : 
 /**
  * Whether `N` is one known non-negative integer, i.e. whether the other
  * operations can give an exact answer for it.
+ *
+ * @group Type machinery
  */
 export type IsLiteral<N extends number> = [N] extends [never]
   ? false
@@ -198,14 +200,22 @@ type Kind2<A extends number, B extends number> = Kind<A> extends 'never'
 // either way the total is unknown, so both must be refused.
 type IsFixedTuple<T extends readonly number[]> = IsLiteral<T['length']>;
 
-/** `A + B`; `number` when an operand is not a literal. */
+/**
+ * `A + B`; `number` when an operand is not a literal.
+ *
+ * @group Type machinery
+ */
 export type Add<A extends number, B extends number> = Kind2<A, B> extends 'lit'
   ? FromRev<AddRev<Rev<A>, Rev<B>>>
   : Kind2<A, B> extends 'wide'
     ? number
     : never;
 
-/** `A - B`, or `never` when `B > A` since shapes cannot be negative. */
+/**
+ * `A - B`, or `never` when `B > A` since shapes cannot be negative.
+ *
+ * @group Type machinery
+ */
 export type Sub<A extends number, B extends number> = Kind2<A, B> extends 'lit'
   ? SubRev<Rev<A>, Rev<B>> extends infer S extends string
     ? [S] extends [never]
@@ -219,6 +229,8 @@ export type Sub<A extends number, B extends number> = Kind2<A, B> extends 'lit'
 /**
  * `A * B`. Exact up to `Number.MAX_SAFE_INTEGER`; a product beyond it is
  * `number` unless its exact decimal spelling is also a JS number's spelling.
+ *
+ * @group Type machinery
  */
 export type Mul<A extends number, B extends number> = Kind2<A, B> extends 'lit'
   ? FromRev<MulRev<Rev<A>, Rev<B>>>
@@ -251,12 +263,16 @@ type ProductLoop<T extends readonly number[], Acc extends string> = T extends re
 /**
  * Sum of a tuple, e.g. the size of a concatenation axis; `0` for `[]` so that
  * an empty split adds nothing.
+ *
+ * @group Type machinery
  */
 export type Sum<T extends readonly number[]> = IsFixedTuple<T> extends true ? SumLoop<T, '0'> : number;
 
 /**
  * Product of a tuple, e.g. the element count of a shape; `1` for `[]` so that
  * a scalar has one element.
+ *
+ * @group Type machinery
  */
 export type Product<T extends readonly number[]> = IsFixedTuple<T> extends true
   ? ProductLoop<T, '1'>
@@ -265,6 +281,8 @@ export type Product<T extends readonly number[]> = IsFixedTuple<T> extends true
 /**
  * `A / 2` for even `A`, `never` for odd `A`, so that splitting an odd channel
  * count in two is a compile error rather than a silent rounding.
+ *
+ * @group Type machinery
  */
 export type Half<A extends number> = Kind<A> extends 'lit'
   ? HalfFwd<`${A}`> extends infer S extends string
@@ -276,7 +294,11 @@ export type Half<A extends number> = Kind<A> extends 'lit'
     ? number
     : never;
 
-/** Parity from the last digit alone; `boolean` when `A` is not a literal. */
+/**
+ * Parity from the last digit alone; `boolean` when `A` is not a literal.
+ *
+ * @group Type machinery
+ */
 export type IsEven<A extends number> = Kind<A> extends 'lit'
   ? `${A}` extends `${string}${'0' | '2' | '4' | '6' | '8'}`
     ? true
@@ -288,6 +310,8 @@ export type IsEven<A extends number> = Kind<A> extends 'lit'
 /**
  * Ordering of `A` and `B`; every outcome is possible (`'lt' | 'eq' | 'gt'`)
  * when an operand is not a literal.
+ *
+ * @group Type machinery
  */
 export type Compare<A extends number, B extends number> = Kind2<A, B> extends 'lit'
   ? CompareFwd<`${A}`, `${B}`>
@@ -307,6 +331,8 @@ type AllLiteralLoop<T extends readonly number[]> = T extends readonly [
 /**
  * Whether a shape is fully known at compile time: fixed length and every
  * dimension a literal, so that shape checks can be exact rather than skipped.
+ *
+ * @group Type machinery
  */
 export type AllLiteral<T extends readonly number[]> = IsFixedTuple<T> extends true
   ? AllLiteralLoop<T>
