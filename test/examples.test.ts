@@ -13,6 +13,8 @@ import { decode } from 'fast-png';
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'example', ...args], { cwd: root, encoding: 'utf8' });
+/** The JSON object on the last line of a run's stdout (what --json promises). */
+const lastJson = (result: ReturnType<typeof run>) => JSON.parse(result.stdout.trim().split('\n').pop()!);
 const out = mkdtempSync(path.join(tmpdir(), 'freia-examples-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -30,7 +32,7 @@ describe('freia-ts example', () => {
     it(`${name}: a few steps end in a JSON report with a finite metric and a PNG`, () => {
       const result = run(name, '--steps', String(steps), '--json', '--out', path.join(out, name));
       expect(result.status, result.stderr).toBe(0);
-      const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+      const report = lastJson(result);
       expect(report.example).toBe(name);
       expect(report.steps).toBe(steps);
       expect(typeof report.metric).toBe('string');
@@ -44,7 +46,7 @@ describe('freia-ts example', () => {
   it('mnist-cinn untrained: its blocks start as the identity, so its bits/dim is the logit-Gaussian closed form on the 5-bit test digits', () => {
     const result = run('mnist-cinn', '--steps', '0', '--json', '--out', path.join(out, 'untrained'));
     expect(result.status, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    const report = lastJson(result);
     expect(report.metric).toBe('test bits/dim (5-bit digits)');
     expect(result.stderr).toMatch(/mnist: 8499 training and 1501 test digits \(0 dropped by the checks\)/);
     // Independent of the flow: each pixel's level k (5 bits) dequantized, y = (k + u)/32, then s = 0.05 + 0.9 y,
@@ -72,7 +74,7 @@ describe('freia-ts example', () => {
   it('custom-module: the network of custom modules inverts: inverse(forward(x)) gives x back', () => {
     const result = run('custom-module', '--steps', '0', '--json', '--out', path.join(out, 'custom-untrained'));
     expect(result.status, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    const report = lastJson(result);
     expect(report.metric).toBe('held-out NLL (nats)');
     expect(report.reconstructionError).toBeLessThan(1e-4);
   }, 60_000);
@@ -80,7 +82,7 @@ describe('freia-ts example', () => {
   it('freia-import: the shipped FrEIA-trained export matches its recorded evaluations to 1e-4, has FrEIA\'s quality here, and is published', () => {
     const result = run('freia-import', '--json', '--out', path.join(out, 'freia-import'));
     expect(result.status, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    const report = lastJson(result);
     expect(report.metric).toBe('verification max abs error');
     expect(report.value).toBeLessThan(1e-4);
     expect(report.cases).toBe(2);

@@ -581,7 +581,6 @@ function session(owner: string, flow: Trainable, options: FitOptions, readsSync:
         const kept = snapshot;
         tf.tidy(() => variables.forEach((v, k) => v.assign(kept[k])));
       }
-      bar?.done();
       return { loss: history.loss, learningRate: history.learningRate, validation: history.validation, ...(history.best ? { best: history.best } : {}), epochs, steps: step - initialStep, stopped };
     } finally {
       bar?.done();

@@ -14,9 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { inn, subnets, train, setGlobalSeed } from '../../index.js';
+import { inn, subnets, setGlobalSeed } from '../../index.js';
 import { MNIST_PIXELS } from '../datasets/mnist.js';
-import { bitsPerDimOn, mnistTensors, writeDigits } from './mnist-common.js';
+import { mnistTensors, trainAndTest, writeDigits } from './mnist-common.js';
 import type { Example, ExampleContext, ExampleResult } from './types.js';
 
 /** The recipe, in one place (docs/examples/mnist-cinn.md writes FrEIA's beside it). */
@@ -43,7 +43,7 @@ export function mnistCinn(hidden: number = MNIST_CINN_RECIPE.hidden) {
 }
 
 export async function runMnistCinn(context: ExampleContext): Promise<ExampleResult> {
-  const { steps, seed, log } = context;
+  const { seed, log } = context;
   const recipe = MNIST_CINN_RECIPE;
   setGlobalSeed(seed);
   const digits = mnistTensors(seed, recipe.validationDigits, [MNIST_PIXELS], log, recipe.bits);
@@ -51,19 +51,7 @@ export async function runMnistCinn(context: ExampleContext): Promise<ExampleResu
   const parameters = flow.trainableVariables.reduce((n, v) => n + v.size, 0);
   log(`cINN: ${recipe.blocks} AllInOne blocks, hidden ${recipe.hidden}, ${(parameters / 1e6).toFixed(2)} M parameters; batch ${recipe.batchSize}, Adam ${recipe.learningRate} (cosine, warm-up ${recipe.warmup}), clip ${recipe.clipNorm}`);
 
-  const started = performance.now();
-  const history = steps === 0 ? undefined : await train.fitAsync(flow, {
-    data: { x: digits.train.x, c: digits.train.c }, batchSize: recipe.batchSize, steps, seed,
-    learningRate: train.schedules.cosine({ initial: recipe.learningRate, steps, warmup: Math.min(recipe.warmup, Math.ceil(steps / 10)) }),
-    clipNorm: recipe.clipNorm,
-    validationData: { x: digits.validation.x, c: digits.validation.c }, validationEvery: Math.max(1, Math.min(250, steps)),
-    onValidation: (step, { loss }) => log(`step ${step}: validation ${train.bitsPerDim(loss, MNIST_PIXELS).toFixed(3)} bits/dim`),
-    progress: context.progress,
-  });
-  const trainSeconds = (performance.now() - started) / 1000;
-
-  const testBitsPerDim = await bitsPerDimOn(flow, digits.test, true);
-  log(`test: ${testBitsPerDim.toFixed(4)} bits/dim (${recipe.bits}-bit digits) on ${digits.test.count} held-out digits`);
+  const report = await trainAndTest(flow, digits, recipe, context, true);
 
   // Ten samples per label at temperature 0.8: row k shows the digit k asked for.
   const n = 10 * recipe.samplesPerLabel;
@@ -76,11 +64,7 @@ export async function runMnistCinn(context: ExampleContext): Promise<ExampleResu
   tf.dispose([c, z, levels]);
   digits.dispose();
   flow.dispose();
-  return {
-    metric: `test bits/dim (${recipe.bits}-bit digits)`, value: testBitsPerDim, picture, parameters,
-    trainSeconds: Number(trainSeconds.toFixed(1)),
-    bestValidation: history?.best ? { step: history.best.step, bitsPerDim: Number(train.bitsPerDim(history.best.loss, MNIST_PIXELS).toFixed(4)) } : undefined,
-  };
+  return { ...report, picture, parameters };
 }
 
 export const mnistCinnExample: Example = {

@@ -9,9 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { inn, subnets, train, setGlobalSeed } from '../../index.js';
+import { inn, subnets, setGlobalSeed } from '../../index.js';
 import { MNIST_PIXELS } from '../datasets/mnist.js';
-import { bitsPerDimOn, mnistTensors, writeDigits } from './mnist-common.js';
+import { mnistTensors, trainAndTest, writeDigits } from './mnist-common.js';
 import type { Example, ExampleContext, ExampleResult } from './types.js';
 
 export const MNIST_CONV_RECIPE = { bits: 5, hidden: [32, 64], blocksPerScale: 4, batchSize: 64, learningRate: 1e-3, warmup: 100, clipNorm: 10, validationDigits: 500, temperature: 0.8 } as const;
@@ -35,25 +35,14 @@ export function mnistConvFlow() {
 }
 
 export async function runMnistConv(context: ExampleContext): Promise<ExampleResult> {
-  const { steps, seed, log } = context;
+  const { seed, log } = context;
   const recipe = MNIST_CONV_RECIPE;
   setGlobalSeed(seed);
   const digits = mnistTensors(seed, recipe.validationDigits, [1, 28, 28], log, recipe.bits);
   const flow = mnistConvFlow();
   const parameters = flow.trainableVariables.reduce((n, v) => n + v.size, 0);
   log(`conv INN: two scales of ${recipe.blocksPerScale} AllInOne blocks (conv hidden ${recipe.hidden.join(', ')}), ${(parameters / 1e3).toFixed(0)} k parameters; batch ${recipe.batchSize}, Adam ${recipe.learningRate} (cosine, warm-up ${recipe.warmup}), clip ${recipe.clipNorm}`);
-  const started = performance.now();
-  const history = steps === 0 ? undefined : await train.fitAsync(flow, {
-    data: digits.train.x, batchSize: recipe.batchSize, steps, seed,
-    learningRate: train.schedules.cosine({ initial: recipe.learningRate, steps, warmup: Math.min(recipe.warmup, Math.ceil(steps / 10)) }),
-    clipNorm: recipe.clipNorm,
-    validationData: digits.validation.x, validationEvery: Math.max(1, Math.min(250, steps)),
-    onValidation: (step, { loss }) => log(`step ${step}: validation ${train.bitsPerDim(loss, MNIST_PIXELS).toFixed(3)} bits/dim`),
-    progress: context.progress,
-  });
-  const trainSeconds = (performance.now() - started) / 1000;
-  const testBitsPerDim = await bitsPerDimOn(flow, digits.test, false);
-  log(`test: ${testBitsPerDim.toFixed(4)} bits/dim on ${digits.test.count} held-out digits`);
+  const report = await trainAndTest(flow, digits, recipe, context, false);
 
   const z = tf.mul(tf.randomNormal([100, MNIST_PIXELS], 0, 1, 'float32', seed + 2), recipe.temperature);
   const { out: levels } = flow.inverse(z);
@@ -62,11 +51,7 @@ export async function runMnistConv(context: ExampleContext): Promise<ExampleResu
   tf.dispose([z, levels]);
   digits.dispose();
   flow.dispose();
-  return {
-    metric: `test bits/dim (${recipe.bits}-bit digits)`, value: testBitsPerDim, picture, parameters,
-    trainSeconds: Number(trainSeconds.toFixed(1)),
-    bestValidation: history?.best ? { step: history.best.step, bitsPerDim: Number(train.bitsPerDim(history.best.loss, MNIST_PIXELS).toFixed(4)) } : undefined,
-  };
+  return { ...report, picture, parameters };
 }
 
 export const mnistConvExample: Example = { summary: 'multi-scale conv INN on MNIST', defaultSteps: 2000, run: runMnistConv };
