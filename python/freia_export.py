@@ -245,7 +245,8 @@ MODULES = {
     "InvAutoActTwoSided": (lambda node, m: {"learnable": bool(m.alpha_pos.requires_grad)}, ()),
     "InvAutoFC": (lambda node, m: {"dims_out": m.dims_out}, ()),
     "InvAutoConv2D": (lambda node, m: {"dims_out": list(m.dims_out), "kernel_size": m.kernel_size, "padding": m.padding}, ()),
-    "GaussianMixtureModel": (_NO_ARGS, ()),
+    # freia-ts's exports write a subclass that keeps the component choice; FrEIA's own class takes it as input i.
+    "GaussianMixtureModel": (lambda node, m: {"component": m.component} if getattr(m, "component", None) is not None else {}, ()),
 }
 
 

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportFreia, FreiaExportError, importFreia, inn, setGlobalSeed, subnets, type AnyFlow, type FreiaDocument } from '../src/index.js';
+import { exportFreia, FreiaExportError, GaussianMixtureModel, importFreia, inn, setGlobalSeed, subnets, verifyFreia, type AnyFlow, type FreiaDocument, type MixtureComponent } from '../src/index.js';
 import { listFixtures, readFixture } from './helpers/fixtures.js';
 import { anyPython, freiaSetup, pythons, runs } from './helpers/freia-python.js';
 
@@ -62,6 +62,23 @@ function graphFlow(): AnyFlow {
   const affine = g.conditionalAffine(a1, { subnet: mlp, cond: c, name: 'cond_affine' });
   const back = g.inverseOf('glow')(affine, { subnet: mlp, clamp: 2, name: 'inv_glow' });
   return g.build({ outputs: [back, spline] });
+}
+
+/** A Gaussian mixture over D = 2 with K = 3 components, its parameters as conditions (and the index for `'fromCondition'`). */
+function mixtureFlow(component: MixtureComponent): AnyFlow {
+  const chain = inn.input(component === 'all' ? [3, 2] : [2]).condition([3]).condition([3, 2]).condition([3, 3]);
+  return component === 'fromCondition'
+    ? chain.condition([1]).gaussianMixture({ cond: [0, 1, 2, 3], component, name: 'gmm' }).build()
+    : chain.gaussianMixture({ cond: [0, 1, 2], component, name: 'gmm' }).build();
+}
+
+/** Mixture parameters for a batch: weights from a softmax, means, Cholesky entries (log-diagonal first). */
+function mixtureConditions(batch: number, seed: number): tf.Tensor[] {
+  return [
+    tf.softmax(tf.randomNormal([batch, 3], 0, 1, 'float32', seed)),
+    tf.randomNormal([batch, 3, 2], 0, 2, 'float32', seed + 1),
+    tf.randomNormal([batch, 3, 3], 0, 0.5, 'float32', seed + 2),
+  ];
 }
 
 /** An invertible n × n matrix: the identity plus a small, fixed perturbation. */
@@ -170,6 +187,19 @@ describe('exportFreia: the Python module', () => {
     flow.dispose();
   });
 
+  it('writes GaussianMixtureModel as a subclass of FrEIA\'s that takes our component option', () => {
+    for (const [component, literal] of [[{ seed: 5 }, '{"seed": 5}'], ['all', '"all"']] as const) {
+      const x = component === 'all' ? [3, 2] : [2];
+      const flow = inn.input(x).condition([3]).condition([3, 2]).condition([3, 3]).gaussianMixture({ cond: [0, 1, 2], component, name: 'gmm' }).build();
+      const py = exportFreia(flow);
+      expect(py).toContain('class GaussianMixtureModel(Fm.GaussianMixtureModel):');
+      expect(py.match(/class GaussianMixtureModel/g)).toHaveLength(1);
+      expect(py).toContain(`Ff.Node([(n0, 0)], GaussianMixtureModel, {"component": ${literal}}, conditions=[n1, n2, n3], name="gmm")`);
+      expect(py).not.toContain('Fm.GaussianMixtureModel,');
+      flow.dispose();
+    }
+  });
+
   it('refuses modules FrEIA lacks, naming every node and kind', () => {
     const flow = inn.input([4]).maf({ hidden: 8, name: 'm' }).glow({ subnet: mlp }).conv1x1LU({ name: 'lu' }).logit({ name: 'lg' }).build();
     let error: unknown;
@@ -199,7 +229,7 @@ describe('exportFreia: the Python module', () => {
 
   it.runIf(anyPython)(`is valid Python (${anyPython ?? 'no Python found'} -m py_compile)`, () => {
     setGlobalSeed(4);
-    for (const [name, make] of [['chain', chainFlow], ['image', imageFlow], ['graph', graphFlow]] as const) {
+    for (const [name, make] of [['chain', chainFlow], ['image', imageFlow], ['graph', graphFlow], ['mixture', () => mixtureFlow({ seed: 5 })]] as const) {
       const flow = make();
       const file = path.join(dir, `${name}_syntax.py`);
       writeFileSync(file, exportFreia(flow));
@@ -252,14 +282,16 @@ function roundTrip(name: string, flow: AnyFlow, xs: tf.Tensor[], cs: tf.Tensor[]
   return { freia, errors };
 }
 
+/** Where FrEIA cannot run: one test titled `NOT RUN: <reason>` that says so on stderr (and fails when FREIA_REQUIRE_ROUNDTRIP=1). */
+function notRun(what: string): void {
+  it(`NOT RUN: ${setup.reason}`, () => {
+    console.warn(`to-freia.test: ${what} did not run: ${setup.reason}`);
+    if (process.env.FREIA_REQUIRE_ROUNDTRIP === '1') throw new Error(`FREIA_REQUIRE_ROUNDTRIP=1, but the round trip cannot run: ${setup.reason}`);
+  });
+}
+
 describe('exportFreia: round trip freia-ts → FrEIA → freia-ts', () => {
-  if (!setup.python) {
-    it(`NOT RUN: ${setup.reason}`, () => {
-      console.warn(`to-freia.test: the FrEIA round trip did not run: ${setup.reason}`);
-      if (process.env.FREIA_REQUIRE_ROUNDTRIP === '1') throw new Error(`FREIA_REQUIRE_ROUNDTRIP=1, but the round trip cannot run: ${setup.reason}`);
-    });
-    return;
-  }
+  if (!setup.python) return notRun('the FrEIA round trip');
   const TOL = 1e-5;
   const check = (errors: Record<string, number>) => {
     for (const [what, value] of Object.entries(errors)) expect(value, what).toBeLessThan(TOL);
@@ -363,14 +395,70 @@ describe('exportFreia: round trip freia-ts → FrEIA → freia-ts', () => {
   });
 });
 
+describe('exportFreia: GaussianMixtureModel, freia-ts → FrEIA → freia-ts', () => {
+  if (!setup.python) return notRun('the mixture round trip');
+  const cases: [string, MixtureComponent][] = [['from_condition', 'fromCondition'], ['all', 'all'], ['seeded', { seed: 7 }]];
+  it.each(cases)('component %s: FrEIA maps as we do, and python/freia_export.py brings the option back', (name, component) => {
+    const flow = mixtureFlow(component);
+    const batch = 64;
+    const x = tf.randomNormal(component === 'all' ? [batch, 3, 2] : [batch, 2], 0, 2, 'float32', 31);
+    const cs = mixtureConditions(batch, 40);
+    if (component === 'fromCondition') cs.push(tf.tensor2d(Array.from({ length: batch }, (_, b) => [b % 3]), [batch, 1]));
+    const { freia, errors } = roundTrip(`mixture_${name}`, flow, [x], cs);
+    expect(freia.network).toBe('GraphINN');
+    expect(freia.modules).toEqual(['GaussianMixtureModel']);
+    expect(errors.outputs).toBeLessThan(1e-5);
+    expect(errors.logDet).toBeLessThan(1e-5);
+    expect(errors.inverseLogDet).toBeLessThan(1e-5);
+    // FrEIA inverts U with torch.inverse where we back-substitute: the same map, other rounding.
+    expect(errors.inverse).toBeLessThan(1e-4);
+    if (typeof component === 'object') {
+      // The picks are the seed's: FrEIA's outputs differ from those of another seed (the control).
+      const other = mixtureFlow({ seed: 8 });
+      const theirs = tf.tensor(freia.outputs[0].data, freia.outputs[0].shape);
+      const { out } = other.forward(x, { c: cs });
+      expect(maxDiff(out as tf.Tensor, theirs)).toBeGreaterThan(1e-2);
+      tf.dispose([out as tf.Tensor, theirs]);
+      other.dispose();
+      // And they are drawn as pickMixtureComponent draws them: the control for the Python generator is our own.
+      const picks = GaussianMixtureModel.pickMixtureComponent(cs[0], 7);
+      expect(new Set(picks.dataSync()).size).toBe(3);
+      picks.dispose();
+    }
+
+    // Back: FrEIA's network exported by python/freia_export.py and imported here is ours again, option and all.
+    const back = path.join(dir, `mixture_${name}_back.json`);
+    const script = [
+      'import importlib.util, json, sys, torch',
+      `sys.path[:0] = [${JSON.stringify(setup.src)}, ${JSON.stringify(path.join(root, 'python'))}]`,
+      'from freia_export import export',
+      `spec = importlib.util.spec_from_file_location("m", ${JSON.stringify(path.join(dir, `mixture_${name}.py`))})`,
+      'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+      `data = json.load(open(${JSON.stringify(path.join(dir, `mixture_${name}.json`))}))`,
+      't = lambda d: torch.tensor(d["data"], dtype=torch.float32).reshape(d["shape"])',
+      `export(m.build_inn(), ${JSON.stringify(back)}, inputs=[t(d) for d in data["inputs"]], conditions=[t(d) for d in data["conditions"]])`,
+    ].join('\n');
+    const written = spawnSync(setup.python!, ['-c', script], { encoding: 'utf8', env: { ...process.env } });
+    expect(written.status, written.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(back, 'utf8')) as FreiaDocument;
+    const gmm = doc.graph.nodes.find((n) => n.name === 'gmm');
+    expect(gmm && 'args' in gmm ? gmm.args : undefined).toEqual({ component });
+    const report = verifyFreia(doc);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    const imported = importFreia(doc);
+    const ours = flow.forward(x, { c: cs });
+    const again = imported.forward(x, { c: cs });
+    expect(maxDiff(again.out as tf.Tensor, ours.out as tf.Tensor)).toBeLessThan(1e-6);
+    expect(maxDiff(again.logDet, ours.logDet)).toBeLessThan(1e-6);
+    tf.dispose([ours.out as tf.Tensor, ours.logDet, again.out as tf.Tensor, again.logDet, x, ...cs]);
+    imported.dispose();
+    flow.dispose();
+  });
+});
+
 describe('exportFreia: every FrEIA reference fixture, imported and exported, is FrEIA\'s network again', () => {
-  if (!setup.python) {
-    it(`NOT RUN: ${setup.reason}`, () => {
-      console.warn(`to-freia.test: the fixture round trip did not run: ${setup.reason}`);
-      if (process.env.FREIA_REQUIRE_ROUNDTRIP === '1') throw new Error(`FREIA_REQUIRE_ROUNDTRIP=1, but the round trip cannot run: ${setup.reason}`);
-    });
-    return;
-  }
+  if (!setup.python) return notRun('the fixture round trip');
   it('reproduces each fixture\'s recorded outputs and log-dets (or is refused with a reason)', () => {
     const refused: string[] = [];
     const exported: { name: string; doc: FreiaDocument }[] = [];

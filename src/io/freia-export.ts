@@ -9,7 +9,9 @@
  * FrEIA's class, its `freia.rename` gives FrEIA's argument names (the rest
  * are our camelCase names in snake_case), `freia.oursOnly` the options
  * FrEIA does not take, `freia.derived` the buffers FrEIA recomputes from its
- * arguments, and `freia.notExported` why a kind is refused. Each module's
+ * arguments, `freia.notExported` why a kind is refused, and
+ * `freia.pythonClass` a small subclass of FrEIA's written into the module
+ * where FrEIA takes an option of ours otherwise. Each module's
  * {@link InvertibleModule.freiaState} gives its state-dict entries in
  * PyTorch's layout; the Python side reshapes each to FrEIA's shape and
  * refuses any entry missing, extra or of the wrong size.
@@ -265,6 +267,7 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
   const refusals: ExportRefusal[] = [];
   const subnets = new Map<string, SubnetSpec>();
   const python = new Map<number, PythonModule>();
+  const classes = new Map<string, string>();
   for (const [i, node] of nodes.entries()) {
     if (node.kind !== 'module') continue;
     const kind = className(node.module.kind);
@@ -284,9 +287,9 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
         continue;
       }
       const kwargs = freiaKwargs(inner, (args.args ?? {}) as Record<string, unknown>, subnets, refuse);
-      python.set(i, { cls: 'Inverse', kwargs: [], wrapped: { cls: `Fm.${inner}`, kwargs } });
+      python.set(i, { cls: 'Inverse', kwargs: [], wrapped: { cls: pythonClass(inner, classes), kwargs } });
     } else {
-      python.set(i, { cls: `Fm.${kind}`, kwargs: freiaKwargs(kind, args, subnets, refuse) });
+      python.set(i, { cls: pythonClass(kind, classes), kwargs: freiaKwargs(kind, args, subnets, refuse) });
     }
   }
   if (refusals.length) throw new FreiaExportError(refusals);
@@ -382,6 +385,7 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
     PRELUDE,
     '',
     ...[...subnets.values()].map((spec) => `${subnetSource(spec)}\n`),
+    ...[...classes.values()].map((source) => `${source}\n`),
     `# Each node's state-dict entries: (numpy dtype, shape, little-endian bytes in base64).`,
     `WEIGHTS = {\n${weights.join('\n')}\n}`,
     '',
@@ -395,6 +399,14 @@ export function exportFreia(flow: AnyFlow, options: ExportFreiaOptions = {}): st
     ...body,
     '',
   ].join('\n');
+}
+
+/** The Python class of a kind: the export's own subclass where the catalogue gives one (noted in `classes`), else FrEIA's. */
+function pythonClass(kind: string, classes: Map<string, string>): string {
+  const source = moduleSpec(kind).freia?.pythonClass;
+  if (!source) return `Fm.${kind}`;
+  classes.set(kind, source);
+  return kind;
 }
 
 /** The permutation buffers of a kind (`w_perm`, `w_perm_inv`), under `module.` inside FrEIA's Inverse. */

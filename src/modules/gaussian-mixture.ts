@@ -118,7 +118,9 @@ function applyFactor(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
  * triangular system by back substitution (FrEIA inverts `U` with
  * `torch.inverse`: the same map, slightly different rounding); drawn indices
  * are clamped to K − 1 where the weights' cumulative sum stays below 1 by
- * rounding (FrEIA would return the out-of-range K).
+ * rounding (FrEIA would return the out-of-range K). `exportFreia` writes a
+ * small subclass of FrEIA's class that takes the `component` option, so the
+ * exported network maps as this one does (seeded picks included).
  *
  * Options: {@link GaussianMixtureOptions}.
  *
@@ -276,6 +278,61 @@ function resolveComponent(node: string, inputShapes: readonly Shape[], condition
   return component;
 }
 
+/**
+ * The export's FrEIA class: FrEIA's GaussianMixtureModel taking our
+ * `component` option where FrEIA takes a fourth input `i`, so that the
+ * exported network maps as ours does. `'fromCondition'`: the fourth
+ * condition `[B, 1]` holds the indices as floats (FrEIA wants a long `[B]`);
+ * `'all'`: `i` is None, and the log-dets of the K components are summed to
+ * the joint map's `[B]` (a GraphINN adds `[B]` log-dets); `{ seed }`: the
+ * components are drawn as {@link GaussianMixtureModel.pickMixtureComponent}
+ * draws them (our mulberry32 generator written in Python, float32 draws and
+ * cumulative weights, the index clamped to K − 1), not with PyTorch's
+ * generator, which would pick others. FrEIA reads D from the input's first
+ * axis, which is K for an input `[K, D]`: the class reads the last.
+ */
+const PYTHON_CLASS = `class GaussianMixtureModel(Fm.GaussianMixtureModel):
+    """FrEIA's GaussianMixtureModel with freia-ts's "component" option in place of the fourth input i:
+    "fromCondition" (a fourth condition [B, 1] holds each sample's index), "all" (every component at once,
+    log-dets summed over them) or {"seed": n} (components drawn from the weights as freia-ts draws them)."""
+
+    def __init__(self, dims_in, dims_c, component=None):
+        super().__init__(dims_in, dims_c)
+        self.x_dims = dims_in[0][-1]
+        self.mask_upper = torch.triu(torch.ones(self.x_dims, self.x_dims), diagonal=1) == 1
+        self.mask_diagonal = torch.eye(self.x_dims, self.x_dims).bool()
+        self.component = component if component is not None else ("fromCondition" if len(dims_c) == 4 else "all")
+
+    @staticmethod
+    def _uniforms(seed, n):
+        """freia-ts's mulberry32 generator: n uniform draws in [0, 1) from a seed."""
+        state, draws = seed & 0xFFFFFFFF, []
+        for _ in range(n):
+            state = (state + 0x6D2B79F5) & 0xFFFFFFFF
+            t = ((state ^ (state >> 15)) * (state | 1)) & 0xFFFFFFFF
+            t ^= (t + ((t ^ (t >> 7)) * (t | 61))) & 0xFFFFFFFF
+            draws.append(((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296)
+        return draws
+
+    def _pick(self, w, seed):
+        u = torch.tensor(self._uniforms(seed, w.shape[0]), dtype=torch.float32, device=w.device)[:, None]
+        below = (u > torch.cumsum(w.float(), dim=1)).sum(dim=1)
+        return below.clamp(max=w.shape[1] - 1).long()
+
+    def forward(self, x, c, rev=False, jac=True):
+        w, mu, u_entries = c[0], c[1], c[2]
+        if self.component == "fromCondition":
+            i = c[3].reshape(-1).round().long()
+        elif self.component == "all":
+            i = None
+        else:
+            i = self._pick(w, int(self.component["seed"]))
+        out, j = super().forward(x, [w, mu, u_entries, i], rev=rev, jac=jac)
+        if i is None and j is not None:
+            j = j.sum(dim=-1)
+        return out, j
+`;
+
 export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind: 'GaussianMixtureModel', conditions: 'required',
   outputShapes: (node, inputShapes, conditionShapes, args) => {
     resolveComponent(node, inputShapes, conditionShapes, args);
@@ -288,5 +345,5 @@ export const gaussianMixtureModel = moduleEntry<GaussianMixtureOptions>()({ kind
       test: (v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1 && Number.isInteger((v as { seed?: unknown }).seed),
     }),
   },
-  freia: { notExported: 'not exported yet: FrEIA takes the mixture component as a fourth input where ours is an option' },
+  freia: { pythonClass: PYTHON_CLASS },
 });

@@ -94,6 +94,15 @@ export interface FreiaImport {
   readonly adjustExport?: (args: Record<string, unknown>) => Record<string, unknown>;
   /** Why `exportFreia` refuses this kind (a module FrEIA lacks, or one the exporter does not write); absent: exportable. */
   readonly notExported?: string;
+  /**
+   * Python source of a class named like the kind, which `exportFreia` writes
+   * into the module and uses instead of FrEIA's (a subclass of it that takes
+   * our options where the two differ, e.g. GaussianMixtureModel's
+   * `component`). Its constructor takes `(dims_in, dims_c, **our options in
+   * snake_case)`; it keeps them as attributes of the same names, so that
+   * `python/freia_export.py` can bring them back.
+   */
+  readonly pythonClass?: string;
 }
 
 declare const typeLevel: unique symbol;
