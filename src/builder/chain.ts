@@ -65,6 +65,11 @@ export type RuleErrorOr<R, Ok> = [R] extends [ShapeError<string>] ? R : Ok;
  * and takes the module's options plus `name` and, where the module reads
  * conditions, `cond` (declaration indices).
  *
+ * The reference lists each as the method it is when the rule accepts the
+ * stream (`glow(options): Chain<S, C, I>`). When it does not, the method's
+ * type is the rule's message instead of a function, so the call does not
+ * compile and the editor shows the message on the method's name.
+ *
  * @group Building
  */
 export type ChainBlocks<S extends Shapes, C extends Shapes, I extends Shapes> = {

@@ -105,6 +105,14 @@ export interface BuildOptions<O, I, C> {
  * and takes the module's options plus `name` and, where the module reads
  * conditions, `cond` (condition handles).
  *
+ * The reference lists each as the method it is when the rule accepts the
+ * handle's shape (`glow(x: Handle<S>, options): Handle<S>`). When it does
+ * not, the handle parameter's type carries the rule's message, so the
+ * editor underlines the handle with it: for `g.glow(g.input([1, 28, 28]),
+ * …)`, `Argument of type 'Handle<[1, 28, 28]>' is not assignable to
+ * parameter of type 'Handle<[1, 28, 28]> & ShapeError<"glow splits the
+ * channels into two non-empty halves, but [1, 28, 28] has 1 channel: …">'`.
+ *
  * @group Building
  */
 export type GraphBlocks = {
