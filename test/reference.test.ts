@@ -122,7 +122,8 @@ describe('the API reference as TypeDoc models it (with scripts/typedoc-block-met
   const { Application, TSConfigReader, TypeDocReader } = await import('typedoc');
   const app = await Application.bootstrapWithPlugins({ logLevel: 'Error' }, [new TypeDocReader(), new TSConfigReader()]);
   const project = await app.convert();
-  const model = app.serializer.projectToObject(project!, root) as unknown as Reflection;
+  // Casts: TypeDoc brands its paths (NormalizedPath), and its JSON model is read through the few fields above.
+  const model = app.serializer.projectToObject(project!, root as Parameters<typeof app.serializer.projectToObject>[1]) as unknown as Reflection;
   const [library] = model.children!;
   const METHOD = 2048;
   const FUNCTION = 64;
