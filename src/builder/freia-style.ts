@@ -92,7 +92,17 @@ export abstract class AbstractNode {
     this.name = name ?? `${kind}_${++anonymous}`;
   }
 
-  /** Connection to output `index`; FrEIA's `node.out{index}`. */
+  /**
+   * Connection to output `index`; FrEIA's `node.out{index}`.
+   *
+   * @example
+   * ```ts
+   * import { Fm, InputNode, Node } from 'freia-ts';
+   * const x = new InputNode(4);
+   * const split = new Node(x, Fm.Split, { section_sizes: [1, 1, 2] });
+   * const last = new Node(split.out(2), Fm.ActNorm, {}); // [split, 2]: the same as split.out2
+   * ```
+   */
   out(index: number): Connection {
     if (!Number.isInteger(index) || index < 0 || index >= this.outputDims.length) {
       throw new WiringError(`node "${this.name}" has ${this.outputDims.length} output(s): out${index} does not exist`);
@@ -381,6 +391,19 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
    * `[out, logJacDet]` (a lone tensor when there is one output); `{ rev: true }`
    * runs the inverse. Forward, the inputs' ranks, the number of inputs and
    * the conditions are checked by the compiler.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+   * const x = new InputNode(2);
+   * const label = new ConditionNode(10);
+   * const block = new Node(x, Fm.GLOWCouplingBlock, { subnet_constructor: subnets.mlp({ hidden: 32 }) }, { conditions: label });
+   * const net = new GraphINN([x, label, block, new OutputNode(block)]);
+   * const c = tf.oneHot(tf.fill([16], 3, 'int32'), 10).toFloat();
+   * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]), { c }); // [16, 2], [16]
+   * const [xBack] = net.forward(z, { c: [c], rev: true });
+   * ```
    */
   forward<const X extends tf.Tensor | readonly tf.Tensor[]>(
     x: X & TensorsFit<NoInfer<X>, RoleShapes<L, 'input'>, 'input'>,
@@ -400,18 +423,51 @@ export class GraphINN<const L extends readonly AbstractNode[] = readonly Abstrac
     return this.flow.trainableVariables;
   }
 
-  /** The module of the node named `name` (FrEIA's `get_module_by_name`). */
+  /**
+   * The module of the node named `name` (FrEIA's `get_module_by_name`); null for an unknown name or a node without a module (an input, a condition, an output).
+   *
+   * @example
+   * ```ts
+   * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+   * const x = new InputNode(2, { name: 'x' });
+   * const block = new Node(x, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) }, { name: 'block' });
+   * const net = new GraphINN([x, block, new OutputNode(block)]);
+   * console.log([...net.getModuleByName('block')!.params.keys()]); // ['global_scale', 'global_offset', 'w_perm', …]
+   * ```
+   */
   getModuleByName(name: string): InvertibleModule | null {
     const i = this.flow.graph.nodes.findIndex((n) => n.name === name);
     return i < 0 ? null : this.flow.modules[i];
   }
 
-  /** The node called `name`, or null (FrEIA's `get_node_by_name`). */
+  /**
+   * The node called `name`, or null (FrEIA's `get_node_by_name`).
+   *
+   * @example
+   * ```ts
+   * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+   * const x = new InputNode(2, { name: 'x' });
+   * const block = new Node(x, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) }, { name: 'block' });
+   * const net = new GraphINN([x, block, new OutputNode(block, { name: 'z' })]);
+   * console.log(net.getNodeByName('block')?.outputDims); // [[2]]
+   * ```
+   */
   getNodeByName(name: string): AbstractNode | null {
     return this.nodeList.find((n) => n.name === name) ?? null;
   }
 
-  /** Frees the parameters' memory. */
+  /**
+   * Frees the parameters' memory.
+   *
+   * @example
+   * ```ts
+   * import { Fm, InputNode, Node, OutputNode, GraphINN, subnets } from 'freia-ts';
+   * const x = new InputNode(2);
+   * const block = new Node(x, Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
+   * const net = new GraphINN([x, block, new OutputNode(block)]);
+   * net.dispose(); // net.flow.isDisposed === true
+   * ```
+   */
   dispose(): void {
     this.flow.dispose();
   }
@@ -449,7 +505,18 @@ export class SequenceINN<const I extends number[] = number[]> {
     return this.blocks.length ? this.blocks[this.blocks.length - 1].def.outputShapes[0] : this.inputShape;
   }
 
-  /** Appends a module; `cond`/`cond_shape` name the condition (an index into `forward`'s `c`) and its shape. */
+  /**
+   * Appends a module; `cond`/`cond_shape` name the condition (an index into `forward`'s `c`) and its shape.
+   *
+   * @example
+   * ```ts
+   * import { Fm, SequenceINN, subnets } from 'freia-ts';
+   * const net = new SequenceINN(2)
+   *   .append(Fm.ActNorm)
+   *   .append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }), cond: 0, cond_shape: [10] })
+   *   .append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }), cond: 0 }); // cond 0's shape is known
+   * ```
+   */
   append(moduleType: ModuleType, moduleArgs: Readonly<Record<string, unknown>> & { readonly cond?: number; readonly cond_shape?: readonly number[]; readonly name?: string } = {}): this {
     const { cond, cond_shape: condShape, name, ...rest } = moduleArgs;
     const kind = kindOf(moduleType);
@@ -505,6 +572,16 @@ export class SequenceINN<const I extends number[] = number[]> {
    * `cond`. Forward, the compiler checks `x`'s rank against the input shape
    * (`new SequenceINN(2)` takes a `Tensor2D`, `[batch, 2]`); with `rev: true`
    * the output's shape is known only at run time (modules are appended then).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { Fm, SequenceINN, subnets } from 'freia-ts';
+   * const net = new SequenceINN(2).append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }), cond: 0, cond_shape: [10] });
+   * const c = [tf.oneHot(tf.fill([16], 3, 'int32'), 10).toFloat()];
+   * const [z, logJacDet] = net.forward(tf.randomNormal([16, 2]), { c }); // [16, 2], [16]
+   * const [x] = net.forward(z, { c, rev: true });
+   * ```
    */
   forward<const X extends tf.Tensor>(x: X & TensorFits<NoInfer<X>, I, 'input'>, options?: SequenceRunOptions & { readonly rev?: false }): [tf.Tensor, tf.Tensor1D];
   forward(z: tf.Tensor, options: SequenceRunOptions & { readonly rev: boolean }): [tf.Tensor, tf.Tensor1D];
@@ -525,7 +602,16 @@ export class SequenceINN<const I extends number[] = number[]> {
     return this.blocks.flatMap((b) => b.module.trainableVariables);
   }
 
-  /** Frees the parameters' memory. */
+  /**
+   * Frees the parameters' memory.
+   *
+   * @example
+   * ```ts
+   * import { Fm, SequenceINN, subnets } from 'freia-ts';
+   * const net = new SequenceINN(2).append(Fm.AllInOneBlock, { subnet_constructor: subnets.mlp({ hidden: 64 }) });
+   * net.dispose(); // every block's parameters are freed
+   * ```
+   */
   dispose(): void {
     for (const b of this.blocks) b.module.dispose();
   }

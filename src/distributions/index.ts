@@ -88,15 +88,52 @@ export interface Distribution<S extends readonly Shape[] = readonly Shape[]> {
   readonly conditionShape: Shape | undefined;
   /** Parameters that train with the flow (empty for fixed bases). */
   readonly trainableVariables: readonly tf.Variable[];
-  /** The log-density of each sample, `[batch]`. */
+  /**
+   * The log-density of each sample, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist, type Distribution } from 'freia-ts';
+   * const base: Distribution<[[2]]> = dist.diagonalNormal([2]);
+   * const logp = base.logProb(tf.randomNormal([16, 2])); // [16]
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[], options?: LogProbOptions): tf.Tensor1D;
-  /** `n` samples, `[n, ...shape]` for each shape. */
+  /**
+   * `n` samples, `[n, ...shape]` for each shape.
+   *
+   * @example
+   * ```ts
+   * import { dist, type Distribution } from 'freia-ts';
+   * const base: Distribution<[[2]]> = dist.gaussianMixture([2], 3);
+   * const z = base.sample(16, { temperature: 0.8, seed: 1 }); // [16, 2]
+   * ```
+   */
   sample(n: number, options?: SampleOptions): Tensors<S>;
-  /** What the base is, as JSON data: enough to make it again (its weights are {@link Distribution.variables}). */
+  /**
+   * What the base is, as JSON data: enough to make it again (its weights are {@link Distribution.variables}).
+   *
+   * @example
+   * ```ts
+   * import { dist, type Distribution } from 'freia-ts';
+   * const base: Distribution<[[2]]> = dist.uniformBox([2], -1, 1);
+   * console.log(JSON.stringify(base.describe())); // {"kind":"UniformBox","shape":[2],"low":[-1,-1],"high":[1,1]}
+   * ```
+   */
   describe(): BaseDescription;
   /** Every parameter by name (saved with the model). */
   readonly variables: ReadonlyMap<string, tf.Variable>;
-  /** Frees the parameters. */
+  /**
+   * Frees the parameters.
+   *
+   * @example
+   * ```ts
+   * import { dist, type Distribution } from 'freia-ts';
+   * const base: Distribution<[[2]]> = dist.diagonalNormal([2]);
+   * base.dispose(); // frees its mean and log-scale
+   * ```
+   */
   dispose(): void;
 }
 
@@ -191,24 +228,61 @@ export class StandardNormal<S extends readonly Shape[] = readonly Shape[]> imple
   readonly trainableVariables: readonly tf.Variable[] = [];
   constructor(readonly shapes: S) {}
 
-  /** `n` draws per shape, `z = T · ε`, `ε ~ N(0, I)`. */
+  /**
+   * `n` draws per shape, `z = T · ε`, `ε ~ N(0, I)`.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const [a, b] = dist.standardNormal([2], [3, 4, 4]).sample(8); // [8, 2] and [8, 3, 4, 4]
+   * const cooler = dist.standardNormal([2]).sample(8, { temperature: 0.7, seed: 0 }); // σ = 0.7
+   * ```
+   */
   sample(n: number, options: SampleOptions = {}): Tensors<S> {
     checkCount('StandardNormal.sample', n);
     const t = checkTemperature('StandardNormal.sample', options.temperature);
     return asTensors<S>(this.shapes.map((s, k) => tf.randomNormal([n, ...s], 0, t, 'float32', options.seed === undefined ? undefined : options.seed + k)));
   }
 
-  /** `Σ log N(z; 0, 1)` over every element of every tensor. */
+  /**
+   * `Σ log N(z; 0, 1)` over every element of every tensor, per sample.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.standardNormal([2], [3, 4, 4]);
+   * const logp = base.logProb([tf.zeros([8, 2]), tf.zeros([8, 3, 4, 4])]); // [8]: each −25 log 2π
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
     return standardNormalLogProb(checkSamples('StandardNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]));
   }
 
+  /**
+   * Its kind and shapes.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.standardNormal([2], [3, 4, 4]).describe(); // { kind: 'StandardNormal', shapes: [[2], [3, 4, 4]] }
+   * ```
+   */
   describe(): BaseDescription {
     return { kind: 'StandardNormal', shapes: this.shapes.map((s) => [...s]) };
   }
 
   readonly variables: ReadonlyMap<string, tf.Variable> = new Map();
 
+  /**
+   * Nothing to free: the standard normal has no parameters.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.standardNormal([2]).dispose(); // a no-op, for code that handles any Distribution
+   * ```
+   */
   dispose(): void {}
 }
 
@@ -238,17 +312,47 @@ export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> imple
     return [this.mean, this.logScale].filter((v) => v.trainable);
   }
 
+  /**
+   * `n` draws `z = μ + T · σ · ε`, `ε ~ N(0, I)`, `[n, ...shape]`.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.diagonalNormal([2]);
+   * const z = base.sample(8, { seed: 0 }); // [8, 2]
+   * ```
+   */
   sample(n: number, options: SampleOptions = {}): Tensors<S> {
     checkCount('DiagonalNormal.sample', n);
     const t = checkTemperature('DiagonalNormal.sample', options.temperature);
     return asTensors<S>([tf.tidy(() => tf.add(this.mean, tf.mul(tf.mul(tf.exp(this.logScale), t), tf.randomNormal([n, ...this.shapes[0]], 0, 1, 'float32', options.seed))))]);
   }
 
+  /**
+   * `Σ [−½((z − μ)/σ)² − log σ − ½ log 2π]` per sample, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.diagonalNormal([2]);
+   * const logp = base.logProb(tf.randomNormal([16, 2])); // [16]; gradients reach base.mean and base.logScale
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
     const [x] = checkSamples('DiagonalNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
     return tf.tidy(() => normalLogProb(x, this.mean, this.logScale));
   }
 
+  /**
+   * Its kind, shape and whether it trains (μ and σ are its {@link DiagonalNormal.variables}).
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.diagonalNormal([2]).describe(); // { kind: 'DiagonalNormal', shape: [2], trainable: true }
+   * ```
+   */
   describe(): BaseDescription {
     return { kind: 'DiagonalNormal', shape: [...this.shapes[0]], trainable: this.mean.trainable };
   }
@@ -257,6 +361,16 @@ export class DiagonalNormal<S extends readonly [Shape] = readonly [Shape]> imple
     return new Map([['mean', this.mean], ['log_scale', this.logScale]]);
   }
 
+  /**
+   * Frees μ and log σ.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.diagonalNormal([2]);
+   * base.dispose(); // base.mean and base.logScale are freed
+   * ```
+   */
   dispose(): void {
     tf.dispose([this.mean, this.logScale]);
   }
@@ -307,6 +421,17 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     return [tf.reshape(tf.matMul(c, this.means), shape), tf.reshape(tf.matMul(c, this.logScales), shape)];
   }
 
+  /**
+   * `n` draws of the classes given as `cBase` (`[n, K]`): `z = c · M + T · exp(c · L) · ε`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.classConditionalNormal([2], 10);
+   * const z = base.sample(8, { cBase: tf.oneHot(tf.fill([8], 3, 'int32'), 10) }); // 8 draws of class 3
+   * ```
+   */
   sample(n: number, options: SampleOptions = {}): Tensors<S> {
     checkCount('ClassConditionalNormal.sample', n);
     const t = checkTemperature('ClassConditionalNormal.sample', options.temperature);
@@ -316,6 +441,18 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     })]);
   }
 
+  /**
+   * `log N(z; c · M, exp(c · L)²)` per sample, each under its own class `cBase` (`[batch, K]`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.classConditionalNormal([2], 10);
+   * const labels = tf.oneHot(tf.tensor1d([0, 3, 9], 'int32'), 10);
+   * const logp = base.logProb(tf.randomNormal([3, 2]), { cBase: labels }); // [3]
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[], options: LogProbOptions = {}): tf.Tensor1D {
     const [x] = checkSamples('ClassConditionalNormal.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
     return tf.tidy(() => {
@@ -324,6 +461,15 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     });
   }
 
+  /**
+   * Its kind, shape and number of classes.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.classConditionalNormal([2], 10).describe(); // { kind: 'ClassConditionalNormal', shape: [2], classes: 10 }
+   * ```
+   */
   describe(): BaseDescription {
     return { kind: 'ClassConditionalNormal', shape: [...this.shapes[0]], classes: this.classes };
   }
@@ -332,6 +478,16 @@ export class ClassConditionalNormal<S extends readonly [Shape] = readonly [Shape
     return new Map([['means', this.means], ['log_scales', this.logScales]]);
   }
 
+  /**
+   * Frees every class's mean and log-scale.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.classConditionalNormal([2], 10);
+   * base.dispose(); // base.means and base.logScales are freed
+   * ```
+   */
   dispose(): void {
     tf.dispose([this.means, this.logScales]);
   }
@@ -369,7 +525,16 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
     return [this.logits, this.means, this.logScales];
   }
 
-  /** Draws a component per sample by its weight, then a point of it (with σ_k scaled by the temperature). */
+  /**
+   * Draws a component per sample by its weight, then a point of it (with σ_k scaled by the temperature).
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.gaussianMixture([2], 3);
+   * const z = base.sample(100, { seed: 7 }); // [100, 2], about a third from each component at first
+   * ```
+   */
   sample(n: number, options: SampleOptions = {}): Tensors<S> {
     checkCount('GaussianMixture.sample', n);
     const t = checkTemperature('GaussianMixture.sample', options.temperature);
@@ -383,6 +548,17 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
     })]);
   }
 
+  /**
+   * `logsumexp_k [log π_k + log N(z; μ_k, σ_k²)]` per sample, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.gaussianMixture([2], 3);
+   * const logp = base.logProb(tf.randomNormal([16, 2])); // [16]
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
     const [x] = checkSamples('GaussianMixture.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
     return tf.tidy(() => {
@@ -393,6 +569,15 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
     });
   }
 
+  /**
+   * Its kind, shape and number of components.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.gaussianMixture([2], 3).describe(); // { kind: 'GaussianMixture', shape: [2], components: 3 }
+   * ```
+   */
   describe(): BaseDescription {
     return { kind: 'GaussianMixture', shape: [...this.shapes[0]], components: this.components };
   }
@@ -401,6 +586,16 @@ export class GaussianMixture<S extends readonly [Shape] = readonly [Shape]> impl
     return new Map([['logits', this.logits], ['means', this.means], ['log_scales', this.logScales]]);
   }
 
+  /**
+   * Frees the weights' logits, the means and the log-scales.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.gaussianMixture([2], 3);
+   * base.dispose();
+   * ```
+   */
   dispose(): void {
     tf.dispose([this.logits, this.means, this.logScales]);
   }
@@ -437,6 +632,16 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
     if (bad >= 0) throw new ValidationError('dist.uniformBox', 'high', `greater than low everywhere`, `high[${bad}] = ${this.high[bad]} <= low[${bad}] = ${this.low[bad]}`);
   }
 
+  /**
+   * `n` uniform draws in the box scaled by the temperature about its centre, `[n, ...shape]`.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * const base = dist.uniformBox([2], [0, -1], [1, 1]);
+   * const z = base.sample(8, { seed: 0 }); // [8, 2]: z[:, 0] in [0, 1], z[:, 1] in [−1, 1]
+   * ```
+   */
   sample(n: number, options: SampleOptions = {}): Tensors<S> {
     checkCount('UniformBox.sample', n);
     const t = checkTemperature('UniformBox.sample', options.temperature);
@@ -450,6 +655,17 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
     })]);
   }
 
+  /**
+   * `−Σ log(high − low)` for a sample inside the box, `−∞` outside, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { dist } from 'freia-ts';
+   * const base = dist.uniformBox([2], 0, 2);
+   * base.logProb(tf.tensor2d([[0.5, 1.5], [3, 0]])); // [−log 4, −Infinity]
+   * ```
+   */
   logProb(z: Tensors<S> | readonly tf.Tensor[]): tf.Tensor1D {
     const [x] = checkSamples('UniformBox.logProb', this.shapes, z as tf.Tensor | tf.Tensor[]);
     const logVolume = this.low.reduce((sum, l, i) => sum + Math.log(this.high[i] - l), 0);
@@ -460,12 +676,30 @@ export class UniformBox<S extends readonly [Shape] = readonly [Shape]> implement
     });
   }
 
+  /**
+   * Its kind, shape and bounds (per element).
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.uniformBox([2], 0, 1).describe(); // { kind: 'UniformBox', shape: [2], low: [0, 0], high: [1, 1] }
+   * ```
+   */
   describe(): BaseDescription {
     return { kind: 'UniformBox', shape: [...this.shapes[0]], low: Array.from(this.low), high: Array.from(this.high) };
   }
 
   readonly variables: ReadonlyMap<string, tf.Variable> = new Map();
 
+  /**
+   * Nothing to free: the box's bounds are plain numbers, not tensors.
+   *
+   * @example
+   * ```ts
+   * import { dist } from 'freia-ts';
+   * dist.uniformBox([2], 0, 1).dispose(); // a no-op, for code that handles any Distribution
+   * ```
+   */
   dispose(): void {}
 }
 

@@ -33,9 +33,31 @@ export interface FlowShapes<I extends Shapes, O extends Shapes, C extends Shapes
  * @group Import/export
  */
 export interface DescribesFlow<I extends Shapes, O extends Shapes, C extends Shapes> {
-  /** The definition data. */
+  /**
+   * The definition data.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets } from 'freia-ts';
+   * const architecture = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }); // a chain describes a flow
+   * const graph = architecture.toGraph(); // nodes, module kinds, options and shapes; nothing allocated
+   * console.log(graph.nodes.map((n) => n.kind)); // ['input', 'module', 'output']
+   * ```
+   */
   toGraph(): GraphDef;
-  /** Instantiates the network. */
+  /**
+   * Instantiates the network.
+   *
+   * @example
+   * ```ts
+   * import { inn, subnets, loadFlow, memoryHandler, saveFlow } from 'freia-ts';
+   * const architecture = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) });
+   * const flow = architecture.build(); // fresh weights
+   * const store = memoryHandler();
+   * await saveFlow(flow, store);
+   * const restored = await loadFlow(store, { expect: architecture }); // Flow<[[2]], [[2]], []>
+   * ```
+   */
   build(): Flow<I, O, C>;
 }
 

@@ -325,9 +325,31 @@ const LOAD_OPTIONS = {
 export interface MemoryHandler extends tf.io.IOHandler {
   /** The artifacts saved last, if any. */
   readonly artifacts: tf.io.ModelArtifacts | undefined;
-  /** Stores the artifacts in `artifacts`. */
+  /**
+   * Stores the artifacts in `artifacts`.
+   *
+   * @example
+   * ```ts
+   * import { inn, saveFlow, memoryHandler } from 'freia-ts';
+   * const store = memoryHandler();
+   * await saveFlow(inn.input([3]).actNorm().build(), store); // calls store.save(artifacts)
+   * console.log(store.artifacts?.weightSpecs?.length); // 3
+   * ```
+   */
   save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult>;
-  /** Returns the stored artifacts (an error when nothing was saved). */
+  /**
+   * Returns the stored artifacts (an error when nothing was saved).
+   *
+   * @example
+   * ```ts
+   * import { inn, saveFlow, loadFlow, memoryHandler } from 'freia-ts';
+   * const store = memoryHandler();
+   * await saveFlow(inn.input([3]).actNorm().build(), store);
+   * const flow = await loadFlow(store); // calls store.load()
+   * const copy = memoryHandler();
+   * await copy.save(await store.load()); // or hand the artifacts to another handler
+   * ```
+   */
   load(): Promise<tf.io.ModelArtifacts>;
 }
 

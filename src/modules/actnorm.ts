@@ -97,6 +97,15 @@ export class ActNorm extends InvertibleModule {
    * a batch holding NaN or ±Infinity is a `NonFiniteError` and a channel with
    * zero standard deviation an error, rather than weights poisoned for good;
    * either way the module stays uninitialised and unchanged.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, type ActNorm } from 'freia-ts';
+   * const actNorm = inn.input([2]).actNorm().build().modules[1] as ActNorm;
+   * actNorm.initialize(tf.randomNormal([256, 2], 3, 2)); // loc ≈ 3, exp(log_scale) ≈ 2
+   * console.log(actNorm.isInitialized); // true: the first forward pass keeps these
+   * ```
    */
   initialize(batch: tf.Tensor): void {
     tf.tidy(() => {

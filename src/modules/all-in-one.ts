@@ -143,7 +143,18 @@ export class AllInOneBlock extends InvertibleModule {
     this.subnet = this.addSubnet('subnet', args.subnet, this.len1 + condChannels, 2 * this.len2);
   }
 
-  /** FrEIA also stores a soft permutation's inverse, `w_perm_inv = w_permᵀ` (we transpose on the fly). */
+  /**
+   * FrEIA also stores a soft permutation's inverse, `w_perm_inv = w_permᵀ` (we transpose on the fly).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const block = inn.input([2]).allInOne({ subnet: subnets.mlp({ hidden: 8 }), permuteSoft: true }).build().modules[1]!;
+   * const state = block.freiaState(); // global_scale, global_offset, w_perm, subnet.*, and w_perm_inv
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     if (this.soft && this.householder === 0) state.set('w_perm_inv', tf.transpose(this.params.get('w_perm')!));

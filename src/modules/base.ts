@@ -73,7 +73,20 @@ export abstract class InvertibleModule {
     readonly dimsC: readonly Shape[] = [],
   ) {}
 
-  /** Runs the module forward (`rev: false`) or in reverse (`rev: true`). */
+  /**
+   * Runs the module forward (`rev: false`) or in reverse (`rev: true`): its
+   * outputs and the log|det J| of the direction run. A flow calls it for
+   * every module node; built-in modules receive channels-last tensors.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const module = inn.input([4]).actNorm().build().modules[1]!; // node 0 is the input
+   * const { out: [y], logDet } = module.forward([tf.randomNormal([8, 4])], [], { rev: false, jac: true }); // y: [8, 4]
+   * const { out: [x] } = module.forward([y], [], { rev: true, jac: false }); // x back
+   * ```
+   */
   abstract forward(xs: readonly tf.Tensor[], cs: readonly tf.Tensor[], options: ForwardOptions): ModuleResult;
 
   /**
@@ -81,6 +94,20 @@ export abstract class InvertibleModule {
    * `output_dims`); without it a custom module keeps its shapes. Built-in
    * modules do not have it: their rule is their catalogue entry's
    * `outputShapes`, which also sees their options and conditions.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { InvertibleModule, type ForwardOptions, type ModuleResult, type Shape } from 'freia-ts';
+   * // a vector [C] as a 1×1 image [C, 1, 1] (a custom module sees channels-first tensors)
+   * class AsImage extends InvertibleModule {
+   *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], { rev }: ForwardOptions): ModuleResult {
+   *     return { out: [rev ? tf.reshape(x, [-1, x.shape[1]!]) : tf.reshape(x, [-1, x.shape[1]!, 1, 1])], logDet: 0 };
+   *   }
+   *   override outputShapes([[c]]: readonly Shape[]): Shape[] { return [[c, 1, 1]]; }
+   * }
+   * new AsImage([[3]]).outputShapes([[3]]); // [[3, 1, 1]]
+   * ```
    */
   outputShapes?(inputShapes: readonly Shape[]): Shape[];
 
@@ -99,6 +126,15 @@ export abstract class InvertibleModule {
    * `[kH, kW, in, out]`, broadcast shapes such as `[1, C, 1, 1]` → `[C]`,
    * int64 indices → int32. Modules whose buffers mean something else override it.
    * Throws a message naming the parameter and both shapes when nothing fits.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const actNorm = inn.input([3, 8, 8]).actNorm().build().modules[1]!;
+   * actNorm.loadParam('loc', tf.zeros([1, 3, 1, 1])); // FrEIA's shape, stored as our [3]
+   * actNorm.loadParam('is_initialized', tf.scalar(1)); // cast to the bool buffer
+   * ```
    */
   loadParam(name: string, value: tf.Tensor): void {
     const target = this.params.get(name);
@@ -121,6 +157,16 @@ export abstract class InvertibleModule {
    * the constructor's arguments may be left out (the entry's `derived`).
    * Modules whose `loadParam` moves axes override it. The caller disposes
    * the tensors.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const glow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build().modules[1]!;
+   * const state = glow.freiaState(); // 'subnet1.0.weight', 'subnet1.0.bias', …, 'subnet2.2.bias'
+   * console.log(state.get('subnet1.0.weight')!.shape); // [32, 1]: PyTorch's [out, in]
+   * tf.dispose([...state.values()]);
+   * ```
    */
   freiaState(): Map<string, tf.Tensor> {
     return new Map([...this.params].map(([name, value]) => [name, toFreiaLayout(name, value)]));
@@ -145,7 +191,18 @@ export abstract class InvertibleModule {
     return [...this.params.values()].filter((v) => v.trainable);
   }
 
-  /** Frees the parameters' memory. */
+  /**
+   * Frees the parameters' memory. `flow.dispose()` calls it for every
+   * module of the flow.
+   *
+   * @example
+   * ```ts
+   * import { inn } from 'freia-ts';
+   * const module = inn.input([4]).actNorm().build().modules[1]!;
+   * module.dispose(); // log_scale, loc and is_initialized are freed
+   * console.log(module.params.size); // 0
+   * ```
+   */
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();

@@ -156,6 +156,17 @@ export class FixedLinearTransform extends InvertibleModule {
     this.logDetM = this.addParam('logDetM', tf.scalar(slogdet(m).logAbsDet), false);
   }
 
+  /**
+   * FrEIA's scalar `b = 0` (no offset) fills our `[C]`; everything else loads as {@link InvertibleModule.loadParam} says.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const linear = inn.input([2]).fixedLinear({ M: [[2, 0], [1, 1]] }).build().modules[1]!;
+   * linear.loadParam('b', tf.scalar(0)); // b = [0, 0]
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     if (name === 'b' && value.size === 1 && this.b.size !== 1) {
       // FrEIA's "no offset" is a scalar 0: broadcast it to our [C].
@@ -170,7 +181,18 @@ export class FixedLinearTransform extends InvertibleModule {
     super.loadParam(name, value);
   }
 
-  /** Without an offset FrEIA stores a scalar `b = 0` (ours is `[C]` zeros). */
+  /**
+   * Without an offset FrEIA stores a scalar `b = 0` (ours is `[C]` zeros).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const linear = inn.input([2]).fixedLinear({ M: [[2, 0], [1, 1]] }).build().modules[1]!;
+   * const state = linear.freiaState(); // M = Mᵀ, M_inv, logDetM, and b a scalar 0
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     if (!this.hasOffset) {
@@ -234,7 +256,19 @@ export class Fixed1x1Conv extends InvertibleModule {
     this.logDetM = this.addParam('logDetM', tf.scalar(slogdet(m).logAbsDet), false);
   }
 
-  /** FrEIA's `[out, in, 1, 1]` kernels become our `[in, out]`; everything else loads as usual. */
+  /**
+   * FrEIA's `[out, in, 1, 1]` kernels become our `[in, out]`; everything else loads as usual.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const conv = inn.input([2, 8, 8]).fixed1x1Conv({ M: [[1, 0], [0, 1]] }).build().modules[1]!;
+   * // a channel swap in FrEIA's layout; it is its own inverse, and logDetM stays 0
+   * conv.loadParam('M', tf.tensor4d([0, 1, 1, 0], [2, 2, 1, 1]));
+   * conv.loadParam('M_inv', tf.tensor4d([0, 1, 1, 0], [2, 2, 1, 1]));
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     if ((name === 'M' || name === 'M_inv') && value.rank === 4) {
       const [out, inp, kh, kw] = value.shape;
@@ -250,7 +284,19 @@ export class Fixed1x1Conv extends InvertibleModule {
     super.loadParam(name, value);
   }
 
-  /** FrEIA's kernels are `[out, in, 1, 1]`: ours transposed (the inverse of `loadParam`). */
+  /**
+   * FrEIA's kernels are `[out, in, 1, 1]`: ours transposed (the inverse of `loadParam`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const conv = inn.input([2, 8, 8]).fixed1x1Conv({ M: [[2, 1], [0, 1]] }).build().modules[1]!;
+   * const state = conv.freiaState();
+   * state.get('M')!.print(); // [[2, 0], [1, 1]]: Mᵀ, [out, in] (FrEIA's [2, 2, 1, 1] up to broadcasting)
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     for (const name of ['M', 'M_inv']) {
@@ -349,7 +395,17 @@ export class LearnedElementwiseScaling extends InvertibleModule {
     this.s = this.addParam('s', tf.fill(internalShape(def.inputShapes[0]), Math.log(initScale)));
   }
 
-  /** FrEIA's `s` is channels-first with a leading 1: reorder it to ours. */
+  /**
+   * FrEIA's `s` is channels-first with a leading 1: reorder it to ours.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const scaling = inn.input([2, 3, 3]).learnedElementwiseScaling().build().modules[1]!;
+   * scaling.loadParam('s', tf.zeros([1, 2, 3, 3])); // FrEIA's [1, C, H, W], stored as our [3, 3, 2]
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     const shape = this.dimsIn[0];
     if (name !== 's' || value.size !== numel(shape)) {
@@ -364,7 +420,19 @@ export class LearnedElementwiseScaling extends InvertibleModule {
     }
   }
 
-  /** Ours channels-last, FrEIA's channels-first with a leading 1 (the inverse of `loadParam`). */
+  /**
+   * Ours channels-last, FrEIA's channels-first with a leading 1 (the inverse of `loadParam`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const scaling = inn.input([2, 3, 3]).learnedElementwiseScaling().build().modules[1]!;
+   * const state = scaling.freiaState();
+   * console.log(state.get('s')!.shape); // [1, 2, 3, 3]
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const shape = this.dimsIn[0];
     return new Map([['s', tf.tidy(() => toPublic(tf.reshape(this.s, [1, ...internalShape(shape)])))]]);

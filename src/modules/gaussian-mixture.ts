@@ -194,7 +194,16 @@ export class GaussianMixtureModel extends InvertibleModule {
 
   /**
    * FrEIA's `normalize_weights`: softmax over the last axis, after
-   * subtracting the largest value (which changes nothing but the rounding).
+   * subtracting the largest value (which changes nothing but the rounding):
+   * `w_k = exp(w_k − max w) / Σ_j exp(w_j − max w)`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { GaussianMixtureModel } from 'freia-ts';
+   * // a mixture density network's raw outputs [B, K] → the weights condition
+   * GaussianMixtureModel.normalizeWeights(tf.tensor2d([[0, 1, 2]])).print(); // [[0.090, 0.245, 0.665]]
+   * ```
    */
   static normalizeWeights(w: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.softmax(tf.sub(w, tf.max(w))));
@@ -208,6 +217,14 @@ export class GaussianMixtureModel extends InvertibleModule {
    * without one they come from the generator {@link setGlobalSeed} seeds.
    * The draws and the cumulative weights are float32, as PyTorch's, and the
    * count is taken on the device, so nothing is read back.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { GaussianMixtureModel } from 'freia-ts';
+   * const w = tf.tensor2d([[0.2, 0.5, 0.3], [1, 0, 0]]);
+   * GaussianMixtureModel.pickMixtureComponent(w, 0).print(); // int32 [2]; the second row always picks 0
+   * ```
    */
   static pickMixtureComponent(w: tf.Tensor, seed?: number): tf.Tensor1D {
     const [batch, k] = w.shape;
@@ -221,7 +238,18 @@ export class GaussianMixtureModel extends InvertibleModule {
     }) as tf.Tensor1D;
   }
 
-  /** log det U_k per component: the sum of the first D Cholesky entries, `[B, K, T]` → `[B, K]`. */
+  /**
+   * log det U_k per component: the sum of the first D Cholesky entries, `[B, K, T]` → `[B, K]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { GaussianMixtureModel } from 'freia-ts';
+   * // K = 3 components in D = 2: T = 3 entries each (2 log-diagonal, 1 above it)
+   * const entries = tf.tensor3d([[[0.5, 0.1, 9], [0, 0, 1], [1, 1, 0]]]); // [1, 3, 3]
+   * GaussianMixtureModel.componentLogDets(entries).print(); // [[0.6, 0, 2]]
+   * ```
+   */
   static componentLogDets(entries: tf.Tensor): tf.Tensor {
     const t = entries.shape[entries.rank - 1];
     const d = dimsFromEntries(t);
@@ -235,12 +263,35 @@ export class GaussianMixtureModel extends InvertibleModule {
    * (`component: 'all'`), and `logJacobian` `[B, K]`
    * ({@link GaussianMixtureModel.componentLogDets}). This is −log p(x) minus
    * the constant D/2·log 2π.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, GaussianMixtureModel } from 'freia-ts';
+   * const flow = inn.input([3, 2]).condition([3]).condition([3, 2]).condition([3, 3]).gaussianMixture({ cond: [0, 1, 2], component: 'all' }).build();
+   * const [w, mu, entries] = [GaussianMixtureModel.normalizeWeights(tf.randomNormal([8, 3])), tf.randomNormal([8, 3, 2]), tf.randomNormal([8, 3, 3], 0, 0.1)];
+   * const x = tf.tile(tf.randomNormal([8, 1, 2]), [1, 3, 1]); // each sample once per component
+   * const { out: z } = flow.forward(x, { c: [w, mu, entries] }); // [8, 3, 2]
+   * const nll = GaussianMixtureModel.nllLoss(w, z, GaussianMixtureModel.componentLogDets(entries)); // [8]
+   * ```
    */
   static nllLoss(w: tf.Tensor, z: tf.Tensor, logJacobian: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.neg(tf.log(tf.sum(tf.mul(tf.exp(tf.add(tf.mul(tf.sum(tf.square(z), -1), -0.5), logJacobian)), w), -1))));
   }
 
-  /** FrEIA's `nll_upper_bound`: `−Σ_k (log w_k − ½|z_k|² + log det U_k)`, numerically safer than {@link GaussianMixtureModel.nllLoss}. */
+  /**
+   * FrEIA's `nll_upper_bound`: `−Σ_k (log w_k − ½|z_k|² + log det U_k)`, numerically safer than {@link GaussianMixtureModel.nllLoss}.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, GaussianMixtureModel } from 'freia-ts';
+   * const flow = inn.input([3, 2]).condition([3]).condition([3, 2]).condition([3, 3]).gaussianMixture({ cond: [0, 1, 2], component: 'all' }).build();
+   * const [w, mu, entries] = [GaussianMixtureModel.normalizeWeights(tf.randomNormal([8, 3])), tf.randomNormal([8, 3, 2]), tf.randomNormal([8, 3, 3], 0, 0.1)];
+   * const { out: z } = flow.forward(tf.tile(tf.randomNormal([8, 1, 2]), [1, 3, 1]), { c: [w, mu, entries] });
+   * const bound = GaussianMixtureModel.nllUpperBound(w, z, GaussianMixtureModel.componentLogDets(entries)); // [8]
+   * ```
+   */
   static nllUpperBound(w: tf.Tensor, z: tf.Tensor, logJacobian: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.neg(tf.sum(tf.add(tf.sub(tf.log(w), tf.mul(tf.sum(tf.square(z), -1), 0.5)), logJacobian), -1)));
   }

@@ -297,7 +297,17 @@ export class InvAutoConv2D extends InvertibleModule {
     this.bias = this.addParam('bias', normalTensor([cOut], 1, rng));
   }
 
-  /** `conv2d.weight` arrives as PyTorch's `[out, in, kH, kW]`: moved to `[kH, kW, in, out]` even when the shapes coincide. */
+  /**
+   * `conv2d.weight` arrives as PyTorch's `[out, in, kH, kW]`: moved to `[kH, kW, in, out]` even when the shapes coincide.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const conv = inn.input([3, 8, 8]).invAutoConv2D().build().modules[1]!;
+   * conv.loadParam('conv2d.weight', tf.randomUniform([3, 3, 3, 3], -0.2, 0.2)); // [out, in, 3, 3], stored as [3, 3, in, out]
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     if (name !== 'conv2d.weight' || value.rank !== 4) {
       super.loadParam(name, value);
@@ -308,7 +318,18 @@ export class InvAutoConv2D extends InvertibleModule {
     moved.dispose();
   }
 
-  /** Ours `[kH, kW, in, out]`, FrEIA's `[out, in, kH, kW]` (the inverse of `loadParam`). */
+  /**
+   * Ours `[kH, kW, in, out]`, FrEIA's `[out, in, kH, kW]` (the inverse of `loadParam`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const conv = inn.input([3, 8, 8]).invAutoConv2D().build().modules[1]!;
+   * const state = conv.freiaState(); // conv2d.weight [out, in, 3, 3] and bias [out]
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     const kernel = state.get('conv2d.weight')!;

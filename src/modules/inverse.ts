@@ -57,13 +57,34 @@ export class Inverse extends InvertibleModule {
     return this.wrapped.forward(xs, cs, { rev: !rev, jac });
   }
 
-  /** The wrapped module's own loading rules (its layouts and buffers) apply under `module.`. */
+  /**
+   * The wrapped module's own loading rules (its layouts and buffers) apply under `module.`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const inverse = inn.input([4]).inverseOf('actNorm')().build().modules[1]!;
+   * inverse.loadParam('module.loc', tf.zeros([1, 4, 1, 1])); // ActNorm's rules: FrEIA's [1, C, 1, 1] → [4]
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     if (name.startsWith('module.') && this.params.has(name)) this.wrapped.loadParam(name.slice('module.'.length), value);
     else super.loadParam(name, value);
   }
 
-  /** The wrapped module's own entries (its layouts and derived buffers), under `module.`. */
+  /**
+   * The wrapped module's own entries (its layouts and derived buffers), under `module.`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets } from 'freia-ts';
+   * const inverse = inn.input([4]).inverseOf('glow')({ subnet: subnets.mlp({ hidden: 32 }) }).build().modules[1]!;
+   * const state = inverse.freiaState(); // 'module.subnet1.0.weight', …, 'module.subnet2.2.bias'
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     return new Map([...this.wrapped.freiaState()].map(([name, value]) => [`module.${name}`, value]));
   }

@@ -167,7 +167,18 @@ export class HouseholderPerm extends InvertibleModule {
     if (this.fixed) this.addParam('weight', tf.tensor2d(householderProduct(vs)), false);
   }
 
-  /** FrEIA registers a fixed product twice, as `W` and `weight`. */
+  /**
+   * FrEIA registers a fixed product twice, as `W` and `weight`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const perm = inn.input([6]).householderPerm({ nReflections: 3, fixed: true }).build().modules[1]!;
+   * const state = perm.freiaState(); // Vs [3, 6], weight [6, 6] and the same product as W
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     if (this.fixed) state.set('W', state.get('weight')!.clone());

@@ -122,9 +122,31 @@ export interface ModuleSpec<K extends string = string, O extends object = object
   /**
    * The run-time twin of the type-level shape rule: output shapes, or a
    * thrown error naming `node` and the shapes.
+   *
+   * @example
+   * ```ts
+   * import { shapeChanging } from 'freia-ts';
+   * shapeChanging.haarDownsample.outputShapes('down', [[3, 8, 8]], [], {}); // [[12, 4, 4]]
+   * // for [[3, 7, 7]] it throws a ShapeMismatchError: 'down: expected an even height and width, got [3, 7, 7]'
+   * ```
    */
   outputShapes(node: string, inputShapes: readonly Shape[], conditionShapes: readonly Shape[], args: O): Shape[];
-  /** Instantiates the module for a definition (weights freshly initialised). */
+  /**
+   * Instantiates the module for a definition (weights freshly initialised).
+   * Flows call it for each module node; a spec given to
+   * {@link registerModule} provides it.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { registerModule, InvertibleModule, type ForwardOptions, type ModuleResult } from 'freia-ts';
+   * class Negate extends InvertibleModule {
+   *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], _o: ForwardOptions): ModuleResult { return { out: [tf.neg(x)], logDet: 0 }; }
+   * }
+   * // def carries the node's input and condition shapes and its options
+   * registerModule({ kind: 'Negate', conditions: 'none', outputShapes: (_node, shapes) => [...shapes], create: (def) => new Negate(def.inputShapes, def.conditionShapes) });
+   * ```
+   */
   create(def: ModuleDef<O>): InvertibleModule;
   /**
    * Whether training with `memory: 'invert'` may recompute this module's
@@ -201,6 +223,19 @@ const added = new Map<string, ModuleSpec>();
  * Adds a module kind at run time, so that definitions, saved flows and FrEIA
  * imports naming it can be instantiated. Built-in modules are listed in the
  * catalogue instead; custom module classes register themselves on first use.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { registerModule, defineModule, Flow, InvertibleModule, type ForwardOptions, type ModuleResult } from 'freia-ts';
+ * class Negate extends InvertibleModule {
+ *   forward([x]: readonly tf.Tensor[], _c: readonly tf.Tensor[], _o: ForwardOptions): ModuleResult { return { out: [tf.neg(x)], logDet: 0 }; }
+ * }
+ * registerModule({ kind: 'Negate', conditions: 'none', outputShapes: (_node, shapes) => [...shapes], create: (def) => new Negate(def.inputShapes) });
+ * // definitions, saved flows and FrEIA documents naming 'Negate' now instantiate
+ * const neg = defineModule('neg', 'Negate', {}, [[2]]);
+ * const flow = new Flow({ nodes: [{ kind: 'input', name: 'x', shape: [2] }, { kind: 'module', name: 'neg', module: neg, inputs: [{ node: 0, output: 0 }], conditions: [] }, { kind: 'output', name: 'z', input: { node: 1, output: 0 }, shape: [2] }] });
+ * ```
  *
  * @group Modules
  */

@@ -508,7 +508,18 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
       : { raw: this.addParam('spline_parameters', tf.zeros([...spatial, width])) };
   }
 
-  /** FrEIA stores `spline_parameters` channels-first, `[C·P, H, W]`; ours is `[H, W, C·P]`. */
+  /**
+   * FrEIA stores `spline_parameters` channels-first, `[C·P, H, W]`; ours is `[H, W, C·P]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const spline = inn.input([2, 4, 4]).elementwiseRqSpline().build().modules[1]!;
+   * const [h, w, cp] = spline.params.get('spline_parameters')!.shape; // [4, 4, 2·P]
+   * spline.loadParam('spline_parameters', tf.zeros([cp, h, w])); // FrEIA's layout: the identity spline
+   * ```
+   */
   override loadParam(name: string, value: tf.Tensor): void {
     if (name !== 'spline_parameters' || value.rank < 2 || !('raw' in this.source)) {
       super.loadParam(name, value);
@@ -523,7 +534,19 @@ export class ElementwiseRationalQuadraticSpline extends InvertibleModule {
     moved.dispose();
   }
 
-  /** Ours `[H, W, C·P]`, FrEIA's `[C·P, H, W]` (the inverse of `loadParam`). */
+  /**
+   * Ours `[H, W, C·P]`, FrEIA's `[C·P, H, W]` (the inverse of `loadParam`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const spline = inn.input([2, 4, 4]).elementwiseRqSpline().build().modules[1]!;
+   * const state = spline.freiaState();
+   * console.log(state.get('spline_parameters')!.shape); // [2·P, 4, 4]
+   * tf.dispose([...state.values()]);
+   * ```
+   */
   override freiaState(): Map<string, tf.Tensor> {
     const state = super.freiaState();
     const raw = state.get('spline_parameters');

@@ -15,7 +15,21 @@ import { SequentialLayersSubnet, sequentialSpecProblems, type SequentialSubnetSp
  * @group Modules
  */
 export interface Subnet {
-  /** Runs the subnet on `[batch, cIn]` (or channels-last images). */
+  /**
+   * Runs the subnet on `[batch, cIn]` (or channels-last images), giving `cOut` channels: coupling blocks call it on the half they condition on.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, type Subnet } from 'freia-ts';
+   * // a subnet of one's own: one linear map, its variable under a PyTorch-style name
+   * const linear = (cIn: number, cOut: number): Subnet => {
+   *   const w = tf.variable(tf.zeros([cIn, cOut]));
+   *   return { apply: (x) => tf.matMul(x, w), variables: new Map([['0.weight', w]]) };
+   * };
+   * const flow = inn.input([4]).glow({ subnet: linear }).build();
+   * ```
+   */
   apply(x: tf.Tensor): tf.Tensor;
   /** Variables under PyTorch `nn.Sequential` names (`0.weight`, `0.bias`, `2.weight`, ...). */
   readonly variables: ReadonlyMap<string, tf.Variable>;
@@ -46,7 +60,18 @@ export interface Subnet {
  * @group Modules
  */
 export interface LayersModelLike {
-  /** Runs the model (tfjs-layers' `apply`). */
+  /**
+   * Runs the model (tfjs-layers' `apply`); it must return one tensor of `cOut` channels.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn } from 'freia-ts';
+   * const subnet = (cIn: number, cOut: number) =>
+   *   tf.sequential({ layers: [tf.layers.dense({ inputShape: [cIn], units: 32, activation: 'relu' }), tf.layers.dense({ units: cOut })] });
+   * const flow = inn.input([4]).glow({ subnet }).build(); // each block calls its model's apply(x)
+   * ```
+   */
   apply(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[];
   /** tfjs-layers' trainable weights. */
   readonly trainableWeights: readonly {
@@ -66,9 +91,29 @@ export interface LayersModelLike {
  * @group Modules
  */
 export interface DescribableModel {
-  /** tfjs-layers' class name (`Sequential`). */
+  /**
+   * tfjs-layers' class name (`Sequential`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import type { DescribableModel } from 'freia-ts';
+   * const model: DescribableModel = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 4 })] });
+   * model.getClassName(); // 'Sequential': saving a flow writes it, with getConfig(), under "$layers"
+   * ```
+   */
   getClassName(): string;
-  /** tfjs-layers' configuration, saved with the flow. */
+  /**
+   * tfjs-layers' configuration, saved with the flow.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import type { DescribableModel } from 'freia-ts';
+   * const model: DescribableModel = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 4 })] });
+   * model.getConfig(); // { name: 'sequential_1', layers: [{ className: 'Dense', config: { units: 4, … } }] }
+   * ```
+   */
   getConfig(): tf.serialization.ConfigDict;
 }
 

@@ -184,11 +184,42 @@ export interface AnyFlow {
   readonly trainableVariables: tf.Variable[];
   /** True once `dispose()` has run (absent on flows that do not track it). */
   readonly isDisposed?: boolean;
-  /** Runs the flow forward: `x → z` with log abs det J. */
+  /**
+   * Runs the flow forward: `x → z` with log abs det J.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets, type AnyFlow } from 'freia-ts';
+   * // code for any flow: the tensors are checked at run time, `out` is a tensor or a list
+   * const encode = (flow: AnyFlow, x: tf.Tensor) => flow.forward(x).out;
+   * const z = encode(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build(), tf.randomNormal([8, 2]));
+   * ```
+   */
   forward(x: tf.Tensor | readonly tf.Tensor[], options?: ForwardRunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
-  /** Runs the flow backward: `z → x` with the inverse's log abs det J. */
+  /**
+   * Runs the flow backward: `z → x` with the inverse's log abs det J.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets, type AnyFlow } from 'freia-ts';
+   * // samples of any unconditional flow: standard normal z for each output, run backward
+   * const sample = (flow: AnyFlow, n: number) => flow.inverse(flow.outputShapes.map((s) => tf.randomNormal([n, ...s]))).out;
+   * const x = sample(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build(), 16); // [16, 2]
+   * ```
+   */
   inverse(z: tf.Tensor | readonly tf.Tensor[], options?: RunOptions): FlowResult<tf.Tensor | tf.Tensor[]>;
-  /** Frees the parameters' memory. */
+  /**
+   * Frees the parameters' memory.
+   *
+   * @example
+   * ```ts
+   * import { inn, type AnyFlow } from 'freia-ts';
+   * const flow: AnyFlow = inn.input([4]).actNorm().build();
+   * flow.dispose(); // flow.isDisposed is true; running it now throws a DisposedError
+   * ```
+   */
   dispose(): void;
 }
 

@@ -43,7 +43,16 @@ export class Adam extends tf.Optimizer {
     return 'FreiaAdam';
   }
 
-  /** An Adam from {@link Adam.getConfig}'s fields (tf.serialization's contract; as tfjs's `AdamOptimizer.fromConfig`). */
+  /**
+   * An Adam from {@link Adam.getConfig}'s fields (tf.serialization's contract; as tfjs's `AdamOptimizer.fromConfig`).
+   *
+   * @example
+   * ```ts
+   * import { train, Adam } from 'freia-ts';
+   * const optimizer = train.adam(1e-3, 0.8);
+   * const copy = Adam.fromConfig(Adam, optimizer.getConfig()); // the same learning rate, betas and ε; fresh moments
+   * ```
+   */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     // cls is Adam itself (or a subclass), whose constructor takes these four numbers
     const make = cls as unknown as new (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number) => T;
@@ -89,7 +98,20 @@ export class Adam extends tf.Optimizer {
     this.epsilon = epsilon ?? tf.backend().epsilon();
   }
 
-  /** One step for every variable named in `variableGradients` (tfjs's optimizer contract). */
+  /**
+   * One step for every variable named in `variableGradients` (tfjs's optimizer contract).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, subnets, train } from 'freia-ts';
+   * const flow = inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build();
+   * const optimizer = train.adam(1e-3);
+   * const { value, grads } = tf.variableGrads(() => train.nll(flow, tf.randomNormal([64, 2])), flow.trainableVariables);
+   * optimizer.applyGradients(grads);
+   * tf.dispose([value, ...Object.values(grads)]);
+   * ```
+   */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const named = Array.isArray(variableGradients) ? variableGradients.map((v) => [v.name, v.tensor] as const) : Object.entries(variableGradients);
     const step = this.iterations + 1;
@@ -146,14 +168,38 @@ export class Adam extends tf.Optimizer {
     return [tf.sub(w, tf.mul(update, this.learningRate)), m, v];
   }
 
-  /** Frees the moments. */
+  /**
+   * Frees the moments; the next step starts them again from zero.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, train } from 'freia-ts';
+   * const flow = inn.input([2]).learnedElementwiseScaling().build();
+   * const optimizer = train.adam(1e-3);
+   * optimizer.minimize(() => train.nll(flow, tf.randomNormal([64, 2])), false, flow.trainableVariables);
+   * optimizer.dispose(); // s's moments are freed
+   * ```
+   */
   override dispose(): void {
     for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
     this.moments.clear();
     this.order.length = 0;
   }
 
-  /** The iteration count, then every first moment (`<variable>/m`), then every second moment (`<variable>/v`). */
+  /**
+   * The iteration count, then every first moment (`<variable>/m`), then every second moment (`<variable>/v`).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, train } from 'freia-ts';
+   * const flow = inn.input([2]).learnedElementwiseScaling().build();
+   * const optimizer = train.adam(1e-3);
+   * optimizer.minimize(() => train.nll(flow, tf.randomNormal([64, 2])), false, flow.trainableVariables);
+   * const weights = await optimizer.getWeights(); // names: 'iter', '<s>/m', '<s>/v' (s's tfjs variable name)
+   * ```
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     const states = this.order.map((name) => [name, this.moments.get(name)!] as const);
     return [
@@ -163,7 +209,20 @@ export class Adam extends tf.Optimizer {
     ];
   }
 
-  /** Restores what {@link getWeights} returned (the variables' names must match). */
+  /**
+   * Restores what {@link getWeights} returned (the variables' names must match).
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, train } from 'freia-ts';
+   * const flow = inn.input([2]).learnedElementwiseScaling().build();
+   * const optimizer = train.adam(1e-3);
+   * optimizer.minimize(() => train.nll(flow, tf.randomNormal([64, 2])), false, flow.trainableVariables);
+   * const resumed = train.adam(1e-3);
+   * await resumed.setWeights(await optimizer.getWeights()); // the same iteration count and moments
+   * ```
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     const half = rest.length / 2;
@@ -175,6 +234,15 @@ export class Adam extends tf.Optimizer {
     }
   }
 
+  /**
+   * The constructor's arguments, as tf.serialization saves them (see {@link Adam.fromConfig}).
+   *
+   * @example
+   * ```ts
+   * import { train } from 'freia-ts';
+   * train.adam(1e-3).getConfig(); // { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }
+   * ```
+   */
   getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }

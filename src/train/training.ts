@@ -22,7 +22,17 @@ import { batchSource, dataForm, type Batch, type BatchSource, type EpochReader, 
 export interface DensityModel {
   /** Its trainable variables. */
   readonly trainableVariables: readonly tf.Variable[];
-  /** The log-density of each sample, `[batch]`. */
+  /**
+   * The log-density of each sample, `[batch]`.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs';
+   * import { inn, dist, subnets, type DensityModel } from 'freia-ts';
+   * const model: DensityModel = dist.pullBack(inn.input([2]).glow({ subnet: subnets.mlp({ hidden: 32 }) }).build(), dist.diagonalNormal([2]));
+   * const logp = model.logProb(tf.randomNormal([16, 2])); // [16]: train.nll averages and negates it
+   * ```
+   */
   logProb(x: tf.Tensor | readonly tf.Tensor[], options?: TransformedOptions): tf.Tensor1D;
 }
 
