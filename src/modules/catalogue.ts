@@ -551,7 +551,17 @@ export function moduleSpec(kind: string): ModuleSpec {
 
 /**
  * Builds a validated definition: runs the kind's run-time shape rule, so a
- * bad wiring fails here, naming the node.
+ * bad wiring fails here, naming the node. The builders call it for every
+ * block; call it yourself to check a wiring without building a flow.
+ *
+ * @example
+ * ```ts
+ * import { defineModule, subnets } from 'freia-ts';
+ * const def = defineModule('block', 'GLOWCouplingBlock', { subnet: subnets.mlp({ hidden: 16 }), clamp: 2 }, [[4]]);
+ * def.outputShapes; // [[4]]
+ * // defineModule('bad', 'GLOWCouplingBlock', { subnet: subnets.mlp({ hidden: 16 }) }, [[1]]) throws:
+ * // bad: expected two non-empty channel halves (GLOWCouplingBlock transforms each half from the other), got a split 0|1 of [1]
+ * ```
  *
  * @group Modules
  */
@@ -581,6 +591,14 @@ const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c
  * FrEIA constructor arguments (snake_case, as in Python) as our module
  * options: the module's own renames, then camelCase; `subnet_constructor`
  * becomes `subnet`; `null` means "not given".
+ *
+ * @example
+ * ```ts
+ * import { freiaArgs } from 'freia-ts';
+ * freiaArgs('AllInOneBlock', { affine_clamping: 1.5, gin_block: false, permute_soft: true });
+ * // { clamp: 1.5, gin: false, permuteSoft: true }
+ * freiaArgs('ActNorm', { init_data: null }); // {}: FrEIA's init_data is not an option of ours
+ * ```
  *
  * @group Modules
  */
