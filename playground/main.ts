@@ -189,6 +189,14 @@ function softwareWebGl(): string | undefined {
   return /swiftshader|llvmpipe|softpipe|lavapipe|software/i.exec(renderer)?.[0];
 }
 
+/** Why the GPU backend that runs is software (`WebGL is software here: SwiftShader`), or undefined. */
+function softwareGpu(): string | undefined {
+  const gl = softwareWebGl();
+  if (gl) return `WebGL is software here: ${gl}`;
+  const info = backendInfo();
+  return info.name === 'webgpu' && info.adapter?.software ? `WebGPU is software here: ${info.adapter.architecture || info.adapter.description || 'a fallback adapter'}` : undefined;
+}
+
 const nextFrame = () => new Promise<void>((resolve) => {
   // A frame when the page is shown, a short timer when it is hidden (no frames then).
   const timer = setTimeout(resolve, 100);
@@ -308,12 +316,12 @@ try {
   if (asked) await useBackend(asked);
   else await ready();
   backend = backendInfo().description;
-  // WebGL drawn by a software rasteriser (a machine without a GPU, headless
-  // Chromium) is many times slower than WebAssembly: use that instead.
-  const renderer = asked ? undefined : softwareWebGl();
+  // WebGL or WebGPU drawn by a software rasteriser (a machine without a GPU,
+  // headless Chromium) is many times slower than WebAssembly: use that instead.
+  const renderer = asked ? undefined : softwareGpu();
   if (renderer) {
     await useBackend('wasm');
-    backend = `${backendInfo().description} (WebGL is software here: ${renderer})`;
+    backend = `${backendInfo().description} (${renderer})`;
   }
   await loop();
 } catch (error) {

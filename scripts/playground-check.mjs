@@ -8,7 +8,10 @@
 // would. It reads window.__playground.state() between the acts, fails on any
 // console error, uncaught exception or failed load, checks that the tensor
 // count between training chunks stays flat (the old flow is disposed), and
-// saves a screenshot to playground/check-screenshot.png.
+// saves a screenshot to playground/check-screenshot.png. Chromium gets
+// software WebGL and WebGPU (SwiftShader): the page, left to itself, must
+// leave them for wasm and say why; then it is forced onto each
+// (`?backend=webgl`, `?backend=webgpu`) and must train there too.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +20,55 @@ import { serveDirectory } from './static-server.mjs';
 import { openPage, sleep } from './chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Polling helpers on one open page: its state, a wait for a condition, the tensor check between training chunks. */
+function driver(browser, lines, stamp) {
+  const { evaluate, errors } = browser;
+  const state = () => evaluate('window.__playground?.state()');
+  /** Polls the page's state until `test` holds; throws with the last state after `seconds`. */
+  const waitFor = async (what, test, seconds) => {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const s = await state().catch(() => undefined);
+      if (errors.length) throw new Error(`while waiting for ${what}: ${errors[0]}`);
+      if (s?.failure) throw new Error(`while waiting for ${what}: the page stopped: ${s.failure}`);
+      if (s && test(s)) return s;
+      if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}; last state ${JSON.stringify(s)}`);
+      await sleep(250);
+    }
+  };
+  /** A session's tensors at rest (between training chunks) at two steps; they must match. */
+  const flatBetween = async (what, session, first, second, seconds = 120) => {
+    const a = await waitFor(`${what}: step ${first}`, (s) => s.session === session && s.step >= first && s.graph && s.densityDraws > 0, seconds);
+    const b = await waitFor(`${what}: step ${second}`, (s) => s.session === session && s.step >= second && s.restingAt > a.restingAt, seconds);
+    lines.push(`playground ${stamp()}: ${what}: backend ${a.backend}, step ${a.step} loss ${a.loss.toFixed(3)} → step ${b.step} loss ${b.loss.toFixed(3)}, ${a.resting} → ${b.resting} tensors at rest`);
+    if (a.resting !== b.resting) throw new Error(`${what}: tensors at rest grew from ${a.resting} (step ${a.step}) to ${b.resting} (step ${b.step})`);
+    return b;
+  };
+  return { waitFor, flatBetween };
+}
+
+// --enable-unsafe-swiftshader and --enable-unsafe-webgpu: WebGL and WebGPU in software (SwiftShader) where there is no
+// GPU, so the page meets a software GPU backend first (and leaves it for wasm), and can be made to run on each.
+const GPU_FLAGS = ['--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
+
+/**
+ * The page forced onto a GPU backend (`?backend=webgl|webgpu`): it trains a
+ * few chunks on it with flat tensors and no console error. Here that is
+ * SwiftShader, a software rasteriser: the same code path as on a GPU, not its speed.
+ */
+async function checkForcedBackend(url, backend, { chromium, lines, stamp }) {
+  const browser = await openPage(`${url}index.html?backend=${backend}&data=circles&block=glow&depth=4&hidden=32`, { chromium, flags: GPU_FLAGS });
+  try {
+    const { flatBetween } = driver(browser, lines, stamp);
+    const run = await flatBetween(`circles, glow ×4, forced ${backend}`, 1, 10, 20, 180);
+    if (!run.backend.startsWith(backend)) throw new Error(`asked for ${backend}, the page runs on ${run.backend}`);
+    if (browser.errors.length) throw new Error(browser.errors.join('\n'));
+    if (browser.warnings.length) lines.push(`playground (${backend}): ${browser.warnings.length} console warnings, the first: ${browser.warnings[0].slice(0, 300)}`);
+  } finally {
+    await browser.close();
+  }
+}
 
 /** Builds, serves and drives the playground; resolves to { ok, lines } (lines: what to print). */
 export async function checkPlayground({ chromium = process.env.CHROMIUM ?? '/usr/bin/chromium', screenshot = path.join(root, 'playground', 'check-screenshot.png') } = {}) {
@@ -28,34 +80,15 @@ export async function checkPlayground({ chromium = process.env.CHROMIUM ?? '/usr
   const stamp = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   let browser;
   try {
-    // --enable-unsafe-swiftshader: WebGL in software where there is no GPU, so the page meets (and refuses) a software WebGL.
-    browser = await openPage(`${server.url}index.html?data=moons&block=allInOne&depth=8&hidden=64`, { chromium, flags: ['--enable-unsafe-swiftshader'] });
+    browser = await openPage(`${server.url}index.html?data=moons&block=allInOne&depth=8&hidden=64`, { chromium, flags: GPU_FLAGS });
     const { send: page, evaluate, errors, warnings } = browser;
-    const state = () => evaluate('window.__playground?.state()');
-    /** Polls the page's state until `test` holds; throws with the last state after `seconds`. */
-    const waitFor = async (what, test, seconds) => {
-      const deadline = Date.now() + seconds * 1000;
-      for (;;) {
-        const s = await state().catch(() => undefined);
-        if (errors.length) throw new Error(`while waiting for ${what}: ${errors[0]}`);
-        if (s?.failure) throw new Error(`while waiting for ${what}: the page stopped: ${s.failure}`);
-        if (s && test(s)) return s;
-        if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting for ${what}; last state ${JSON.stringify(s)}`);
-        await sleep(250);
-      }
-    };
+    const { waitFor, flatBetween } = driver(browser, lines, stamp);
     const choose = (menu, value) => evaluate(`(() => { const m = document.getElementById(${JSON.stringify(menu)}); m.value = ${JSON.stringify(value)}; m.dispatchEvent(new Event('change')); return m.value; })()`);
-    /** A session's tensors at rest (between training chunks) at two steps; they must match. */
-    const flatBetween = async (what, session, first, second) => {
-      const a = await waitFor(`${what}: step ${first}`, (s) => s.session === session && s.step >= first && s.graph && s.densityDraws > 0, 120);
-      const b = await waitFor(`${what}: step ${second}`, (s) => s.session === session && s.step >= second && s.restingAt > a.restingAt, 120);
-      lines.push(`playground ${stamp()}: ${what}: backend ${a.backend}, step ${a.step} loss ${a.loss.toFixed(3)} → step ${b.step} loss ${b.loss.toFixed(3)}, ${a.resting} → ${b.resting} tensors at rest`);
-      if (a.resting !== b.resting) throw new Error(`${what}: tensors at rest grew from ${a.resting} (step ${a.step}) to ${b.resting} (step ${b.step})`);
-      return b;
-    };
 
     // 1. It trains: moons, 8 AllInOne blocks.
     const first = await flatBetween('moons, allInOne ×8', 1, 20, 60);
+    // Left to itself on a machine without a GPU, the page leaves the software GPU backend for wasm and says why.
+    if (!/^wasm \((WebGL|WebGPU) is software here/.test(first.backend)) throw new Error(`without a GPU the page should run on wasm and say why, it runs on: ${first.backend}`);
 
     // 2. A stroke drawn with the mouse on the data panel: a new run on the "drawn" data set, same flow.
     const box = await evaluate(`(() => { const r = document.getElementById('data').getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; })()`);
@@ -90,6 +123,11 @@ export async function checkPlayground({ chromium = process.env.CHROMIUM ?? '/usr
     lines.push(`playground: screenshot ${path.relative(process.cwd(), screenshot)}`);
     if (warnings.length) lines.push(`playground: ${warnings.length} console warnings, the first: ${warnings[0].slice(0, 300)}`);
     if (errors.length) throw new Error(errors.join('\n'));
+    await browser.close();
+    browser = undefined;
+
+    // 5. The GPU code paths: the page forced onto WebGL, then WebGPU.
+    for (const backend of ['webgl', 'webgpu']) await checkForcedBackend(server.url, backend, { chromium, lines, stamp });
     return { ok: true, lines };
   } catch (error) {
     lines.push(`playground FAIL ${stamp()}: ${error instanceof Error ? error.message : String(error)}`);
