@@ -5,8 +5,8 @@
  * The FrEIA-style SequenceINN knows its input shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expectError, expectType } from 'tsd';
-import { inn, subnets, loadFlow, importFreia, memoryHandler, SequenceINN, Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, type Flow, type FreiaDocument, type Shape } from '../dist/index.js';
+import { expectError, expectNotType, expectType } from 'tsd';
+import { inn, subnets, loadFlow, importFreia, memoryHandler, SequenceINN, Fm, InputNode, ConditionNode, Node, OutputNode, GraphINN, type Flow, type FreiaDocument, type Shape, type MutableShape, type MutableShapes, type Literal, type LiteralShapes } from '../dist/index.js';
 
 const store = memoryHandler();
 const doc = {} as FreiaDocument;
@@ -82,3 +82,11 @@ expectError(two.forward(tf.randomNormal([3, 4]) as tf.Tensor2D, { c: labels }));
 // a list built at run time keeps the loose types
 const list: InputNode[] = [new InputNode(4)];
 expectType<[tf.Tensor | tf.Tensor[], tf.Tensor1D]>(new GraphINN(list).forward(tf.randomNormal([3, 4])));
+
+// ---- MutableShape / MutableShapes (formerly Literal / LiteralShapes): readonly dropped, values kept ----
+expectType<[3, 32, 32]>({} as MutableShape<readonly [3, 32, 32]>);
+expectType<number[]>({} as MutableShape<readonly number[]>);
+expectType<[[2], [3, 8, 8]]>({} as MutableShapes<readonly [readonly [2], readonly [3, 8, 8]]>);
+expectType<[3, 32, 32]>({} as Literal<readonly [3, 32, 32]>);
+expectType<[[2]]>({} as LiteralShapes<readonly [readonly [2]]>);
+expectNotType<readonly [3, 32, 32]>({} as MutableShape<readonly [3, 32, 32]>);

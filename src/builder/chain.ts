@@ -14,7 +14,7 @@ import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, Resh
 import type { ConcatShape, SplitSections, SplitShapes } from '../modules/topology.js';
 import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
 import type { RequireImage } from '../modules/fixed.js';
-import type { AsShape, AsShapes, Indices, Literal, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
+import type { AsShape, AsShapes, Indices, MutableShape, ReplaceAt, Shape, ShapeError, Shapes, Single } from '../types/shape.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, conditionList, inverseOptions, nodeName, splitOptions } from './plumbing.js';
 
@@ -111,7 +111,7 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
    *   .build(); // flow.forward(x, { c: [onehot] })
    * ```
    */
-  condition<const X extends Shape>(shape: X): Chain<S, [...C, Literal<X>], I>;
+  condition<const X extends Shape>(shape: X): Chain<S, [...C, MutableShape<X>], I>;
 
   /**
    * FrEIA's InvAutoFC: `y = W x + b`, `[C]` → `[dimsOut]`. NOT exactly invertible: the inverse is `Wᵀ(y − b)`
@@ -168,7 +168,7 @@ export interface Chain<S extends Shapes, C extends Shapes, I extends Shapes> ext
    * const flow = inn.input([32]).reshape([2, 4, 4]).build();
    * ```
    */
-  readonly reshape: RuleErrorOr<Single<S>, <const X extends Shape>(shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>) => Chain<[Literal<X>], C, I>>;
+  readonly reshape: RuleErrorOr<Single<S>, <const X extends Shape>(shape: ReshapeTarget<Single<S>, X>, options?: Pick<BlockOptions<C>, 'name'>) => Chain<[MutableShape<X>], C, I>>;
   /**
    * FrEIA's IRevNetDownsampling: space-to-depth by 2×2 blocks, `[C, H, W]` → `[4C, H/2, W/2]`, log-det 0 (see {@link IRevNetDownsampling}).
    *
@@ -500,10 +500,10 @@ for (const [method, entry] of Object.entries(shapeKeeping)) {
  *   .build();
  * ```
  */
-export function input<const X extends Shape>(shape: X): Chain<[Literal<X>], [], [Literal<X>]> {
+export function input<const X extends Shape>(shape: X): Chain<[MutableShape<X>], [], [MutableShape<X>]> {
   const node: InputNodeDef = { kind: 'input', name: 'input_0', shape: checkShape('input', shape) };
   const chain = new ChainImpl({ nodes: [node], streams: [{ node: 0, output: 0 }], conditions: [] });
   // The implementation is untyped over shapes; the interface carries them. This is the one cast.
-  return chain as unknown as Chain<[Literal<X>], [], [Literal<X>]>;
+  return chain as unknown as Chain<[MutableShape<X>], [], [MutableShape<X>]>;
 }
 

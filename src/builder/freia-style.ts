@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphDef, ModuleDef, NodeDef, Shape, TensorRef } from '../core/graph.js';
 import { className, deepFreeze } from '../core/graph.js';
 import { Flow, withVariableCleanup, type AnyFlow, type RunOptions, type SeveralTensors, type Tensors, type TensorFits, type TensorsFit } from '../runtime/flow.js';
-import type { Literal, ShapeError } from '../types/shape.js';
+import type { MutableShape, ShapeError } from '../types/shape.js';
 import { FreiaError, WiringError, formatShape } from '../core/errors.js';
 import { catalogue, defineModule, freiaArgs, moduleSpec, type BuiltInKind, type InvertibleModule } from '../modules/index.js';
 import type { CustomModuleClass } from '../modules/custom.js';
@@ -562,9 +562,9 @@ export class SequenceINN<const I extends number[] = number[]> {
   }
 
   /** The network as a {@link Flow} (shares the modules). */
-  get flow(): Flow<[Literal<I>]> {
+  get flow(): Flow<[MutableShape<I>]> {
     // The input node is built from the constructor's dims, so the flow's one input has shape `I`.
-    return this.network().flow as Flow<[Literal<I>]>;
+    return this.network().flow as Flow<[MutableShape<I>]>;
   }
 
   /**

@@ -19,7 +19,7 @@ import { customKind, type ApplyRule, type ArgsOf, type CustomModuleClass, type R
 import type { InvAutoConv2DOptions, InvAutoConv2DShape, InvAutoFCOptions, InvAutoFCShape } from '../modules/inv-auto.js';
 import type { HaarOptions, IRevNetOptions, Downsample, Upsample, Flattened, ReshapeTarget } from '../modules/reshapes.js';
 import type { ConcatShape, SplitOptions, SplitSections, SplitShapes } from '../modules/topology.js';
-import type { AsShape, AsShapes, Literal, Shape, Shapes } from '../types/shape.js';
+import type { AsShape, AsShapes, MutableShape, Shape, Shapes } from '../types/shape.js';
 import type { RuleErrorOr } from './chain.js';
 import type { FaceOptions, OptionsParameter, SubnetFit } from './faces.js';
 import { checkShape, checkSplit, checkUnused, conditionList, inverseOptions, nodeName, splitOptions, unusedOutput } from './plumbing.js';
@@ -142,7 +142,7 @@ export interface GraphBuilder extends GraphBlocks {
    * const flow = g.build({ outputs: [g.actNorm(x)] });
    * ```
    */
-  input<const X extends Shape>(shape: X, options?: NameOption): Handle<Literal<X>>;
+  input<const X extends Shape>(shape: X, options?: NameOption): Handle<MutableShape<X>>;
   /**
    * Declares a condition input of `shape`; blocks read it with
    * `{ cond: handle }` (several are concatenated in order).
@@ -157,7 +157,7 @@ export interface GraphBuilder extends GraphBlocks {
    * const flow = g.build({ outputs: [y] }); // flow.forward(x, { c: [labels] })
    * ```
    */
-  condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<Literal<X>>;
+  condition<const X extends Shape>(shape: X, options?: NameOption): ConditionHandle<MutableShape<X>>;
 
   /**
    * FrEIA's Inverse: `inverseOf(method)` is the builder's method `method`
@@ -228,7 +228,7 @@ export interface GraphBuilder extends GraphBlocks {
    * const flow = g.build({ outputs: [y] });
    * ```
    */
-  reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<Literal<X>>;
+  reshape<S extends Shape, const X extends Shape>(x: Handle<S>, shape: ReshapeTarget<S, X>, options?: NameOption): Handle<MutableShape<X>>;
   /**
    * FrEIA's IRevNetDownsampling: space-to-depth by 2×2 blocks, `[C, H, W]` → `[4C, H/2, W/2]`, log-det 0 (see {@link IRevNetDownsampling}).
    *

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Shape } from '../core/graph.js';
 import { ShapeMismatchError, ValidationError, formatShape } from '../core/errors.js';
 import { describeValue } from '../core/validation.js';
-import type { Literal } from '../types/shape.js';
+import type { MutableShape } from '../types/shape.js';
 import type { AnyFlow, Flow, GradientMemory, Tensors } from '../runtime/flow.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -850,8 +850,8 @@ export class TransformedDistribution<X extends readonly Shape[] = readonly Shape
  * const model = dist.pullBack(flow, base);
  * ```
  */
-export function standardNormal<const X extends readonly Shape[]>(...shapes: X): StandardNormal<{ -readonly [K in keyof X]: Literal<X[K]> }> {
-  return new StandardNormal(shapes.map((s) => [...s]) as unknown as { -readonly [K in keyof X]: Literal<X[K]> });
+export function standardNormal<const X extends readonly Shape[]>(...shapes: X): StandardNormal<{ -readonly [K in keyof X]: MutableShape<X[K]> }> {
+  return new StandardNormal(shapes.map((s) => [...s]) as unknown as { -readonly [K in keyof X]: MutableShape<X[K]> });
 }
 
 /**
@@ -864,8 +864,8 @@ export function standardNormal<const X extends readonly Shape[]>(...shapes: X): 
  * const model = dist.pullBack(flow, dist.diagonalNormal([2])); // μ and σ train with the flow
  * ```
  */
-export function diagonalNormal<const X extends Shape>(shape: X, options?: { readonly trainable?: boolean }): DiagonalNormal<[Literal<X>]> {
-  return new DiagonalNormal<[Literal<X>]>(shape, options);
+export function diagonalNormal<const X extends Shape>(shape: X, options?: { readonly trainable?: boolean }): DiagonalNormal<[MutableShape<X>]> {
+  return new DiagonalNormal<[MutableShape<X>]>(shape, options);
 }
 
 /**
@@ -880,8 +880,8 @@ export function diagonalNormal<const X extends Shape>(shape: X, options?: { read
  * const samples = model.sample(4, { cBase: tf.oneHot([0, 1, 2, 2], 3).toFloat() });
  * ```
  */
-export function classConditionalNormal<const X extends Shape>(shape: X, classes: number): ClassConditionalNormal<[Literal<X>]> {
-  return new ClassConditionalNormal<[Literal<X>]>(shape, classes);
+export function classConditionalNormal<const X extends Shape>(shape: X, classes: number): ClassConditionalNormal<[MutableShape<X>]> {
+  return new ClassConditionalNormal<[MutableShape<X>]>(shape, classes);
 }
 
 /**
@@ -894,8 +894,8 @@ export function classConditionalNormal<const X extends Shape>(shape: X, classes:
  * const model = dist.pullBack(flow, dist.gaussianMixture([2], 4, { seed: 1 }));
  * ```
  */
-export function gaussianMixture<const X extends Shape>(shape: X, components: number, options?: { readonly seed?: number }): GaussianMixture<[Literal<X>]> {
-  return new GaussianMixture<[Literal<X>]>(shape, components, options);
+export function gaussianMixture<const X extends Shape>(shape: X, components: number, options?: { readonly seed?: number }): GaussianMixture<[MutableShape<X>]> {
+  return new GaussianMixture<[MutableShape<X>]>(shape, components, options);
 }
 
 /**
@@ -909,8 +909,8 @@ export function gaussianMixture<const X extends Shape>(shape: X, components: num
  * const logp = box.logProb(z); // 0 inside the box
  * ```
  */
-export function uniformBox<const X extends Shape>(shape: X, low: number | readonly number[], high: number | readonly number[]): UniformBox<[Literal<X>]> {
-  return new UniformBox<[Literal<X>]>(shape, low, high);
+export function uniformBox<const X extends Shape>(shape: X, low: number | readonly number[], high: number | readonly number[]): UniformBox<[MutableShape<X>]> {
+  return new UniformBox<[MutableShape<X>]>(shape, low, high);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { className, type GraphDef, type Shape } from '../core/graph.js';
 import { FreiaError, formatShape } from '../core/errors.js';
 import type { AnyFlow, Flow } from '../runtime/flow.js';
-import type { Literal, Shapes } from '../types/shape.js';
+import type { MutableShape, Shapes } from '../types/shape.js';
 
 /**
  * The shapes of a flow, without batch: `{ inputs: [[1, 28, 28]], outputs: [[784]], conditions: [[10]] }`.
@@ -69,11 +69,21 @@ export interface DescribesFlow<I extends Shapes, O extends Shapes, C extends Sha
 export type FlowExpectation<I extends Shapes, O extends Shapes, C extends Shapes> = FlowShapes<I, O, C> | DescribesFlow<I, O, C>;
 
 /**
- * Shapes as the builder writes them (mutable tuples), so an expected flow's type equals a built one's.
+ * Shapes as the builder writes them (mutable tuples), so an expected flow's
+ * type equals a built one's: `MutableShapes<readonly [readonly [2], readonly [3, 8, 8]]>`
+ * is `[[2], [3, 8, 8]]`.
  *
  * @group Import/export
  */
-export type LiteralShapes<S extends Shapes> = number extends S['length'] ? Shape[] : { -readonly [K in keyof S]: S[K] extends Shape ? Literal<S[K]> : never };
+export type MutableShapes<S extends Shapes> = number extends S['length'] ? Shape[] : { -readonly [K in keyof S]: S[K] extends Shape ? MutableShape<S[K]> : never };
+
+/**
+ * The old name of {@link MutableShapes}.
+ *
+ * @deprecated Renamed `MutableShapes` (0.1.x), with {@link MutableShape}.
+ * @group Import/export
+ */
+export type LiteralShapes<S extends Shapes> = MutableShapes<S>;
 
 /**
  * What `expect` accepts (the flow type is read from the value given).
@@ -96,7 +106,7 @@ export type ExpectedFlow<E> =
   E extends DescribesFlow<infer I, infer O, infer C>
     ? Flow<I, O, C>
     : E extends { readonly inputs: infer I extends Shapes; readonly outputs: infer O extends Shapes }
-      ? Flow<LiteralShapes<I>, LiteralShapes<O>, E extends { readonly conditions: infer C extends Shapes } ? LiteralShapes<C> : []>
+      ? Flow<MutableShapes<I>, MutableShapes<O>, E extends { readonly conditions: infer C extends Shapes } ? MutableShapes<C> : []>
       : never;
 
 /**

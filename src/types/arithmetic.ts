@@ -188,7 +188,8 @@ export type IsLiteral<N extends number> = [N] extends [never]
 
 // 'never' first so that it propagates like it does through ordinary types.
 type Kind<A extends number> = [A] extends [never] ? 'never' : IsLiteral<A> extends true ? 'lit' : 'wide';
-type Kind2<A extends number, B extends number> = Kind<A> extends 'never'
+// The kind of a result computed from A and B: `KindOfBoth<2, 3>` is 'lit', `KindOfBoth<2, number>` is 'wide'.
+type KindOfBoth<A extends number, B extends number> = Kind<A> extends 'never'
   ? 'never'
   : Kind<B> extends 'never'
     ? 'never'
@@ -205,9 +206,9 @@ type IsFixedTuple<T extends readonly number[]> = IsLiteral<T['length']>;
  *
  * @group Type machinery
  */
-export type Add<A extends number, B extends number> = Kind2<A, B> extends 'lit'
+export type Add<A extends number, B extends number> = KindOfBoth<A, B> extends 'lit'
   ? FromRev<AddRev<Rev<A>, Rev<B>>>
-  : Kind2<A, B> extends 'wide'
+  : KindOfBoth<A, B> extends 'wide'
     ? number
     : never;
 
@@ -216,13 +217,13 @@ export type Add<A extends number, B extends number> = Kind2<A, B> extends 'lit'
  *
  * @group Type machinery
  */
-export type Sub<A extends number, B extends number> = Kind2<A, B> extends 'lit'
+export type Sub<A extends number, B extends number> = KindOfBoth<A, B> extends 'lit'
   ? SubRev<Rev<A>, Rev<B>> extends infer S extends string
     ? [S] extends [never]
       ? never
       : FromRev<S>
     : never
-  : Kind2<A, B> extends 'wide'
+  : KindOfBoth<A, B> extends 'wide'
     ? number
     : never;
 
@@ -232,9 +233,9 @@ export type Sub<A extends number, B extends number> = Kind2<A, B> extends 'lit'
  *
  * @group Type machinery
  */
-export type Mul<A extends number, B extends number> = Kind2<A, B> extends 'lit'
+export type Mul<A extends number, B extends number> = KindOfBoth<A, B> extends 'lit'
   ? FromRev<MulRev<Rev<A>, Rev<B>>>
-  : Kind2<A, B> extends 'wide'
+  : KindOfBoth<A, B> extends 'wide'
     ? number
     : never;
 
@@ -313,9 +314,9 @@ export type IsEven<A extends number> = Kind<A> extends 'lit'
  *
  * @group Type machinery
  */
-export type Compare<A extends number, B extends number> = Kind2<A, B> extends 'lit'
+export type Compare<A extends number, B extends number> = KindOfBoth<A, B> extends 'lit'
   ? CompareFwd<`${A}`, `${B}`>
-  : Kind2<A, B> extends 'wide'
+  : KindOfBoth<A, B> extends 'wide'
     ? 'lt' | 'eq' | 'gt'
     : never;
 

@@ -120,11 +120,21 @@ export type Single<S extends Shapes> = number extends S['length']
 export type AsShape<T> = T extends Shape ? T : never;
 
 /**
- * A shape as a mutable tuple, so hovers read `[3, 32, 32]` rather than `readonly [3, 32, 32]`.
+ * A shape as a mutable tuple, so hovers read `[3, 32, 32]` rather than
+ * `readonly [3, 32, 32]`: `MutableShape<readonly [3, 32, 32]>` is
+ * `[3, 32, 32]`; a shape of unknown rank stays `number[]`.
  *
  * @group Type machinery
  */
-export type Literal<X extends Shape> = number extends X['length'] ? number[] : { -readonly [K in keyof X]: X[K] };
+export type MutableShape<X extends Shape> = number extends X['length'] ? number[] : { -readonly [K in keyof X]: X[K] };
+
+/**
+ * The old name of {@link MutableShape}.
+ *
+ * @deprecated Renamed `MutableShape` (0.1.x): "literal" said nothing about what it does, which is dropping `readonly`.
+ * @group Type machinery
+ */
+export type Literal<X extends Shape> = MutableShape<X>;
 
 /** The shapes themselves when `T` is a tuple of shapes (a rule's success branch). */
 export type AsShapes<T> = T extends Shapes ? T : never;
