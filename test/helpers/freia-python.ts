@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { expect, it } from 'vitest';
 
 export const pythons = [process.env.FREIA_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
 
@@ -23,4 +24,25 @@ export function freiaSetup(modules = 'torch, numpy'): { python?: string; src?: s
   if (!existsSync(path.join(src, 'FrEIA'))) return { reason: `FREIA_SRC=${src} holds no FrEIA folder` };
   const python = pythons.find((p) => runs(p, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(src)}); import ${modules}, FrEIA.framework`]).status === 0);
   return python ? { python, src } : { reason: `no Python among ${pythons.join(', ')} imports ${modules} and FrEIA (set FREIA_PYTHON)` };
+}
+
+/**
+ * A test that every file `write()` returns is valid Python (`python -m
+ * py_compile`); without a Python, a test titled `syntax check NOT RUN: …`
+ * that says so on stderr instead.
+ */
+export function itIsValidPython(what: string, write: () => string[]): void {
+  if (!anyPython) {
+    it(`syntax check NOT RUN: no Python found among ${pythons.join(', ')}`, () => {
+      console.warn(`the syntax check of ${what} did not run: no Python among ${pythons.join(', ')}`);
+    });
+    return;
+  }
+  it(`is valid Python (${anyPython} -m py_compile)`, () => {
+    for (const file of write()) {
+      const result = runs(anyPython, ['-m', 'py_compile', file]);
+      expect(result.stderr, file).toBe('');
+      expect(result.status, file).toBe(0);
+    }
+  });
 }
