@@ -161,3 +161,32 @@ describe('the API reference as TypeDoc models it (with scripts/typedoc-block-met
     expect(missing).toEqual([]);
   });
 });
+
+describe('the site\'s pages', () => {
+  /** The Markdown files the site renders as pages: typedoc.json's projectDocuments and the `children:` they list. */
+  function sitePages(): Set<string> {
+    const config = JSON.parse(readFileSync(path.join(root, 'typedoc.json'), 'utf8')) as { projectDocuments: string[] };
+    const pages = new Set<string>();
+    const add = (file: string) => {
+      pages.add(file);
+      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(path.join(root, file), 'utf8'))?.[1] ?? '';
+      for (const child of front.matchAll(/^\s+- (\S+\.md)$/gm)) add(path.posix.normalize(path.posix.join(path.posix.dirname(file), child[1])));
+    };
+    config.projectDocuments.forEach(add);
+    return pages;
+  }
+
+  it('renders every Markdown page that the README or a page links to (not a raw .md file)', () => {
+    const pages = sitePages();
+    expect(pages.has('docs/performance.md')).toBe(true);
+    const linked = new Set<string>();
+    for (const file of ['README.md', ...pages]) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+\.md)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue; // a web address
+        linked.add(path.posix.normalize(path.posix.join(path.posix.dirname(file), target)));
+      }
+    }
+    expect([...linked].filter((file) => !pages.has(file) && file !== 'README.md').sort()).toEqual([]);
+  });
+});
