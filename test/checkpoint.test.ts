@@ -36,6 +36,17 @@ function steps(flow: AnyFlow, optimizer: tf.Optimizer, from: number, to: number)
   }
 }
 
+/** A flow and its Adam (learning rate 0.01) after steps 0 and 1 from seed 5, and the checkpoint of step 2 in memory. */
+async function checkpointAfterTwoSteps() {
+  setGlobalSeed(5);
+  const flow = network();
+  const optimizer = train.adam(0.01);
+  steps(flow, optimizer, 0, 2);
+  const store = memoryHandler();
+  await saveCheckpoint({ flow, optimizer, step: 2 }, store);
+  return { flow, optimizer, store };
+}
+
 /** The largest difference between the parameters of two flows of one architecture. */
 function parameterDistance(a: AnyFlow, b: AnyFlow): number {
   let most = 0;
@@ -89,12 +100,7 @@ describe('a resumed run takes the steps the saved run takes', () => {
   }
 
   it('what is stored: the step and optimizer in the topology, the state under the flow\'s weight names', async () => {
-    setGlobalSeed(5);
-    const flow = network();
-    const optimizer = train.adam(0.01);
-    steps(flow, optimizer, 0, 2);
-    const store = memoryHandler();
-    await saveCheckpoint({ flow, optimizer, step: 2 }, store);
+    const { flow, optimizer, store } = await checkpointAfterTwoSteps();
     const topology = store.artifacts!.modelTopology as { checkpoint: CheckpointTopology };
     expect(topology.checkpoint).toEqual({ step: 2, optimizer: { className: 'FreiaAdam', config: { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: optimizer.epsilon } } });
     const names = store.artifacts!.weightSpecs!.map((s) => s.name);
@@ -192,12 +198,7 @@ describe('saving refuses what could not be resumed, writing nothing', () => {
 describe('a corrupt or mismatched checkpoint is a CheckpointError naming the weight, with nothing allocated', () => {
   /** A checkpoint after two steps, as plain artifacts to corrupt. */
   async function saved(): Promise<{ artifacts: tf.io.ModelArtifacts; node: string }> {
-    setGlobalSeed(5);
-    const flow = network();
-    const optimizer = train.adam(0.01);
-    steps(flow, optimizer, 0, 2);
-    const store = memoryHandler();
-    await saveCheckpoint({ flow, optimizer, step: 2 }, store);
+    const { flow, optimizer, store } = await checkpointAfterTwoSteps();
     const node = flow.graph.nodes[1].name;
     flow.dispose();
     optimizer.dispose();

@@ -4,23 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { importProblems } from './helpers/import-problems.js';
 import { readFixture } from './helpers/fixtures.js';
-import { importFreia, FreiaImportError, type FreiaDocument } from '../src/index.js';
+import { importFreia, type FreiaDocument } from '../src/index.js';
 
 const load = readFixture;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function problemsOf(doc: FreiaDocument): string[] {
-  const before = tf.memory().numTensors;
-  try {
-    importFreia(doc);
-  } catch (error) {
-    expect(tf.memory().numTensors).toBe(before);
-    expect(error).toBeInstanceOf(FreiaImportError);
-    return [...(error as FreiaImportError).problems];
-  }
-  throw new Error('the import did not fail');
-}
 
 describe('importFreia', () => {
   it('imports a model and runs it (graph_moons: 8 AllInOne blocks)', () => {
@@ -36,7 +25,7 @@ describe('importFreia', () => {
 
   it('rejects another format', () => {
     const doc = { ...load('split'), format: 'something-else/2' };
-    expect(problemsOf(doc)).toEqual(['format is "something-else/2", expected "freia-reference/1"']);
+    expect(importProblems(doc)).toEqual(['format is "something-else/2", expected "freia-reference/1"']);
   });
 
   it('lists every problem: unknown module, missing parameter, wrong shape, unowned parameter', () => {
@@ -51,7 +40,7 @@ describe('importFreia', () => {
     params[weight] = { shape: [3, 3], data: new Array(9).fill(0), dtype: 'float32' };
     params['stray.weight'] = { shape: [1], data: [0], dtype: 'float32' };
     doc.params = params as FreiaDocument['params'];
-    const problems = problemsOf(doc);
+    const problems = importProblems(doc);
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toContain('unknown module kind "NoSuchBlock"');
     expect(problems.join('\n')).toContain('missing parameter');
@@ -67,7 +56,7 @@ describe('importFreia', () => {
     params[`${prefix}subnet.0.weight`] = { shape: [3, 3], data: new Array(9).fill(0), dtype: 'float32' };
     params['stray.weight'] = { shape: [1], data: [0], dtype: 'float32' };
     doc.params = params as FreiaDocument['params'];
-    const problems = problemsOf(doc);
+    const problems = importProblems(doc);
     expect(problems).toHaveLength(3);
     expect(problems.join('\n')).toContain(`missing parameter "${prefix}global_offset"`);
     expect(problems.join('\n')).toContain('parameter "subnet.0.weight": expected shape [1, 512] (ours) or its PyTorch layout, got [3, 3]');
@@ -79,6 +68,6 @@ describe('importFreia', () => {
     const nodes = doc.graph.nodes as unknown as Record<string, unknown>[];
     const output = nodes.find((n) => n.kind === 'output')!;
     output.inputs = [['nowhere', 0]];
-    expect(problemsOf(doc)).toEqual([`output "${String(output.name)}": reads "nowhere", which is not defined before it (unknown node, or a cycle)`]);
+    expect(importProblems(doc)).toEqual([`output "${String(output.name)}": reads "nowhere", which is not defined before it (unknown node, or a cycle)`]);
   });
 });

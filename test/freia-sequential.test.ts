@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { importFreia, FreiaImportError, loadFlow, memoryHandler, saveFlow, verifyFreia, type FreiaDocument, type FreiaTensor } from '../src/index.js';
+import { importProblems } from './helpers/import-problems.js';
+import { importFreia, loadFlow, memoryHandler, saveFlow, verifyFreia, type FreiaDocument, type FreiaTensor } from '../src/index.js';
 
 /** Deterministic numbers in (-1, 1). */
 function numbers(count: number, seed: number): number[] {
@@ -164,18 +165,6 @@ function imageSubnet(name: string, seed: number) {
   };
 }
 
-function problemsOf(doc: unknown): string[] {
-  const before = tf.memory().numTensors;
-  try {
-    importFreia(doc as FreiaDocument);
-  } catch (error) {
-    expect(tf.memory().numTensors).toBe(before);
-    expect(error).toBeInstanceOf(FreiaImportError);
-    return [...(error as FreiaImportError).problems];
-  }
-  throw new Error('the import did not fail');
-}
-
 describe('sequential subnets in FrEIA documents', () => {
   it('a NICE block with Linear, BatchNorm1d, LeakyReLU, Dropout and Tanh gives the plain-JS numbers, both ways', () => {
     const before = tf.memory().numTensors;
@@ -280,16 +269,16 @@ describe('sequential subnets in FrEIA documents', () => {
     for (const [layer, message] of bad) {
       const layers: unknown[] = [...VECTOR_LAYERS];
       layers[index[layer.type]] = layer;
-      expect(problemsOf(withLayers(layers))).toEqual([message]);
+      expect(importProblems(withLayers(layers))).toEqual([message]);
     }
-    expect(problemsOf(withLayers([{ ...VECTOR_LAYERS[0], out_features: null }, ...VECTOR_LAYERS.slice(1)]))).toEqual([
+    expect(importProblems(withLayers([{ ...VECTOR_LAYERS[0], out_features: null }, ...VECTOR_LAYERS.slice(1)]))).toEqual([
       expect.stringMatching(/^graph\.nodes\[1\]\.subnet \(node "b0"\)\.layers\[0\]\.out_features: expected a whole number from 1 to \d+ \(null only on the last Linear or Conv2d\), got null$/),
     ]);
-    expect(problemsOf(withLayers([...VECTOR_LAYERS.slice(0, 4), { ...VECTOR_LAYERS[4], out_features: 2 }, VECTOR_LAYERS[5]]))).toEqual([
+    expect(importProblems(withLayers([...VECTOR_LAYERS.slice(0, 4), { ...VECTOR_LAYERS[4], out_features: 2 }, VECTOR_LAYERS[5]]))).toEqual([
       `${at}[4].out_features: expected null (the last Linear or Conv2d has the width its module chooses), got 2`,
     ]);
-    expect(problemsOf(withLayers([]))).toEqual([`${at}: expected a list of 1 to 1000 layers, got []`]);
-    expect(problemsOf(withLayers([...VECTOR_LAYERS, IMAGE_LAYERS[0]])).join('\n')).toContain('Linear or BatchNorm1d together with Conv2d or BatchNorm2d cannot be described');
+    expect(importProblems(withLayers([]))).toEqual([`${at}: expected a list of 1 to 1000 layers, got []`]);
+    expect(importProblems(withLayers([...VECTOR_LAYERS, IMAGE_LAYERS[0]])).join('\n')).toContain('Linear or BatchNorm1d together with Conv2d or BatchNorm2d cannot be described');
   });
 
   it('refuses a subnet that does not fit its stream, naming the node, and leaves nothing allocated', () => {
@@ -298,15 +287,15 @@ describe('sequential subnets in FrEIA documents', () => {
       ...vectorDocument(),
       graph: { nodes: vectorDocument().graph.nodes.map((n) => (n.kind === 'module' ? { ...n, subnet: { kind: 'sequential', layers: IMAGE_LAYERS } } : n)) },
     };
-    expect(problemsOf(onVectors).join('\n')).toContain('node "b0" (NICECouplingBlock): its sequential subnet (Conv2d, BatchNorm2d) needs images [C, H, W], got [4]');
+    expect(importProblems(onVectors).join('\n')).toContain('node "b0" (NICECouplingBlock): its sequential subnet (Conv2d, BatchNorm2d) needs images [C, H, W], got [4]');
     const strided = {
       ...image,
       graph: { nodes: image.graph.nodes.map((n) => (n.kind === 'module' ? { ...n, subnet: { kind: 'sequential', layers: [{ ...IMAGE_LAYERS[0], stride: [2, 2] }, ...IMAGE_LAYERS.slice(1)] } } : n)) },
     };
-    expect(problemsOf(strided).join('\n')).toContain('node "b0" (NICECouplingBlock): its sequential subnet turns 3×3 pixels into 2×2; its convolutions must keep the height and width');
+    expect(importProblems(strided).join('\n')).toContain('node "b0" (NICECouplingBlock): its sequential subnet turns 3×3 pixels into 2×2; its convolutions must keep the height and width');
     const missing = { ...image, params: Object.fromEntries(Object.entries(image.params).filter(([key]) => !key.endsWith('G.2.running_var'))) };
-    expect(problemsOf(missing)).toEqual(['node "b0": missing parameter "p.G.2.running_var"']);
+    expect(importProblems(missing)).toEqual(['node "b0": missing parameter "p.G.2.running_var"']);
     const wrongShape = { ...image, params: { ...image.params, 'p.F.0.weight': param([2, 1, 2, 2], numbers(8, 1)) } };
-    expect(problemsOf(wrongShape)).toEqual(['node "b0": parameter "F.0.weight": expected shape [3, 3, 1, 2] (ours) or its PyTorch layout, got [2, 1, 2, 2]']);
+    expect(importProblems(wrongShape)).toEqual(['node "b0": parameter "F.0.weight": expected shape [3, 3, 1, 2] (ours) or its PyTorch layout, got [2, 1, 2, 2]']);
   });
 });
