@@ -172,12 +172,10 @@ describe('the guides (docs/guides/*.md)', () => {
   });
 
   it('every picture and page they link to exists', () => {
-    // The MNIST example pages are written on another branch; the guides link them by path.
-    const elsewhere = new Set(['../examples/mnist-cinn.md', '../examples/mnist-conv.md']);
     const missing = pages.flatMap((page) => [...text(page).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
       .map((m) => m[1])
       .filter((target) => !/^[a-z]+:/.test(target))
-      .filter((target) => !elsewhere.has(target) && !existsSync(path.resolve(dir, target)))
+      .filter((target) => !existsSync(path.resolve(dir, target)))
       .map((target) => `${page}: ${target}`));
     expect(missing).toEqual([]);
   });
